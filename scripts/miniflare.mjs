@@ -1,0 +1,32 @@
+// Builds the Miniflare options that run www/worker.js in workerd exactly as wrangler.toml deploys it:
+// same entry, same Durable Object classes (SQLite-backed), same module rules. Used by the Node host and tests.
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+/**
+ * @param {{ port?: number, host?: string, dataDir?: string|null }} opts dataDir null = in-memory state
+ */
+export function miniflareOptions({ port = 8787, host = "127.0.0.1", dataDir = null } = {}) {
+  const opts = {
+    rootPath: ROOT,
+    scriptPath: path.join(ROOT, "www/worker.js"),
+    modules: true,
+    modulesRoot: ROOT,
+    modulesRules: [
+      { type: "Text", include: ["**/*.sql"] },
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+    ],
+    compatibilityDate: "2025-04-01",
+    durableObjects: {
+      COMPANY: { className: "Company", useSQLite: true },
+      SIMULATOR: { className: "Simulator", useSQLite: true },
+      REGISTRY: { className: "Registry", useSQLite: true },
+    },
+    port,
+    host,
+  };
+  if (dataDir) opts.durableObjectsPersist = path.resolve(dataDir);
+  return opts;
+}

@@ -1,0 +1,55 @@
+// `npm test`: every test suite, in order, then one summary line. Exits non-zero if any suite fails.
+//   1. cargo test             native unit and property tests of the core (src/**)
+//   2. wasm-pack test --node  the wasm boundary (tests/web.rs) on the real wasm build
+//   3. node --test            the worker in workerd over real HTTP (tests/js/*.test.mjs)
+import { spawn } from "node:child_process";
+import { readdirSync } from "node:fs";
+import path from "node:path";
+import { ROOT } from "./miniflare.mjs";
+
+const env = { ...process.env, PATH: `${process.env.HOME}/.cargo/bin:${ROOT}/node_modules/.bin:${process.env.PATH}` };
+
+function run(name, cmd, args) {
+  return new Promise((resolve) => {
+    console.log(`\n=== ${name}: ${cmd} ${args.join(" ")}`);
+    const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    const tee = (stream, sink) => stream.on("data", (d) => { out += d; sink.write(d); });
+    tee(child.stdout, process.stdout);
+    tee(child.stderr, process.stderr);
+    child.on("close", (code) => resolve({ name, code, out }));
+  });
+}
+
+/** Counts from cargo's "test result: ok. N passed; M failed" lines and node's "# pass N" / "# fail N". */
+function counts(out) {
+  let passed = 0, failed = 0;
+  for (const m of out.matchAll(/test result: \w+\. (\d+) passed; (\d+) failed/g)) { passed += +m[1]; failed += +m[2]; }
+  for (const m of out.matchAll(/^# pass (\d+)$/gm)) passed += +m[1];
+  for (const m of out.matchAll(/^# fail (\d+)$/gm)) failed += +m[1];
+  return { passed, failed };
+}
+
+const only = process.argv[2];
+const jsTests = readdirSync(path.join(ROOT, "tests/js")).filter((f) => f.endsWith(".test.mjs")).sort()
+  .map((f) => path.join("tests/js", f));
+const suites = [
+  ["rust", "cargo", ["test", "--quiet"]],
+  ["wasm", "wasm-pack", ["test", "--node"]],
+  ["worker", "node", ["--test", "--test-concurrency=1", ...jsTests]],
+].filter(([name]) => !only || only === name);
+
+const results = [];
+for (const [name, cmd, args] of suites) results.push(await run(name, cmd, args));
+
+let passed = 0, failed = 0;
+console.log("\n=== summary");
+for (const r of results) {
+  const c = counts(r.out);
+  passed += c.passed; failed += c.failed;
+  const ok = r.code === 0;
+  if (!ok && c.failed === 0) failed += 1; // a suite that crashed counts as a failure even with no counts
+  console.log(`${ok ? "ok  " : "FAIL"} ${r.name.padEnd(7)} ${c.passed} passed, ${c.failed} failed (exit ${r.code})`);
+}
+console.log(`tests: ${passed} passed, ${failed} failed`);
+process.exit(results.every((r) => r.code === 0) ? 0 : 1);

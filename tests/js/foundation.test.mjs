@@ -1,0 +1,166 @@
+// Foundation: the worker in workerd over HTTP — companies, authentication, tenancy, persistence, the Node host,
+// and the Cloudflare deployment configuration.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFile } from "node:child_process";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import net from "node:net";
+import { ROOT } from "../../scripts/miniflare.mjs";
+import { call, newCompany, startWorker, tmpDir } from "./harness.mjs";
+
+const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}\+00:00$/;
+let w;
+before(async () => { w = await startWorker(); });
+after(async () => { await w.stop(); });
+
+test("GET / names the service", async () => {
+  const res = await call(w.base, "GET", "/");
+  assert.equal(res.status, 200);
+  assert.equal(res.body.name, "billy-edge");
+  assert.match(res.body.version, /^\d+\.\d+\.\d+$/);
+});
+
+test("POST /v1/companies returns guid, api_key and Billy-format times", async () => {
+  const res = await call(w.base, "POST", "/v1/companies", { form: { processor_key: "ef13dce2093b11e388de026ba7d31e6f" } });
+  assert.equal(res.status, 201);
+  assert.match(res.body.guid, /^CP[1-9A-HJ-NP-Za-km-z]{20,22}$/);
+  assert.ok(res.body.api_key.startsWith(res.body.guid + "_"));
+  assert.ok(res.body.api_key.length >= res.body.guid.length + 41);
+  assert.match(res.body.created_at, TIME);
+  assert.match(res.body.updated_at, TIME);
+});
+
+test("two companies get different guids and keys", async () => {
+  const a = await newCompany(w.base), b = await newCompany(w.base);
+  assert.notEqual(a.guid, b.guid);
+  assert.notEqual(a.key, b.key);
+});
+
+test("GET /v1/companies/<guid> with the key as Basic username or Bearer", async () => {
+  const c = await newCompany(w.base);
+  const basic = await call(w.base, "GET", `/v1/companies/${c.guid}`, { key: c.key });
+  assert.equal(basic.status, 200);
+  assert.equal(basic.body.guid, c.guid);
+  assert.equal(basic.body.created_at, c.body.created_at);
+  assert.equal(basic.body.api_key, undefined, "the key is stored hashed and never shown again");
+  const bearer = await call(w.base, "GET", `/v1/companies/${c.guid}`, { headers: { authorization: `Bearer ${c.key}` } });
+  assert.equal(bearer.status, 200);
+  assert.equal(bearer.body.guid, c.guid);
+});
+
+test("401 JSON errors without a valid key", async () => {
+  const c = await newCompany(w.base);
+  const cases = [
+    {},
+    { key: "" },
+    { key: "nonsense" },
+    { key: c.key.slice(0, -1) + (c.key.endsWith("a") ? "b" : "a") }, // right company, wrong secret
+    { key: `${c.guid}_${"1".repeat(44)}` },
+    { headers: { authorization: "Bearer " } },
+    { headers: { authorization: "Digest abc" } },
+    { headers: { authorization: "Basic %%%" } },
+  ];
+  for (const opts of cases) {
+    const res = await call(w.base, "GET", `/v1/companies/${c.guid}`, opts);
+    assert.equal(res.status, 401, JSON.stringify(opts));
+    assert.equal(res.body.error.code, "invalid_api_key");
+    assert.equal(typeof res.body.error_message, "string");
+  }
+});
+
+test("another company's guid is 404", async () => {
+  const a = await newCompany(w.base), b = await newCompany(w.base);
+  const res = await call(w.base, "GET", `/v1/companies/${b.guid}`, { key: a.key });
+  assert.equal(res.status, 404);
+  assert.equal(res.body.error.code, "not_found");
+});
+
+test("unknown routes are JSON 404s, wrong methods 405", async () => {
+  const c = await newCompany(w.base);
+  assert.equal((await call(w.base, "GET", "/nope")).status, 404);
+  const r = await call(w.base, "GET", "/v1/nope", { key: c.key });
+  assert.equal(r.status, 404);
+  assert.equal(r.body.error.code, "not_found");
+  assert.equal((await call(w.base, "PATCH", "/v1/plans", { key: c.key })).status, 405);
+});
+
+test("company creation validates its input", async () => {
+  const res = await call(w.base, "POST", "/v1/companies", { json: { processor_key: 12 } });
+  assert.equal(res.status, 400);
+  assert.equal(res.body.error.field, "processor_key");
+  const bad = await call(w.base, "POST", "/v1/companies", { raw: "{not json", headers: { "content-type": "application/json" } });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error.code, "invalid_json");
+});
+
+test("state persists across a worker restart, and the key is stored only as a hash", async () => {
+  const dir = tmpDir();
+  let a = await startWorker({ dataDir: dir });
+  const c = await newCompany(a.base);
+  await a.stop();
+  const files = [];
+  const walk = (d) => { for (const f of readdirSync(d)) { const p = path.join(d, f); statSync(p).isDirectory() ? walk(p) : files.push(p); } };
+  walk(dir);
+  assert.ok(files.length > 0, "something was persisted");
+  const secret = c.key.split("_")[1];
+  for (const f of files) assert.ok(!readFileSync(f).includes(secret), `${f} holds the raw key`);
+  a = await startWorker({ dataDir: dir });
+  const res = await call(a.base, "GET", `/v1/companies/${c.guid}`, { key: c.key });
+  await a.stop();
+  assert.equal(res.status, 200);
+  assert.equal(res.body.guid, c.guid);
+});
+
+async function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
+}
+
+/** Starts `node scripts/host.mjs` (what `npm start` runs after set-up) and waits for its URL line. */
+async function startHost(port, dataDir) {
+  const child = spawn(process.execPath, ["scripts/host.mjs"], { cwd: ROOT,
+    env: { ...process.env, PORT: String(port), BILLY_DATA: dataDir }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("host did not start: " + out)), 30_000);
+    child.stdout.on("data", (d) => { out += d; if (out.includes("listening on")) { clearTimeout(timer); resolve(); } });
+    child.stderr.on("data", (d) => { out += d; });
+    child.on("exit", (code) => reject(new Error(`host exited ${code}: ${out}`)));
+  });
+  return { child, out: () => out };
+}
+
+test("the Node host serves on PORT, keeps state in BILLY_DATA across restarts, stops cleanly on SIGINT", async () => {
+  const port = await freePort();
+  const dir = tmpDir();
+  let h = await startHost(port, dir);
+  assert.match(h.out(), new RegExp(`http://127\\.0\\.0\\.1:${port}`));
+  const base = `http://127.0.0.1:${port}`;
+  const c = await newCompany(base);
+  const exited = new Promise((resolve) => h.child.on("exit", (code) => resolve(code)));
+  h.child.kill("SIGINT");
+  assert.equal(await exited, 0);
+  h = await startHost(port, dir);
+  const res = await call(base, "GET", `/v1/companies/${c.guid}`, { key: c.key });
+  const exited2 = new Promise((resolve) => h.child.on("exit", (code) => resolve(code)));
+  h.child.kill("SIGINT");
+  await exited2;
+  assert.equal(res.status, 200);
+  assert.equal(res.body.guid, c.guid);
+});
+
+test("wrangler deploy --dry-run accepts wrangler.toml and bundles the worker with its wasm", async () => {
+  const outdir = tmpDir("billy-dry-");
+  const { stdout, stderr } = await new Promise((resolve, reject) => {
+    execFile(path.join(ROOT, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", outdir], {
+      cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" }, timeout: 120_000 },
+    (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stdout}\n${stderr}`)) : resolve({ stdout, stderr })));
+  });
+  const text = stdout + stderr;
+  assert.match(text, /COMPANY/);
+  assert.match(text, /--dry-run: exiting now/);
+  const files = readdirSync(outdir);
+  assert.ok(files.some((f) => f.endsWith(".wasm")), `bundle has the wasm module: ${files}`);
+});

@@ -1,0 +1,51 @@
+// Test harness: the real worker in workerd (Miniflare), reached over real HTTP on a loopback port.
+import { Miniflare } from "miniflare";
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { miniflareOptions } from "../../scripts/miniflare.mjs";
+
+export const tmpDir = (prefix = "billy-") => mkdtempSync(path.join(os.tmpdir(), prefix));
+
+/** Starts the worker on a free port. @returns {Promise<{base: string, mf: Miniflare, stop: () => Promise<void>}>} */
+export async function startWorker({ dataDir = null } = {}) {
+  const mf = new Miniflare(miniflareOptions({ port: 0, dataDir }));
+  const url = await mf.ready;
+  return { base: url.origin, mf, stop: () => mf.dispose() };
+}
+
+/**
+ * A small client. `form` sends urlencoded like Billy's curl examples; `json` sends JSON.
+ * @returns {Promise<{status: number, body: any, headers: Headers}>}
+ */
+export async function call(base, method, p, { key, form, json, headers = {}, raw } = {}) {
+  const h = { ...headers };
+  if (key !== undefined) h.authorization = "Basic " + Buffer.from(`${key}:`).toString("base64");
+  let body;
+  if (form) { body = new URLSearchParams(form).toString(); h["content-type"] = "application/x-www-form-urlencoded"; }
+  if (json !== undefined) { body = JSON.stringify(json); h["content-type"] = "application/json"; }
+  if (raw !== undefined) body = raw;
+  const res = await fetch(base + p, { method, headers: h, body });
+  const text = await res.text();
+  let parsed;
+  try { parsed = text ? JSON.parse(text) : null; } catch { parsed = text; }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
+
+/** A bound client for one company. */
+export function client(base, key) {
+  return {
+    get: (p, o = {}) => call(base, "GET", p, { key, ...o }),
+    post: (p, form, o = {}) => call(base, "POST", p, { key, form, ...o }),
+    postJson: (p, json, o = {}) => call(base, "POST", p, { key, json, ...o }),
+    put: (p, form, o = {}) => call(base, "PUT", p, { key, form, ...o }),
+    del: (p, o = {}) => call(base, "DELETE", p, { key, ...o }),
+  };
+}
+
+/** Creates a company; returns {guid, key, api: client}. */
+export async function newCompany(base, form = {}) {
+  const res = await call(base, "POST", "/v1/companies", { form });
+  if (res.status !== 201) throw new Error(`company create failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return { guid: res.body.guid, key: res.body.api_key, body: res.body, api: client(base, res.body.api_key) };
+}

@@ -1,0 +1,64 @@
+// @ts-check
+// Thin helpers over a Durable Object's SQLite (ctx.storage.sql) and the numbered schema migrations.
+import m0001 from "./migrations/0001_init.sql";
+
+/** Numbered migrations, applied in order, each exactly once, each in its own transaction. */
+const MIGRATIONS = [[1, m0001]];
+
+export class Db {
+  /** @param {DurableObjectStorage} storage */
+  constructor(storage) {
+    this.storage = storage;
+    this.sql = storage.sql;
+  }
+
+  migrate() {
+    this.sql.exec("CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+    const done = new Set(this.all("SELECT version FROM _migrations").map((r) => r.version));
+    for (const [version, text] of MIGRATIONS) {
+      if (done.has(version)) continue;
+      this.tx(() => {
+        this.sql.exec(text);
+        this.sql.exec("INSERT INTO _migrations (version, applied_at) VALUES (?, ?)", version, new Date().toISOString());
+      });
+    }
+  }
+
+  /** All rows as plain objects. */
+  all(query, ...args) {
+    return this.sql.exec(query, ...args).toArray();
+  }
+
+  /** The first row, or null. */
+  one(query, ...args) {
+    const rows = this.sql.exec(query, ...args).toArray();
+    return rows.length ? rows[0] : null;
+  }
+
+  run(query, ...args) {
+    return this.sql.exec(query, ...args).rowsWritten;
+  }
+
+  /**
+   * Runs fn in one SQLite transaction: everything it wrote commits together, or nothing does if it throws.
+   * fn must be synchronous: no await may split a read from the write that depends on it.
+   * @template T @param {() => T} fn @returns {T}
+   */
+  tx(fn) {
+    return this.storage.transactionSync(fn);
+  }
+
+  /** INSERT from an object's keys. */
+  insert(table, row) {
+    const keys = Object.keys(row);
+    this.sql.exec(`INSERT INTO ${table} (${keys.join(", ")}) VALUES (${keys.map(() => "?").join(", ")})`,
+      ...keys.map((k) => row[k]));
+  }
+
+  /** UPDATE table SET … WHERE guid = ? from an object's keys. */
+  update(table, guid, changes) {
+    const keys = Object.keys(changes);
+    this.sql.exec(`UPDATE ${table} SET ${keys.map((k) => `${k} = ?`).join(", ")} WHERE guid = ?`,
+      ...keys.map((k) => changes[k]), guid);
+  }
+}

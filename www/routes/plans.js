@@ -1,0 +1,59 @@
+// @ts-check
+// /v1/plans: create, retrieve, delete (cancels the plan's active subscriptions), list, and nested lists.
+import { ApiError, json, notFound } from "../http.js";
+import * as views from "../views.js";
+import { listPage } from "./list.js";
+import { subscriptionView } from "./subscriptions.js";
+import { transactionPage } from "./transactions.js";
+
+export function findPlan(r, guid) {
+  const row = r.db.one("SELECT * FROM plans WHERE guid = ?", guid);
+  if (!row) throw notFound("plan", guid);
+  return row;
+}
+
+export const routes = [
+  ["POST", "/v1/plans", (r) => {
+    const p = r.core.validatePlan(r.body);
+    const now = r.co.now();
+    const guid = r.core.guid("PL");
+    r.db.tx(() => r.db.insert("plans", { guid, ...p, deleted: 0, created_at: now, updated_at: now }));
+    return json(views.plan(findPlan(r, guid), r.company.guid));
+  }],
+  ["GET", "/v1/plans", (r) => listPage(r, { table: "plans", view: (row) => views.plan(row, r.company.guid) })],
+  ["GET", "/v1/plans/:guid", (r) => json(views.plan(findPlan(r, r.params[0]), r.company.guid))],
+  ["DELETE", "/v1/plans/:guid", (r) => {
+    const guid = r.params[0];
+    const now = r.co.now();
+    r.db.tx(() => {
+      const plan = findPlan(r, guid);
+      if (plan.deleted) throw new ApiError(409, "already_deleted", `Plan ${guid} is already deleted`);
+      r.db.update("plans", guid, { deleted: 1, updated_at: now });
+      // A deleted plan bills nobody: its active subscriptions end now.
+      r.db.run("UPDATE subscriptions SET canceled = 1, canceled_at = ?, updated_at = ? WHERE plan_guid = ? AND canceled = 0",
+        now, now, guid);
+    });
+    return json(views.plan(findPlan(r, guid), r.company.guid));
+  }],
+  ["GET", "/v1/plans/:guid/customers", (r) => {
+    const plan = findPlan(r, r.params[0]);
+    return listPage(r, { table: "customers", alias: "c",
+      where: "c.guid IN (SELECT customer_guid FROM subscriptions WHERE plan_guid = ?)", args: [plan.guid],
+      view: (row) => views.customer(row, r.company.guid) });
+  }],
+  ["GET", "/v1/plans/:guid/subscriptions", (r) => {
+    const plan = findPlan(r, r.params[0]);
+    return listPage(r, { table: "subscriptions", where: "plan_guid = ?", args: [plan.guid],
+      view: (row) => subscriptionView(r, row) });
+  }],
+  ["GET", "/v1/plans/:guid/invoices", (r) => {
+    const plan = findPlan(r, r.params[0]);
+    return listPage(r, { table: "invoices", alias: "i",
+      where: "i.subscription_guid IN (SELECT guid FROM subscriptions WHERE plan_guid = ?)", args: [plan.guid],
+      order: "i.scheduled_at DESC, i.seq DESC", view: views.invoice });
+  }],
+  ["GET", "/v1/plans/:guid/transactions", (r) => {
+    const plan = findPlan(r, r.params[0]);
+    return transactionPage(r, "i.subscription_guid IN (SELECT guid FROM subscriptions WHERE plan_guid = ?)", [plan.guid]);
+  }],
+];

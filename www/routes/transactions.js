@@ -1,0 +1,26 @@
+// @ts-check
+// /v1/transactions: retrieve and list. Transactions are created only by invoices (charges, payouts, refunds).
+import { json, notFound } from "../http.js";
+import * as views from "../views.js";
+import { listPage } from "./list.js";
+
+export function transactionView(r, row) {
+  const failures = row.failure_count
+    ? r.db.all("SELECT * FROM failures WHERE transaction_guid = ? ORDER BY seq", row.guid) : [];
+  return views.transaction(row, failures);
+}
+
+/** Transactions of the invoices matching an invoice-level condition (invoices are aliased `i`). */
+export function transactionPage(r, invoiceWhere, args) {
+  return listPage(r, { table: "transactions", alias: "t", join: "JOIN invoices i ON i.guid = t.invoice_guid",
+    where: invoiceWhere, args, view: (row) => transactionView(r, row) });
+}
+
+export const routes = [
+  ["GET", "/v1/transactions", (r) => listPage(r, { table: "transactions", view: (row) => transactionView(r, row) })],
+  ["GET", "/v1/transactions/:guid", (r) => {
+    const row = r.db.one("SELECT * FROM transactions WHERE guid = ?", r.params[0]);
+    if (!row) throw notFound("transaction", r.params[0]);
+    return json(transactionView(r, row));
+  }],
+];

@@ -1,0 +1,68 @@
+// @ts-check
+// Edge entry point: routes a request to its company's Durable Object. The API key names its company
+// (`<company guid>_<secret>`), so there is no global lookup on the hot path; the object checks the secret.
+import * as core from "./core.js";
+import { ApiError, apiKeyOf, errorResponse, json, readBody } from "./http.js";
+import { sha256Hex } from "./company.js";
+
+export { Company } from "./company.js";
+export { Simulator } from "./simulator.js";
+export { Registry } from "./registry.js";
+
+const VERSION = "0.1.0";
+
+/** @param {any} env @param {string} guid */
+const companyStub = (env, guid) => env.COMPANY.get(env.COMPANY.idFromName(guid));
+
+async function createCompany(request, env) {
+  const input = await readBody(request);
+  const settings = core.validateCompany(input);
+  const guid = core.guid("CP");
+  const apiKey = core.apiKey(guid);
+  const clock = input.clock !== undefined && input.clock !== "" && input.clock !== null
+    ? core.parseTime(String(input.clock), "clock") : null;
+  if (clock && !settings.test_mode) throw new ApiError(400, "invalid_field", "clock needs test_mode", "clock");
+  const stub = companyStub(env, guid);
+  const res = await stub.fetch("https://company/_internal/create", {
+    method: "POST",
+    body: JSON.stringify({ guid, key_hash: await sha256Hex(apiKey), processor_key: settings.processor_key,
+      test_mode: settings.test_mode, clock }),
+  });
+  if (!res.ok) return res;
+  // The registry only feeds the cron safety net; it is never read on a request path.
+  await env.REGISTRY.get(env.REGISTRY.idFromName("registry")).fetch("https://registry/add", {
+    method: "POST", body: JSON.stringify({ guid }) });
+  const company = await (await stub.fetch(`https://company/v1/companies/${guid}`, {
+    headers: { "x-billy-api-key": apiKey } })).json();
+  return json({ ...company, api_key: apiKey }, 201);
+}
+
+export default {
+  /** @param {Request} request @param {any} env */
+  async fetch(request, env) {
+    try {
+      const url = new URL(request.url);
+      const path = url.pathname.replace(/\/+$/, "") || "/";
+      if (path === "/") return json({ name: "billy-edge", version: VERSION, api: "/v1" });
+      if (!path.startsWith("/v1/")) throw new ApiError(404, "not_found", `No route for ${url.pathname}`);
+      if (path === "/v1/companies" && request.method === "POST") return await createCompany(request, env);
+      const key = apiKeyOf(request);
+      if (!key) throw new ApiError(401, "invalid_api_key", "Missing API key: pass it as the Basic-auth username");
+      let guid;
+      try { guid = core.companyOfKey(key); } catch { throw new ApiError(401, "invalid_api_key", "Invalid API key"); }
+      const headers = new Headers(request.headers);
+      headers.set("x-billy-api-key", key);
+      return await companyStub(env, guid).fetch(new Request(request, { headers }));
+    } catch (err) {
+      return errorResponse(err);
+    }
+  },
+
+  /** Cron safety net: wake every company's scheduler in case an alarm was lost. */
+  async scheduled(_event, env, ctx) {
+    const res = await env.REGISTRY.get(env.REGISTRY.idFromName("registry")).fetch("https://registry/list");
+    const { guids } = await res.json();
+    ctx.waitUntil(Promise.allSettled(guids.map((g) => companyStub(env, g).fetch("https://company/_internal/tick",
+      { method: "POST" }))));
+  },
+};
