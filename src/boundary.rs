@@ -1,0 +1,237 @@
+//! The JavaScript boundary: the only module that knows `JsValue`.
+//!
+//! Every export takes plain JS values, turns them into [`Raw`] (or checked scalars) without trusting their
+//! types, calls a pure rule, and returns a plain JSON-compatible value (`null`, never `undefined`; integers as
+//! numbers within ±(2^53−1)). A refusal becomes a thrown JS `Error` with `code`, `status` and `field`
+//! properties. Nothing here unwraps input-derived data: a panic would poison the wasm instance.
+
+use std::collections::BTreeMap;
+
+use js_sys::{Array, Object, Reflect};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::error::{CoreError, Result};
+use crate::input::{self, Raw};
+use crate::money::{self, MAX_AMOUNT};
+use crate::schedule::{self, Frequency};
+use crate::{ids, time};
+
+/// Result of every export: a refusal is a thrown JS `Error`.
+pub type JsResult<T> = std::result::Result<T, JsValue>;
+
+impl From<CoreError> for JsValue {
+    fn from(err: CoreError) -> JsValue {
+        let js = js_sys::Error::new(&err.to_string());
+        let field = err.field().map_or(JsValue::NULL, |f| JsValue::from_str(&f));
+        // Reflect::set on a fresh Error object cannot fail; ignore the Result rather than unwrap.
+        let _ = Reflect::set(&js, &JsValue::from_str("code"), &JsValue::from_str(err.code()));
+        let _ = Reflect::set(&js, &JsValue::from_str("status"), &JsValue::from(f64::from(err.status())));
+        let _ = Reflect::set(&js, &JsValue::from_str("field"), &field);
+        js.into()
+    }
+}
+
+/// Nesting deeper than this is refused (API inputs are at most three levels deep).
+const MAX_DEPTH: u32 = 16;
+
+/// A JS value as [`Raw`]; values JSON cannot express become [`Raw::Unsupported`] and are refused by readers.
+pub fn to_raw(value: &JsValue) -> Raw {
+    raw_at(value, 0)
+}
+
+fn raw_at(value: &JsValue, depth: u32) -> Raw {
+    if value.is_null() || value.is_undefined() {
+        return Raw::Null;
+    }
+    if let Some(s) = value.as_string() {
+        return Raw::String(s);
+    }
+    if let Some(b) = value.as_bool() {
+        return Raw::Bool(b);
+    }
+    if let Some(n) = value.as_f64() {
+        return Raw::Number(n);
+    }
+    if value.is_bigint() {
+        return Raw::Unsupported("a bigint");
+    }
+    if value.is_function() {
+        return Raw::Unsupported("a function");
+    }
+    if value.is_symbol() {
+        return Raw::Unsupported("a symbol");
+    }
+    if depth >= MAX_DEPTH {
+        return Raw::Unsupported("a too deeply nested value");
+    }
+    if Array::is_array(value) {
+        let array: &Array = value.unchecked_ref();
+        return Raw::Array(array.iter().map(|v| raw_at(&v, depth + 1)).collect());
+    }
+    if value.is_object() {
+        let object: &Object = value.unchecked_ref();
+        let mut map = BTreeMap::new();
+        for entry in Object::entries(object).iter() {
+            let pair: Array = entry.unchecked_into();
+            if let Some(key) = pair.get(0).as_string() {
+                map.insert(key, raw_at(&pair.get(1), depth + 1));
+            }
+        }
+        return Raw::Object(map);
+    }
+    Raw::Unsupported("an unsupported value")
+}
+
+fn out<T: Serialize + ?Sized>(value: &T) -> JsResult<JsValue> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| CoreError::Internal { reason: e.to_string() }.into())
+}
+
+fn str_arg(value: &JsValue, field: &str) -> Result<String> {
+    value
+        .as_string()
+        .ok_or_else(|| CoreError::invalid(field, format!("must be a string, got {}", to_raw(value).kind())))
+}
+
+fn required(value: &JsValue, field: &str) -> Result<Raw> {
+    let raw = to_raw(value);
+    if raw.is_absent() {
+        return Err(CoreError::missing(field));
+    }
+    Ok(raw)
+}
+
+fn int_arg(value: &JsValue, field: &str, min: i64, max: i64) -> Result<i64> {
+    input::int_value(&required(value, field)?, field, min, max)
+}
+
+fn amount_arg(value: &JsValue, field: &str, min: i64) -> Result<i64> {
+    input::amount_value(&required(value, field)?, field, min)
+}
+
+fn time_arg(value: &JsValue, field: &str) -> Result<time::Instant> {
+    time::parse(&str_arg(value, field)?, field)
+}
+
+fn frequency_arg(value: &JsValue) -> Result<Frequency> {
+    Frequency::parse(&str_arg(value, "frequency")?, "frequency")
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** Canonical UTC time, `YYYY-MM-DDTHH:MM:SS.ffffff+00:00`. */
+export type CanonicalTime = string;
+/** Raw API input: a form body (all strings) or a JSON body. */
+export type RawInput = Record<string, unknown>;
+export interface CurrencyInfo { code: string; exponent: number }
+export interface DuePeriod { period: number; scheduled_at: CanonicalTime }
+export interface DuePeriods { periods: DuePeriod[]; next_invoice_at: CanonicalTime | null }
+"#;
+
+/// A new GUID: `prefix` (two uppercase ASCII letters) + base58 of 16 random bytes.
+/// @example guid("CU") // "CU5Yx2…"
+#[wasm_bindgen(js_name = guid)]
+pub fn js_guid(#[wasm_bindgen(unchecked_param_type = "string")] prefix: JsValue) -> JsResult<String> {
+    Ok(ids::guid(&str_arg(&prefix, "prefix")?)?)
+}
+
+/// A new API key `"<companyGuid>_<base58(32 random bytes)>"`.
+#[wasm_bindgen(js_name = apiKey)]
+pub fn js_api_key(#[wasm_bindgen(unchecked_param_type = "string")] company_guid: JsValue) -> JsResult<String> {
+    Ok(ids::api_key(&str_arg(&company_guid, "company_guid")?)?)
+}
+
+/// The company guid an API key names; malformed → throws `invalid_api_key` (401).
+#[wasm_bindgen(js_name = companyOfKey)]
+pub fn js_company_of_key(#[wasm_bindgen(unchecked_param_type = "string")] key: JsValue) -> JsResult<String> {
+    let key = key.as_string().ok_or_else(|| CoreError::InvalidApiKey { reason: "key must be a string".into() })?;
+    Ok(ids::company_of_key(&key)?)
+}
+
+/// `{code, exponent}` of an ISO 4217 currency (any case); unknown → `unknown_currency`.
+#[wasm_bindgen(js_name = currency, unchecked_return_type = "CurrencyInfo")]
+pub fn js_currency(#[wasm_bindgen(unchecked_param_type = "string")] code: JsValue) -> JsResult<JsValue> {
+    out(&money::currency(&str_arg(&code, "currency")?)?)
+}
+
+/// Splits `total` by `weights` (largest remainder, ties to the lower index); the parts sum to `total`.
+/// @example allocate(100, [1, 1, 1]) // [34, 33, 33]
+#[wasm_bindgen(js_name = allocate, unchecked_return_type = "number[]")]
+pub fn js_allocate(
+    #[wasm_bindgen(unchecked_param_type = "number")] total: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number[]")] weights: JsValue,
+) -> JsResult<JsValue> {
+    let total = amount_arg(&total, "total", -MAX_AMOUNT)?;
+    let Raw::Array(items) = to_raw(&weights) else {
+        return Err(CoreError::invalid("weights", "must be an array of non-negative integers").into());
+    };
+    let weights = items
+        .iter()
+        .enumerate()
+        .map(|(i, w)| input::int_value(w, &format!("weights[{i}]"), 0, MAX_AMOUNT).map(|w| w as u64))
+        .collect::<Result<Vec<u64>>>()?;
+    out(&money::allocate(total, &weights)?)
+}
+
+/// Canonical time of epoch milliseconds.
+#[wasm_bindgen(js_name = formatTime)]
+pub fn js_format_time(#[wasm_bindgen(unchecked_param_type = "number")] ms: JsValue) -> JsResult<String> {
+    Ok(time::format_millis(int_arg(&ms, "ms", 0, MAX_AMOUNT)?)?)
+}
+
+/// Canonical time of an ISO 8601 string; bad → `invalid_time` naming `field`.
+#[wasm_bindgen(js_name = parseTime)]
+pub fn js_parse_time(
+    #[wasm_bindgen(unchecked_param_type = "string")] s: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] field: JsValue,
+) -> JsResult<String> {
+    let field = field.as_string().unwrap_or_else(|| "time".to_string());
+    let text = str_arg(&s, &field).map_err(|_| CoreError::InvalidTime {
+        field: Some(field.clone()),
+        value: to_raw(&s).kind().to_string(),
+    })?;
+    Ok(time::canonical(&text, &field)?)
+}
+
+/// Epoch milliseconds of a time string.
+#[wasm_bindgen(js_name = timeMillis)]
+pub fn js_time_millis(#[wasm_bindgen(unchecked_param_type = "string")] s: JsValue) -> JsResult<f64> {
+    Ok(time::instant_millis(time_arg(&s, "time")?) as f64)
+}
+
+/// Canonical start of period `n` of a schedule.
+#[wasm_bindgen(js_name = periodAt)]
+pub fn js_period_at(
+    #[wasm_bindgen(unchecked_param_type = "string")] started_at: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] frequency: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] interval: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] n: JsValue,
+) -> JsResult<String> {
+    let started_at = time_arg(&started_at, "started_at")?;
+    let frequency = frequency_arg(&frequency)?;
+    let interval = int_arg(&interval, "interval", 1, MAX_AMOUNT)?;
+    let n = int_arg(&n, "n", 0, MAX_AMOUNT)?;
+    Ok(time::format(schedule::period_at(started_at, frequency, interval, n)?))
+}
+
+/// Periods `≥ invoice_count` due at `now` (at most `max`, 0..=10000) and the next invoice time.
+#[wasm_bindgen(js_name = duePeriods, unchecked_return_type = "DuePeriods")]
+pub fn js_due_periods(
+    #[wasm_bindgen(unchecked_param_type = "string")] started_at: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] frequency: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] interval: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] invoice_count: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] now: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] max: JsValue,
+) -> JsResult<JsValue> {
+    let started_at = time_arg(&started_at, "started_at")?;
+    let frequency = frequency_arg(&frequency)?;
+    let interval = int_arg(&interval, "interval", 1, MAX_AMOUNT)?;
+    let invoice_count = int_arg(&invoice_count, "invoice_count", 0, MAX_AMOUNT)?;
+    let now = time_arg(&now, "now")?;
+    let max = int_arg(&max, "max", 0, 10_000)? as usize;
+    out(&schedule::due_periods(started_at, frequency, interval, invoice_count, now, max)?)
+}

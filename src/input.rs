@@ -1,0 +1,359 @@
+//! Raw API input and the helpers every validator reads it with, so field naming and type rules are uniform.
+//!
+//! Input comes from form bodies (every value a string) or JSON bodies (string, number, boolean, null, array,
+//! object). The rules:
+//! - absent, `null` and `""` are the same thing: absent;
+//! - `"500"` and `500` are the same integer; `"5.00"`, `"1e3"`, `" 5"`, `"+5"`, `5.5`, booleans are not integers;
+//! - a string field must be a string (a JSON number is a wrong type), its length is counted in characters;
+//! - unknown keys are ignored.
+
+use std::collections::BTreeMap;
+
+use crate::error::{CoreError, Result};
+use crate::money::MAX_AMOUNT;
+
+/// A raw input value, independent of where it came from (JS object, form body, test).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Raw {
+    /// `null`, `undefined` or a missing value.
+    Null,
+    Bool(bool),
+    /// Every JS number is an f64; integer-ness is checked by the reader.
+    Number(f64),
+    String(String),
+    Array(Vec<Raw>),
+    Object(BTreeMap<String, Raw>),
+    /// A value JSON cannot express (bigint, function, symbol, a too deeply nested value); names its kind.
+    Unsupported(&'static str),
+}
+
+impl Raw {
+    /// An object from key/value pairs (handy in tests and for building inputs).
+    pub fn object<K: Into<String>>(pairs: impl IntoIterator<Item = (K, Raw)>) -> Raw {
+        Raw::Object(pairs.into_iter().map(|(k, v)| (k.into(), v)).collect())
+    }
+
+    /// The value under `key` when `self` is an object.
+    pub fn get(&self, key: &str) -> Option<&Raw> {
+        match self {
+            Raw::Object(map) => map.get(key),
+            _ => None,
+        }
+    }
+
+    /// Absent in the API sense: `null` or `""`.
+    pub fn is_absent(&self) -> bool {
+        matches!(self, Raw::Null) || matches!(self, Raw::String(s) if s.is_empty())
+    }
+
+    /// What kind of value this is, for error messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Raw::Null => "null",
+            Raw::Bool(_) => "a boolean",
+            Raw::Number(_) => "a number",
+            Raw::String(_) => "a string",
+            Raw::Array(_) => "an array",
+            Raw::Object(_) => "an object",
+            Raw::Unsupported(kind) => kind,
+        }
+    }
+}
+
+impl From<&str> for Raw {
+    fn from(s: &str) -> Raw {
+        Raw::String(s.to_string())
+    }
+}
+
+impl From<String> for Raw {
+    fn from(s: String) -> Raw {
+        Raw::String(s)
+    }
+}
+
+impl From<i64> for Raw {
+    fn from(n: i64) -> Raw {
+        Raw::Number(n as f64)
+    }
+}
+
+impl From<f64> for Raw {
+    fn from(n: f64) -> Raw {
+        Raw::Number(n)
+    }
+}
+
+impl From<bool> for Raw {
+    fn from(b: bool) -> Raw {
+        Raw::Bool(b)
+    }
+}
+
+/// The top-level input must be an object; `null`/absent counts as an empty one.
+pub fn object<'a>(raw: &'a Raw, field: &str) -> Result<Option<&'a BTreeMap<String, Raw>>> {
+    match raw {
+        Raw::Object(map) => Ok(Some(map)),
+        Raw::Null => Ok(None),
+        other => Err(CoreError::invalid(field, format!("must be an object, got {}", other.kind()))),
+    }
+}
+
+/// The value of `key` unless it is absent (missing, `null` or `""`).
+pub fn present<'a>(raw: &'a Raw, key: &str) -> Option<&'a Raw> {
+    raw.get(key).filter(|v| !v.is_absent())
+}
+
+/// A string value of at most `max_len` characters; `field` names it in errors.
+pub fn string_value(v: &Raw, field: &str, max_len: usize) -> Result<String> {
+    match v {
+        Raw::String(s) => {
+            let len = s.chars().count();
+            if len > max_len {
+                Err(CoreError::invalid(field, format!("must be at most {max_len} characters long (got {len})")))
+            } else {
+                Ok(s.clone())
+            }
+        }
+        other => Err(CoreError::invalid(field, format!("must be a string, got {}", other.kind()))),
+    }
+}
+
+/// Optional string field of at most `max_len` characters.
+pub fn opt_string(raw: &Raw, key: &str, max_len: usize) -> Result<Option<String>> {
+    present(raw, key).map(|v| string_value(v, key, max_len)).transpose()
+}
+
+/// Required non-empty string field of at most `max_len` characters.
+pub fn req_string(raw: &Raw, key: &str, max_len: usize) -> Result<String> {
+    opt_string(raw, key, max_len)?.ok_or_else(|| CoreError::missing(key))
+}
+
+/// Short rendering of a raw value for messages (bounded, so a huge input cannot blow up a message).
+pub fn show(v: &Raw) -> String {
+    match v {
+        Raw::String(s) => {
+            let cut: String = s.chars().take(40).collect();
+            if cut.len() < s.len() {
+                format!("\"{cut}…\"")
+            } else {
+                format!("\"{cut}\"")
+            }
+        }
+        Raw::Number(n) => format!("{n}"),
+        Raw::Bool(b) => format!("{b}"),
+        other => other.kind().to_string(),
+    }
+}
+
+/// Reads an integer: a JSON number without fraction or a string of an optional `-` and ASCII digits.
+/// Values beyond i128 saturate, so callers can still report "out of range" rather than "not an integer".
+fn integer(v: &Raw, field: &str) -> Result<i128> {
+    let not_integer = || CoreError::invalid(field, format!("must be an integer, got {}", show(v)));
+    match v {
+        Raw::Number(n) => {
+            if !n.is_finite() || n.fract() != 0.0 {
+                return Err(not_integer());
+            }
+            // `as` saturates for f64 → i128 and maps -0.0 to 0.
+            Ok(*n as i128)
+        }
+        Raw::String(s) => {
+            let (negative, digits) = match s.strip_prefix('-') {
+                Some(rest) => (true, rest),
+                None => (false, s.as_str()),
+            };
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(not_integer());
+            }
+            let trimmed = digits.trim_start_matches('0');
+            if trimmed.len() > 30 {
+                return Ok(if negative { i128::MIN } else { i128::MAX });
+            }
+            let magnitude: i128 = trimmed.bytes().fold(0, |acc, b| acc * 10 + i128::from(b - b'0'));
+            Ok(if negative { -magnitude } else { magnitude })
+        }
+        other => Err(CoreError::invalid(field, format!("must be an integer, got {}", other.kind()))),
+    }
+}
+
+/// An integer in `min..=max`; outside → `invalid_field` naming the bounds.
+pub fn int_value(v: &Raw, field: &str, min: i64, max: i64) -> Result<i64> {
+    let n = integer(v, field)?;
+    if n < i128::from(min) || n > i128::from(max) {
+        return Err(CoreError::invalid(field, format!("must be an integer from {min} to {max}, got {}", show(v))));
+    }
+    Ok(n as i64)
+}
+
+/// Optional integer field in `min..=max`.
+pub fn opt_int(raw: &Raw, key: &str, min: i64, max: i64) -> Result<Option<i64>> {
+    present(raw, key).map(|v| int_value(v, key, min, max)).transpose()
+}
+
+/// An amount in minor units, at least `min` and within ±[`MAX_AMOUNT`]; outside → `amount_out_of_range`.
+pub fn amount_value(v: &Raw, field: &str, min: i64) -> Result<i64> {
+    let n = integer(v, field)?;
+    if n < i128::from(min) {
+        let reason = if min == -MAX_AMOUNT {
+            format!("{} is below the minimum amount -{MAX_AMOUNT}", show(v))
+        } else {
+            format!("must be at least {min}, got {}", show(v))
+        };
+        return Err(CoreError::AmountOutOfRange { field: Some(field.into()), reason });
+    }
+    if n > i128::from(MAX_AMOUNT) {
+        return Err(CoreError::AmountOutOfRange {
+            field: Some(field.into()),
+            reason: format!("{} is above the maximum amount {MAX_AMOUNT}", show(v)),
+        });
+    }
+    Ok(n as i64)
+}
+
+/// Optional amount field (see [`amount_value`]).
+pub fn opt_amount(raw: &Raw, key: &str, min: i64) -> Result<Option<i64>> {
+    present(raw, key).map(|v| amount_value(v, key, min)).transpose()
+}
+
+/// Required amount field (see [`amount_value`]).
+pub fn req_amount(raw: &Raw, key: &str, min: i64) -> Result<i64> {
+    opt_amount(raw, key, min)?.ok_or_else(|| CoreError::missing(key))
+}
+
+/// A boolean: JSON `true`/`false`, or the strings `true`/`false`/`1`/`0` (any case) from forms and queries.
+pub fn bool_value(v: &Raw, field: &str) -> Result<bool> {
+    match v {
+        Raw::Bool(b) => Ok(*b),
+        Raw::String(s) if s.eq_ignore_ascii_case("true") || s == "1" => Ok(true),
+        Raw::String(s) if s.eq_ignore_ascii_case("false") || s == "0" => Ok(false),
+        Raw::Number(n) if *n == 1.0 => Ok(true),
+        Raw::Number(n) if *n == 0.0 => Ok(false),
+        other => Err(CoreError::invalid(field, format!("must be true or false, got {}", show(other)))),
+    }
+}
+
+/// Optional boolean field.
+pub fn opt_bool(raw: &Raw, key: &str) -> Result<Option<bool>> {
+    present(raw, key).map(|v| bool_value(v, key)).transpose()
+}
+
+/// Appears-on-statement text as card networks accept it: at most 18 characters, printable ASCII
+/// (0x20–0x7E) only, and no `*` (networks use it to separate the merchant prefix).
+pub fn statement_descriptor(raw: &Raw, key: &str) -> Result<Option<String>> {
+    let Some(text) = opt_string(raw, key, 18)? else { return Ok(None) };
+    if let Some(c) = text.chars().find(|c| !(' '..='~').contains(c)) {
+        let reason = if c.is_ascii() {
+            format!("must contain printable ASCII characters only (found control character U+{:04X})", c as u32)
+        } else {
+            format!("must contain ASCII characters only (found '{c}')")
+        };
+        return Err(CoreError::invalid(key, reason));
+    }
+    if text.contains('*') {
+        return Err(CoreError::invalid(key, "must not contain '*'"));
+    }
+    Ok(Some(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(key: &str, v: Raw) -> Raw {
+        Raw::object([(key, v)])
+    }
+
+    #[test]
+    fn absent_values() {
+        for v in [Raw::Null, Raw::from("")] {
+            assert_eq!(opt_string(&one("a", v.clone()), "a", 5).unwrap(), None);
+            assert_eq!(req_string(&one("a", v), "a", 5).unwrap_err().code(), "missing_field");
+        }
+        assert_eq!(opt_int(&Raw::object::<&str>([]), "a", 0, 5).unwrap(), None);
+    }
+
+    #[test]
+    fn strings_are_strict_about_type_and_length() {
+        assert_eq!(req_string(&one("a", "héllo".into()), "a", 5).unwrap(), "héllo");
+        let e = req_string(&one("a", "toolong".into()), "a", 5).unwrap_err();
+        assert_eq!((e.code(), e.field().as_deref()), ("invalid_field", Some("a")));
+        assert!(e.to_string().contains("at most 5"));
+        assert_eq!(req_string(&one("a", 5i64.into()), "a", 5).unwrap_err().code(), "invalid_field");
+    }
+
+    #[test]
+    fn integers_from_strings_and_numbers() {
+        for (v, want) in [(Raw::from("500"), 500), (Raw::from(500i64), 500), (Raw::from("-7"), -7), (Raw::from(-0.0), 0)] {
+            assert_eq!(int_value(&v, "n", -10, 1000).unwrap(), want);
+        }
+        for bad in [
+            Raw::from("5.00"),
+            Raw::from("1e3"),
+            Raw::from(" 5"),
+            Raw::from("5 "),
+            Raw::from("+5"),
+            Raw::from("-"),
+            Raw::from("0x10"),
+            Raw::from(5.5),
+            Raw::from(f64::NAN),
+            Raw::from(f64::INFINITY),
+            Raw::Bool(true),
+            Raw::Array(vec![]),
+            Raw::Unsupported("a bigint"),
+        ] {
+            let e = int_value(&bad, "n", -10, 1000).unwrap_err();
+            assert_eq!((e.code(), e.field().as_deref()), ("invalid_field", Some("n")), "{bad:?}");
+        }
+        assert!(int_value(&Raw::from("1001"), "n", -10, 1000).unwrap_err().to_string().contains("from -10 to 1000"));
+    }
+
+    #[test]
+    fn amounts_out_of_range() {
+        assert_eq!(amount_value(&Raw::from("9007199254740991"), "amount", 0).unwrap(), MAX_AMOUNT);
+        assert_eq!(amount_value(&Raw::from(-9007199254740991.0), "amount", -MAX_AMOUNT).unwrap(), -MAX_AMOUNT);
+        for bad in [
+            Raw::from("9007199254740992"),
+            Raw::from(9007199254740992.0),
+            Raw::from(1e300),
+            Raw::from("123456789012345678901234567890123456789012345"),
+            Raw::from("-9007199254740992"),
+        ] {
+            let e = amount_value(&bad, "amount", -MAX_AMOUNT).unwrap_err();
+            assert_eq!((e.code(), e.field().as_deref()), ("amount_out_of_range", Some("amount")), "{bad:?}");
+        }
+        let e = amount_value(&Raw::from("49"), "amount", 50).unwrap_err();
+        assert_eq!(e.code(), "amount_out_of_range");
+        assert_eq!(e.to_string(), "amount must be at least 50, got \"49\"");
+        assert_eq!(amount_value(&Raw::from("5.00"), "amount", 0).unwrap_err().code(), "invalid_field");
+    }
+
+    #[test]
+    fn booleans() {
+        for (v, want) in [(Raw::Bool(false), false), (Raw::from("TRUE"), true), (Raw::from("0"), false), (Raw::from(1i64), true)] {
+            assert_eq!(bool_value(&v, "b").unwrap(), want);
+        }
+        assert_eq!(bool_value(&Raw::from("yes please"), "b").unwrap_err().code(), "invalid_field");
+    }
+
+    #[test]
+    fn statement_descriptor_rules() {
+        let ok = |s: &str| statement_descriptor(&one("d", s.into()), "d");
+        assert_eq!(ok("BILLY EDGE #1").unwrap().as_deref(), Some("BILLY EDGE #1"));
+        assert_eq!(ok("").unwrap(), None);
+        assert_eq!(ok("123456789012345678").unwrap().as_deref(), Some("123456789012345678"));
+        assert!(ok("1234567890123456789").unwrap_err().to_string().contains("at most 18"));
+        assert!(ok("A*B").unwrap_err().to_string().contains("'*'"));
+        assert!(ok("A\tB").unwrap_err().to_string().contains("control character U+0009"));
+        assert!(ok("A\0B").unwrap_err().to_string().contains("U+0000"));
+        assert!(ok("A\nB").unwrap_err().to_string().contains("U+000A"));
+        assert!(ok("café").unwrap_err().to_string().contains("ASCII characters only"));
+        assert_eq!(ok("A\u{7f}").unwrap_err().code(), "invalid_field");
+    }
+
+    #[test]
+    fn top_level_object() {
+        assert!(object(&Raw::Null, "input").unwrap().is_none());
+        assert_eq!(object(&Raw::from("x"), "input").unwrap_err().field().as_deref(), Some("input"));
+    }
+}

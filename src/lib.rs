@@ -1,0 +1,16 @@
+//! Billy Edge core: every money rule of the billing API as pure functions, compiled to wasm for the worker.
+//!
+//! Each module holds one concept and its tests; [`boundary`] is the only module that knows JavaScript.
+//! Nothing here reads the clock (`now` comes from the host) and nothing panics on input: every rule returns
+//! [`error::CoreError`], which crosses into JS as an `Error` with `code`, `status` and `field`.
+
+pub mod boundary;
+pub mod error;
+pub mod ids;
+pub mod input;
+pub mod money;
+pub mod schedule;
+pub mod time;
+
+#[cfg(test)]
+mod testutil;
