@@ -16,7 +16,7 @@ use crate::error::{CoreError, Result};
 use crate::input::{self, Raw};
 use crate::money::{self, MAX_AMOUNT};
 use crate::schedule::{self, Frequency};
-use crate::{ids, time};
+use crate::{company, customer, ids, invoice, list, plan, retry, subscription, time};
 
 /// Result of every export: a refusal is a thrown JS `Error`.
 pub type JsResult<T> = std::result::Result<T, JsValue>;
@@ -129,6 +129,24 @@ export type RawInput = Record<string, unknown>;
 export interface CurrencyInfo { code: string; exponent: number }
 export interface DuePeriod { period: number; scheduled_at: CanonicalTime }
 export interface DuePeriods { periods: DuePeriod[]; next_invoice_at: CanonicalTime | null }
+export interface PlanInput { plan_type: "debit" | "credit"; frequency: "daily" | "weekly" | "monthly" | "yearly"; amount: number; interval: number }
+export interface SubscriptionInput {
+  plan_guid: string; customer_guid: string; funding_instrument_uri: string | null; amount: number | null;
+  started_at: CanonicalTime; appears_on_statement_as: string | null;
+}
+export interface Item { name: string; amount: number; type: string | null; quantity: number | null; volume: number | null; unit: string | null }
+export interface Adjustment { amount: number; reason: string | null }
+export interface InvoiceInput {
+  customer_guid: string; amount: number; title: string | null; external_id: string | null;
+  appears_on_statement_as: string | null; funding_instrument_uri: string | null;
+  items: Item[]; adjustments: Adjustment[]; total_adjustment_amount: number; effective_amount: number;
+}
+export type InvoiceStatus = "staged" | "processing" | "settled" | "failed" | "canceled";
+export type InvoiceEvent = "submit" | "update_instrument" | "settle_zero" | "succeeded" | "pending" | "failed" | "cancel";
+export interface RefundableInvoice { status: InvoiceStatus; transaction_type: "debit" | "credit"; effective_amount: number; refunded_amount: number | null }
+export interface RetryDecision { submit_status: "retrying" | "failed"; next_retry_at: CanonicalTime | null }
+/** Thrown by every export on refusal. */
+export interface CoreError extends Error { code: string; status: number; field: string | null }
 "#;
 
 /// A new GUID: `prefix` (two uppercase ASCII letters) + base58 of 16 random bytes.
@@ -234,4 +252,140 @@ pub fn js_due_periods(
     let now = time_arg(&now, "now")?;
     let max = int_arg(&max, "max", 0, 10_000)? as usize;
     out(&schedule::due_periods(started_at, frequency, interval, invoice_count, now, max)?)
+}
+
+/// Validates `{processor_key?, test_mode?}` → `{processor_key, test_mode}` (test_mode defaults to true).
+#[wasm_bindgen(js_name = validateCompany, unchecked_return_type = "{ processor_key: string | null; test_mode: boolean }")]
+pub fn js_validate_company(#[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue) -> JsResult<JsValue> {
+    out(&company::validate_company(&to_raw(&input))?)
+}
+
+/// Validates `{max_retry_attempts?}` → `{max_retry_attempts: 1..=50 | null}`.
+#[wasm_bindgen(js_name = validateSettings, unchecked_return_type = "{ max_retry_attempts: number | null }")]
+pub fn js_validate_settings(#[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue) -> JsResult<JsValue> {
+    out(&company::validate_settings(&to_raw(&input))?)
+}
+
+/// Validates `{advance_to}` against the company's `current` time; backwards → `clock_backwards`.
+#[wasm_bindgen(js_name = validateClock, unchecked_return_type = "{ advance_to: CanonicalTime }")]
+pub fn js_validate_clock(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] current: JsValue,
+) -> JsResult<JsValue> {
+    out(&company::validate_clock(&to_raw(&input), &str_arg(&current, "current")?)?)
+}
+
+/// Validates `{offset?, limit?}` → `{offset ≥ 0 (0), limit 1..=100 (20)}`.
+#[wasm_bindgen(js_name = validateListParams, unchecked_return_type = "{ offset: number; limit: number }")]
+pub fn js_validate_list_params(#[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue) -> JsResult<JsValue> {
+    out(&list::validate_list_params(&to_raw(&input))?)
+}
+
+/// Validates a plan → `{plan_type, frequency, amount, interval}`.
+#[wasm_bindgen(js_name = validatePlan, unchecked_return_type = "PlanInput")]
+pub fn js_validate_plan(#[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue) -> JsResult<JsValue> {
+    out(&plan::validate_plan(&to_raw(&input))?)
+}
+
+/// Validates a customer → `{processor_uri}`.
+#[wasm_bindgen(js_name = validateCustomer, unchecked_return_type = "{ processor_uri: string | null }")]
+pub fn js_validate_customer(#[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue) -> JsResult<JsValue> {
+    out(&customer::validate_customer(&to_raw(&input))?)
+}
+
+/// Validates a subscription at the company's `now` → `{plan_guid, customer_guid, funding_instrument_uri, amount,
+/// started_at, appears_on_statement_as}`.
+#[wasm_bindgen(js_name = validateSubscription, unchecked_return_type = "SubscriptionInput")]
+pub fn js_validate_subscription(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
+) -> JsResult<JsValue> {
+    out(&subscription::validate_subscription(&to_raw(&input), &str_arg(&now, "now")?)?)
+}
+
+/// The amount a subscription bills: its override when not null, else the plan's amount.
+#[wasm_bindgen(js_name = subscriptionAmount)]
+pub fn js_subscription_amount(
+    #[wasm_bindgen(unchecked_param_type = "number | null")] override_amount: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] plan_amount: JsValue,
+) -> JsResult<f64> {
+    let raw = to_raw(&override_amount);
+    let override_amount =
+        if raw.is_absent() { None } else { Some(input::amount_value(&raw, "amount", 0)?) };
+    let plan_amount = amount_arg(&plan_amount, "plan_amount", 0)?;
+    Ok(subscription::subscription_amount(override_amount, plan_amount) as f64)
+}
+
+/// Validates an invoice → `{customer_guid, amount, title, external_id, appears_on_statement_as,
+/// funding_instrument_uri, items, adjustments, total_adjustment_amount, effective_amount}`.
+#[wasm_bindgen(js_name = validateInvoice, unchecked_return_type = "InvoiceInput")]
+pub fn js_validate_invoice(#[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue) -> JsResult<JsValue> {
+    out(&invoice::validate_invoice(&to_raw(&input))?)
+}
+
+/// `{total_adjustment_amount, effective_amount}` of an amount and `[{amount, reason}]`.
+#[wasm_bindgen(js_name = invoiceTotals, unchecked_return_type = "{ total_adjustment_amount: number; effective_amount: number }")]
+pub fn js_invoice_totals(
+    #[wasm_bindgen(unchecked_param_type = "number")] amount: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Adjustment[]")] adjustments: JsValue,
+) -> JsResult<JsValue> {
+    let amount = amount_arg(&amount, "amount", 0)?;
+    let raw = to_raw(&adjustments);
+    let adjustments = if raw.is_absent() { Vec::new() } else { invoice::adjustments_from_array(&raw)? };
+    out(&invoice::invoice_totals(amount, &adjustments)?)
+}
+
+/// Validates `{funding_instrument_uri}` (required, ≤ 255).
+#[wasm_bindgen(js_name = validateFundingInstrument, unchecked_return_type = "{ funding_instrument_uri: string }")]
+pub fn js_validate_funding_instrument(#[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue) -> JsResult<JsValue> {
+    out(&invoice::validate_funding_instrument(&to_raw(&input))?)
+}
+
+/// The invoice status after `event`; not allowed → `invalid_state` (409).
+#[wasm_bindgen(js_name = invoiceTransition, unchecked_return_type = "InvoiceStatus")]
+pub fn js_invoice_transition(
+    #[wasm_bindgen(unchecked_param_type = "InvoiceStatus")] status: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "InvoiceEvent")] event: JsValue,
+) -> JsResult<String> {
+    let status = str_arg(&status, "status")?;
+    let event = str_arg(&event, "event")?;
+    Ok(invoice::transition_names(&status, &event)?.to_string())
+}
+
+/// Validates a refund `{amount}` against `{status, transaction_type, effective_amount, refunded_amount}`.
+#[wasm_bindgen(js_name = validateRefund, unchecked_return_type = "{ amount: number }")]
+pub fn js_validate_refund(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "RefundableInvoice")] invoice: JsValue,
+) -> JsResult<JsValue> {
+    let invoice = invoice::RefundableInvoice::from_raw(&to_raw(&invoice))?;
+    out(&invoice::validate_refund(&to_raw(&input), &invoice)?)
+}
+
+/// After the `failure_count`-th failure: `{submit_status: "retrying"|"failed", next_retry_at}`.
+/// `max_attempts` null means the default of 4.
+#[wasm_bindgen(js_name = retryDecision, unchecked_return_type = "RetryDecision")]
+pub fn js_retry_decision(
+    #[wasm_bindgen(unchecked_param_type = "number")] failure_count: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number | null")] max_attempts: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "boolean")] hard: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
+) -> JsResult<JsValue> {
+    let failure_count = int_arg(&failure_count, "failure_count", 1, MAX_AMOUNT)?;
+    let max_raw = to_raw(&max_attempts);
+    let max_attempts = if max_raw.is_absent() {
+        retry::DEFAULT_MAX_ATTEMPTS
+    } else {
+        input::int_value(&max_raw, "max_attempts", 1, MAX_AMOUNT)?
+    };
+    let hard_raw = to_raw(&hard);
+    let hard = if hard_raw.is_absent() { false } else { input::bool_value(&hard_raw, "hard")? };
+    let now = time_arg(&now, "now")?;
+    out(&retry::retry_decision(failure_count, max_attempts, hard, now)?)
+}
+
+/// The invoice event for a processor outcome `succeeded|pending|failed`.
+#[wasm_bindgen(js_name = outcomeEvent, unchecked_return_type = "InvoiceEvent")]
+pub fn js_outcome_event(#[wasm_bindgen(unchecked_param_type = "string")] status: JsValue) -> JsResult<String> {
+    Ok(invoice::outcome_event(&str_arg(&status, "status")?)?.to_string())
 }

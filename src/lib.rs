@@ -5,11 +5,18 @@
 //! [`error::CoreError`], which crosses into JS as an `Error` with `code`, `status` and `field`.
 
 pub mod boundary;
+pub mod company;
+pub mod customer;
 pub mod error;
 pub mod ids;
 pub mod input;
+pub mod invoice;
+pub mod list;
 pub mod money;
+pub mod plan;
+pub mod retry;
 pub mod schedule;
+pub mod subscription;
 pub mod time;
 
 #[cfg(test)]

@@ -1,0 +1,98 @@
+//! Companies: creation, settings and the test clock.
+//!
+//! A company starts in test mode unless told otherwise. `max_retry_attempts` (1..=50) caps how often a failed
+//! invoice is submitted; absent means the default of [`crate::retry`]. In test mode a company's clock can be
+//! advanced, never moved back, so schedules and retries are tested without sleeping.
+
+use serde::Serialize;
+
+use crate::error::{CoreError, Result};
+use crate::input::{self, Raw};
+use crate::time;
+
+/// A validated company creation request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Company {
+    pub processor_key: Option<String>,
+    pub test_mode: bool,
+}
+
+/// Validates `{processor_key?, test_mode?}`; `test_mode` defaults to true.
+pub fn validate_company(raw: &Raw) -> Result<Company> {
+    input::object(raw, "input")?;
+    Ok(Company {
+        processor_key: input::opt_string(raw, "processor_key", 255)?,
+        test_mode: input::opt_bool(raw, "test_mode")?.unwrap_or(true),
+    })
+}
+
+/// Validated company settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Settings {
+    pub max_retry_attempts: Option<i64>,
+}
+
+/// Validates `{max_retry_attempts?}` (integer 1..=50, `null` when absent).
+pub fn validate_settings(raw: &Raw) -> Result<Settings> {
+    input::object(raw, "input")?;
+    Ok(Settings { max_retry_attempts: input::opt_int(raw, "max_retry_attempts", 1, 50)? })
+}
+
+/// A validated clock advance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Clock {
+    pub advance_to: String,
+}
+
+/// Validates `{advance_to}` against the company's `current` time: required, and not before it.
+pub fn validate_clock(raw: &Raw, current: &str) -> Result<Clock> {
+    input::object(raw, "input")?;
+    let current = time::parse(current, "current")?;
+    let advance_to = time::parse(&input::req_string(raw, "advance_to", 64)?, "advance_to")?;
+    if advance_to < current {
+        return Err(CoreError::ClockBackwards { advance_to: time::format(advance_to), current: time::format(current) });
+    }
+    Ok(Clock { advance_to: time::format(advance_to) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn company_defaults_to_test_mode() {
+        assert_eq!(validate_company(&Raw::Null).unwrap(), Company { processor_key: None, test_mode: true });
+        let c = validate_company(&Raw::object([("processor_key", Raw::from("sk_1")), ("test_mode", Raw::from("false"))])).unwrap();
+        assert_eq!(c, Company { processor_key: Some("sk_1".into()), test_mode: false });
+        assert!(!validate_company(&Raw::object([("test_mode", Raw::Bool(false))])).unwrap().test_mode);
+        let e = validate_company(&Raw::object([("test_mode", Raw::from("maybe"))])).unwrap_err();
+        assert_eq!((e.code(), e.field().as_deref()), ("invalid_field", Some("test_mode")));
+        let e = validate_company(&Raw::object([("processor_key", Raw::from("k".repeat(256)))])).unwrap_err();
+        assert_eq!(e.field().as_deref(), Some("processor_key"));
+    }
+
+    #[test]
+    fn settings_bounds() {
+        assert_eq!(validate_settings(&Raw::Null).unwrap().max_retry_attempts, None);
+        assert_eq!(validate_settings(&Raw::object([("max_retry_attempts", Raw::from("50"))])).unwrap().max_retry_attempts, Some(50));
+        for bad in ["0", "51", "x", "2.5"] {
+            let e = validate_settings(&Raw::object([("max_retry_attempts", Raw::from(bad))])).unwrap_err();
+            assert_eq!((e.code(), e.field().as_deref()), ("invalid_field", Some("max_retry_attempts")), "{bad}");
+        }
+    }
+
+    #[test]
+    fn clock_moves_forward_only() {
+        let current = "2024-01-01T00:00:00.000000+00:00";
+        let c = validate_clock(&Raw::object([("advance_to", Raw::from("2024-02-01"))]), current).unwrap();
+        assert_eq!(c.advance_to, "2024-02-01T00:00:00.000000+00:00");
+        assert_eq!(validate_clock(&Raw::object([("advance_to", Raw::from(current))]), current).unwrap().advance_to, current);
+        let e = validate_clock(&Raw::object([("advance_to", Raw::from("2023-12-31T23:59:59Z"))]), current).unwrap_err();
+        assert_eq!((e.code(), e.status(), e.field().as_deref()), ("clock_backwards", 400, Some("advance_to")));
+        assert!(e.to_string().contains("2023-12-31T23:59:59.000000+00:00") && e.to_string().contains(current));
+        let e = validate_clock(&Raw::Null, current).unwrap_err();
+        assert_eq!((e.code(), e.field().as_deref()), ("missing_field", Some("advance_to")));
+        let e = validate_clock(&Raw::object([("advance_to", Raw::from("soon"))]), current).unwrap_err();
+        assert_eq!((e.code(), e.field().as_deref()), ("invalid_time", Some("advance_to")));
+    }
+}
