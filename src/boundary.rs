@@ -26,8 +26,16 @@ impl From<CoreError> for JsValue {
         let js = js_sys::Error::new(&err.to_string());
         let field = err.field().map_or(JsValue::NULL, |f| JsValue::from_str(&f));
         // Reflect::set on a fresh Error object cannot fail; ignore the Result rather than unwrap.
-        let _ = Reflect::set(&js, &JsValue::from_str("code"), &JsValue::from_str(err.code()));
-        let _ = Reflect::set(&js, &JsValue::from_str("status"), &JsValue::from(f64::from(err.status())));
+        let _ = Reflect::set(
+            &js,
+            &JsValue::from_str("code"),
+            &JsValue::from_str(err.code()),
+        );
+        let _ = Reflect::set(
+            &js,
+            &JsValue::from_str("status"),
+            &JsValue::from(f64::from(err.status())),
+        );
         let _ = Reflect::set(&js, &JsValue::from_str("field"), &field);
         js.into()
     }
@@ -87,13 +95,21 @@ fn raw_at(value: &JsValue, depth: u32) -> Raw {
 fn out<T: Serialize + ?Sized>(value: &T) -> JsResult<JsValue> {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| CoreError::Internal { reason: e.to_string() }.into())
+        .map_err(|e| {
+            CoreError::Internal {
+                reason: e.to_string(),
+            }
+            .into()
+        })
 }
 
 fn str_arg(value: &JsValue, field: &str) -> Result<String> {
-    value
-        .as_string()
-        .ok_or_else(|| CoreError::invalid(field, format!("must be a string, got {}", to_raw(value).kind())))
+    value.as_string().ok_or_else(|| {
+        CoreError::invalid(
+            field,
+            format!("must be a string, got {}", to_raw(value).kind()),
+        )
+    })
 }
 
 fn required(value: &JsValue, field: &str) -> Result<Raw> {
@@ -152,26 +168,36 @@ export interface CoreError extends Error { code: string; status: number; field: 
 /// A new GUID: `prefix` (two uppercase ASCII letters) + base58 of 16 random bytes.
 /// @example guid("CU") // "CU5Yx2…"
 #[wasm_bindgen(js_name = guid)]
-pub fn js_guid(#[wasm_bindgen(unchecked_param_type = "string")] prefix: JsValue) -> JsResult<String> {
+pub fn js_guid(
+    #[wasm_bindgen(unchecked_param_type = "string")] prefix: JsValue,
+) -> JsResult<String> {
     Ok(ids::guid(&str_arg(&prefix, "prefix")?)?)
 }
 
 /// A new API key `"<companyGuid>_<base58(32 random bytes)>"`.
 #[wasm_bindgen(js_name = apiKey)]
-pub fn js_api_key(#[wasm_bindgen(unchecked_param_type = "string")] company_guid: JsValue) -> JsResult<String> {
+pub fn js_api_key(
+    #[wasm_bindgen(unchecked_param_type = "string")] company_guid: JsValue,
+) -> JsResult<String> {
     Ok(ids::api_key(&str_arg(&company_guid, "company_guid")?)?)
 }
 
 /// The company guid an API key names; malformed → throws `invalid_api_key` (401).
 #[wasm_bindgen(js_name = companyOfKey)]
-pub fn js_company_of_key(#[wasm_bindgen(unchecked_param_type = "string")] key: JsValue) -> JsResult<String> {
-    let key = key.as_string().ok_or_else(|| CoreError::InvalidApiKey { reason: "key must be a string".into() })?;
+pub fn js_company_of_key(
+    #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
+) -> JsResult<String> {
+    let key = key.as_string().ok_or_else(|| CoreError::InvalidApiKey {
+        reason: "key must be a string".into(),
+    })?;
     Ok(ids::company_of_key(&key)?)
 }
 
 /// `{code, exponent}` of an ISO 4217 currency (any case); unknown → `unknown_currency`.
 #[wasm_bindgen(js_name = currency, unchecked_return_type = "CurrencyInfo")]
-pub fn js_currency(#[wasm_bindgen(unchecked_param_type = "string")] code: JsValue) -> JsResult<JsValue> {
+pub fn js_currency(
+    #[wasm_bindgen(unchecked_param_type = "string")] code: JsValue,
+) -> JsResult<JsValue> {
     out(&money::currency(&str_arg(&code, "currency")?)?)
 }
 
@@ -184,19 +210,25 @@ pub fn js_allocate(
 ) -> JsResult<JsValue> {
     let total = amount_arg(&total, "total", -MAX_AMOUNT)?;
     let Raw::Array(items) = to_raw(&weights) else {
-        return Err(CoreError::invalid("weights", "must be an array of non-negative integers").into());
+        return Err(
+            CoreError::invalid("weights", "must be an array of non-negative integers").into(),
+        );
     };
     let weights = items
         .iter()
         .enumerate()
-        .map(|(i, w)| input::int_value(w, &format!("weights[{i}]"), 0, MAX_AMOUNT).map(|w| w as u64))
+        .map(|(i, w)| {
+            input::int_value(w, &format!("weights[{i}]"), 0, MAX_AMOUNT).map(|w| w as u64)
+        })
         .collect::<Result<Vec<u64>>>()?;
     out(&money::allocate(total, &weights)?)
 }
 
 /// Canonical time of epoch milliseconds.
 #[wasm_bindgen(js_name = formatTime)]
-pub fn js_format_time(#[wasm_bindgen(unchecked_param_type = "number")] ms: JsValue) -> JsResult<String> {
+pub fn js_format_time(
+    #[wasm_bindgen(unchecked_param_type = "number")] ms: JsValue,
+) -> JsResult<String> {
     Ok(time::format_millis(int_arg(&ms, "ms", 0, MAX_AMOUNT)?)?)
 }
 
@@ -216,7 +248,9 @@ pub fn js_parse_time(
 
 /// Epoch milliseconds of a time string.
 #[wasm_bindgen(js_name = timeMillis)]
-pub fn js_time_millis(#[wasm_bindgen(unchecked_param_type = "string")] s: JsValue) -> JsResult<f64> {
+pub fn js_time_millis(
+    #[wasm_bindgen(unchecked_param_type = "string")] s: JsValue,
+) -> JsResult<f64> {
     Ok(time::instant_millis(time_arg(&s, "time")?) as f64)
 }
 
@@ -232,7 +266,9 @@ pub fn js_period_at(
     let frequency = frequency_arg(&frequency)?;
     let interval = int_arg(&interval, "interval", 1, MAX_AMOUNT)?;
     let n = int_arg(&n, "n", 0, MAX_AMOUNT)?;
-    Ok(time::format(schedule::period_at(started_at, frequency, interval, n)?))
+    Ok(time::format(schedule::period_at(
+        started_at, frequency, interval, n,
+    )?))
 }
 
 /// Periods `≥ invoice_count` due at `now` (at most `max`, 0..=10000) and the next invoice time.
@@ -251,18 +287,29 @@ pub fn js_due_periods(
     let invoice_count = int_arg(&invoice_count, "invoice_count", 0, MAX_AMOUNT)?;
     let now = time_arg(&now, "now")?;
     let max = int_arg(&max, "max", 0, 10_000)? as usize;
-    out(&schedule::due_periods(started_at, frequency, interval, invoice_count, now, max)?)
+    out(&schedule::due_periods(
+        started_at,
+        frequency,
+        interval,
+        invoice_count,
+        now,
+        max,
+    )?)
 }
 
 /// Validates `{processor_key?, test_mode?}` → `{processor_key, test_mode}` (test_mode defaults to true).
 #[wasm_bindgen(js_name = validateCompany, unchecked_return_type = "{ processor_key: string | null; test_mode: boolean }")]
-pub fn js_validate_company(#[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue) -> JsResult<JsValue> {
+pub fn js_validate_company(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+) -> JsResult<JsValue> {
     out(&company::validate_company(&to_raw(&input))?)
 }
 
 /// Validates `{max_retry_attempts?}` → `{max_retry_attempts: 1..=50 | null}`.
 #[wasm_bindgen(js_name = validateSettings, unchecked_return_type = "{ max_retry_attempts: number | null }")]
-pub fn js_validate_settings(#[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue) -> JsResult<JsValue> {
+pub fn js_validate_settings(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+) -> JsResult<JsValue> {
     out(&company::validate_settings(&to_raw(&input))?)
 }
 
@@ -272,24 +319,33 @@ pub fn js_validate_clock(
     #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
     #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] current: JsValue,
 ) -> JsResult<JsValue> {
-    out(&company::validate_clock(&to_raw(&input), &str_arg(&current, "current")?)?)
+    out(&company::validate_clock(
+        &to_raw(&input),
+        &str_arg(&current, "current")?,
+    )?)
 }
 
 /// Validates `{offset?, limit?}` → `{offset ≥ 0 (0), limit 1..=100 (20)}`.
 #[wasm_bindgen(js_name = validateListParams, unchecked_return_type = "{ offset: number; limit: number }")]
-pub fn js_validate_list_params(#[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue) -> JsResult<JsValue> {
+pub fn js_validate_list_params(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+) -> JsResult<JsValue> {
     out(&list::validate_list_params(&to_raw(&input))?)
 }
 
 /// Validates a plan → `{plan_type, frequency, amount, interval}`.
 #[wasm_bindgen(js_name = validatePlan, unchecked_return_type = "PlanInput")]
-pub fn js_validate_plan(#[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue) -> JsResult<JsValue> {
+pub fn js_validate_plan(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+) -> JsResult<JsValue> {
     out(&plan::validate_plan(&to_raw(&input))?)
 }
 
 /// Validates a customer → `{processor_uri}`.
 #[wasm_bindgen(js_name = validateCustomer, unchecked_return_type = "{ processor_uri: string | null }")]
-pub fn js_validate_customer(#[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue) -> JsResult<JsValue> {
+pub fn js_validate_customer(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+) -> JsResult<JsValue> {
     out(&customer::validate_customer(&to_raw(&input))?)
 }
 
@@ -300,7 +356,10 @@ pub fn js_validate_subscription(
     #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
     #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
 ) -> JsResult<JsValue> {
-    out(&subscription::validate_subscription(&to_raw(&input), &str_arg(&now, "now")?)?)
+    out(&subscription::validate_subscription(
+        &to_raw(&input),
+        &str_arg(&now, "now")?,
+    )?)
 }
 
 /// The amount a subscription bills: its override when not null, else the plan's amount.
@@ -310,8 +369,11 @@ pub fn js_subscription_amount(
     #[wasm_bindgen(unchecked_param_type = "number")] plan_amount: JsValue,
 ) -> JsResult<f64> {
     let raw = to_raw(&override_amount);
-    let override_amount =
-        if raw.is_absent() { None } else { Some(input::amount_value(&raw, "amount", 0)?) };
+    let override_amount = if raw.is_absent() {
+        None
+    } else {
+        Some(input::amount_value(&raw, "amount", 0)?)
+    };
     let plan_amount = amount_arg(&plan_amount, "plan_amount", 0)?;
     Ok(subscription::subscription_amount(override_amount, plan_amount) as f64)
 }
@@ -319,7 +381,9 @@ pub fn js_subscription_amount(
 /// Validates an invoice → `{customer_guid, amount, title, external_id, appears_on_statement_as,
 /// funding_instrument_uri, items, adjustments, total_adjustment_amount, effective_amount}`.
 #[wasm_bindgen(js_name = validateInvoice, unchecked_return_type = "InvoiceInput")]
-pub fn js_validate_invoice(#[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue) -> JsResult<JsValue> {
+pub fn js_validate_invoice(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+) -> JsResult<JsValue> {
     out(&invoice::validate_invoice(&to_raw(&input))?)
 }
 
@@ -331,13 +395,19 @@ pub fn js_invoice_totals(
 ) -> JsResult<JsValue> {
     let amount = amount_arg(&amount, "amount", 0)?;
     let raw = to_raw(&adjustments);
-    let adjustments = if raw.is_absent() { Vec::new() } else { invoice::adjustments_from_array(&raw)? };
+    let adjustments = if raw.is_absent() {
+        Vec::new()
+    } else {
+        invoice::adjustments_from_array(&raw)?
+    };
     out(&invoice::invoice_totals(amount, &adjustments)?)
 }
 
 /// Validates `{funding_instrument_uri}` (required, ≤ 255).
 #[wasm_bindgen(js_name = validateFundingInstrument, unchecked_return_type = "{ funding_instrument_uri: string }")]
-pub fn js_validate_funding_instrument(#[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue) -> JsResult<JsValue> {
+pub fn js_validate_funding_instrument(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+) -> JsResult<JsValue> {
     out(&invoice::validate_funding_instrument(&to_raw(&input))?)
 }
 
@@ -379,13 +449,24 @@ pub fn js_retry_decision(
         input::int_value(&max_raw, "max_attempts", 1, MAX_AMOUNT)?
     };
     let hard_raw = to_raw(&hard);
-    let hard = if hard_raw.is_absent() { false } else { input::bool_value(&hard_raw, "hard")? };
+    let hard = if hard_raw.is_absent() {
+        false
+    } else {
+        input::bool_value(&hard_raw, "hard")?
+    };
     let now = time_arg(&now, "now")?;
-    out(&retry::retry_decision(failure_count, max_attempts, hard, now)?)
+    out(&retry::retry_decision(
+        failure_count,
+        max_attempts,
+        hard,
+        now,
+    )?)
 }
 
 /// The invoice event for a processor outcome `succeeded|pending|failed`.
 #[wasm_bindgen(js_name = outcomeEvent, unchecked_return_type = "InvoiceEvent")]
-pub fn js_outcome_event(#[wasm_bindgen(unchecked_param_type = "string")] status: JsValue) -> JsResult<String> {
+pub fn js_outcome_event(
+    #[wasm_bindgen(unchecked_param_type = "string")] status: JsValue,
+) -> JsResult<String> {
     Ok(invoice::outcome_event(&str_arg(&status, "status")?)?.to_string())
 }

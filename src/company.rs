@@ -35,7 +35,9 @@ pub struct Settings {
 /// Validates `{max_retry_attempts?}` (integer 1..=50, `null` when absent).
 pub fn validate_settings(raw: &Raw) -> Result<Settings> {
     input::object(raw, "input")?;
-    Ok(Settings { max_retry_attempts: input::opt_int(raw, "max_retry_attempts", 1, 50)? })
+    Ok(Settings {
+        max_retry_attempts: input::opt_int(raw, "max_retry_attempts", 1, 50)?,
+    })
 }
 
 /// A validated clock advance.
@@ -48,11 +50,17 @@ pub struct Clock {
 pub fn validate_clock(raw: &Raw, current: &str) -> Result<Clock> {
     input::object(raw, "input")?;
     let current = time::parse(current, "current")?;
-    let advance_to = time::parse(&input::req_string(raw, "advance_to", 64)?, "advance_to")?;
+    let advance_to =
+        time::opt_field(raw, "advance_to")?.ok_or_else(|| CoreError::missing("advance_to"))?;
     if advance_to < current {
-        return Err(CoreError::ClockBackwards { advance_to: time::format(advance_to), current: time::format(current) });
+        return Err(CoreError::ClockBackwards {
+            advance_to: time::format(advance_to),
+            current: time::format(current),
+        });
     }
-    Ok(Clock { advance_to: time::format(advance_to) })
+    Ok(Clock {
+        advance_to: time::format(advance_to),
+    })
 }
 
 #[cfg(test)]
@@ -61,38 +69,104 @@ mod tests {
 
     #[test]
     fn company_defaults_to_test_mode() {
-        assert_eq!(validate_company(&Raw::Null).unwrap(), Company { processor_key: None, test_mode: true });
-        let c = validate_company(&Raw::object([("processor_key", Raw::from("sk_1")), ("test_mode", Raw::from("false"))])).unwrap();
-        assert_eq!(c, Company { processor_key: Some("sk_1".into()), test_mode: false });
-        assert!(!validate_company(&Raw::object([("test_mode", Raw::Bool(false))])).unwrap().test_mode);
+        assert_eq!(
+            validate_company(&Raw::Null).unwrap(),
+            Company {
+                processor_key: None,
+                test_mode: true
+            }
+        );
+        let c = validate_company(&Raw::object([
+            ("processor_key", Raw::from("sk_1")),
+            ("test_mode", Raw::from("false")),
+        ]))
+        .unwrap();
+        assert_eq!(
+            c,
+            Company {
+                processor_key: Some("sk_1".into()),
+                test_mode: false
+            }
+        );
+        assert!(
+            !validate_company(&Raw::object([("test_mode", Raw::Bool(false))]))
+                .unwrap()
+                .test_mode
+        );
         let e = validate_company(&Raw::object([("test_mode", Raw::from("maybe"))])).unwrap_err();
-        assert_eq!((e.code(), e.field().as_deref()), ("invalid_field", Some("test_mode")));
-        let e = validate_company(&Raw::object([("processor_key", Raw::from("k".repeat(256)))])).unwrap_err();
+        assert_eq!(
+            (e.code(), e.field().as_deref()),
+            ("invalid_field", Some("test_mode"))
+        );
+        let e = validate_company(&Raw::object([(
+            "processor_key",
+            Raw::from("k".repeat(256)),
+        )]))
+        .unwrap_err();
         assert_eq!(e.field().as_deref(), Some("processor_key"));
     }
 
     #[test]
     fn settings_bounds() {
-        assert_eq!(validate_settings(&Raw::Null).unwrap().max_retry_attempts, None);
-        assert_eq!(validate_settings(&Raw::object([("max_retry_attempts", Raw::from("50"))])).unwrap().max_retry_attempts, Some(50));
+        assert_eq!(
+            validate_settings(&Raw::Null).unwrap().max_retry_attempts,
+            None
+        );
+        assert_eq!(
+            validate_settings(&Raw::object([("max_retry_attempts", Raw::from("50"))]))
+                .unwrap()
+                .max_retry_attempts,
+            Some(50)
+        );
         for bad in ["0", "51", "x", "2.5"] {
-            let e = validate_settings(&Raw::object([("max_retry_attempts", Raw::from(bad))])).unwrap_err();
-            assert_eq!((e.code(), e.field().as_deref()), ("invalid_field", Some("max_retry_attempts")), "{bad}");
+            let e = validate_settings(&Raw::object([("max_retry_attempts", Raw::from(bad))]))
+                .unwrap_err();
+            assert_eq!(
+                (e.code(), e.field().as_deref()),
+                ("invalid_field", Some("max_retry_attempts")),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn clock_moves_forward_only() {
         let current = "2024-01-01T00:00:00.000000+00:00";
-        let c = validate_clock(&Raw::object([("advance_to", Raw::from("2024-02-01"))]), current).unwrap();
+        let c = validate_clock(
+            &Raw::object([("advance_to", Raw::from("2024-02-01"))]),
+            current,
+        )
+        .unwrap();
         assert_eq!(c.advance_to, "2024-02-01T00:00:00.000000+00:00");
-        assert_eq!(validate_clock(&Raw::object([("advance_to", Raw::from(current))]), current).unwrap().advance_to, current);
-        let e = validate_clock(&Raw::object([("advance_to", Raw::from("2023-12-31T23:59:59Z"))]), current).unwrap_err();
-        assert_eq!((e.code(), e.status(), e.field().as_deref()), ("clock_backwards", 400, Some("advance_to")));
-        assert!(e.to_string().contains("2023-12-31T23:59:59.000000+00:00") && e.to_string().contains(current));
+        assert_eq!(
+            validate_clock(&Raw::object([("advance_to", Raw::from(current))]), current)
+                .unwrap()
+                .advance_to,
+            current
+        );
+        let e = validate_clock(
+            &Raw::object([("advance_to", Raw::from("2023-12-31T23:59:59Z"))]),
+            current,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.code(), e.status(), e.field().as_deref()),
+            ("clock_backwards", 400, Some("advance_to"))
+        );
+        assert!(
+            e.to_string().contains("2023-12-31T23:59:59.000000+00:00")
+                && e.to_string().contains(current)
+        );
         let e = validate_clock(&Raw::Null, current).unwrap_err();
-        assert_eq!((e.code(), e.field().as_deref()), ("missing_field", Some("advance_to")));
-        let e = validate_clock(&Raw::object([("advance_to", Raw::from("soon"))]), current).unwrap_err();
-        assert_eq!((e.code(), e.field().as_deref()), ("invalid_time", Some("advance_to")));
+        assert_eq!(
+            (e.code(), e.field().as_deref()),
+            ("missing_field", Some("advance_to"))
+        );
+        let e =
+            validate_clock(&Raw::object([("advance_to", Raw::from("soon"))]), current).unwrap_err();
+        assert_eq!(
+            (e.code(), e.field().as_deref()),
+            ("invalid_time", Some("advance_to"))
+        );
     }
 }

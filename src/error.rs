@@ -19,17 +19,31 @@ pub enum CoreError {
     /// A field has the wrong type, format or value (the reason says which).
     InvalidField { field: String, reason: String },
     /// An amount (minor units) lies outside the range its field allows, at most ±(2^53−1).
-    AmountOutOfRange { field: Option<String>, reason: String },
+    AmountOutOfRange {
+        field: Option<String>,
+        reason: String,
+    },
     /// A time that is not an ISO 8601 instant between the years 1970 and 9999.
-    InvalidTime { field: Option<String>, value: String },
+    InvalidTime {
+        field: Option<String>,
+        value: String,
+    },
     /// A subscription's `started_at` lies before the company's current time.
     StartedInPast { started_at: String, now: String },
     /// A test clock may only move forward.
     ClockBackwards { advance_to: String, current: String },
     /// Adjustments would make an invoice's effective amount negative.
-    NegativeEffectiveAmount { amount: i64, total_adjustment_amount: i64, effective_amount: i64 },
+    NegativeEffectiveAmount {
+        amount: i64,
+        total_adjustment_amount: i64,
+        effective_amount: i64,
+    },
     /// A refund would bring the refunded total above the invoice's effective amount.
-    RefundExceedsAmount { amount: i64, refunded_amount: i64, effective_amount: i64 },
+    RefundExceedsAmount {
+        amount: i64,
+        refunded_amount: i64,
+        effective_amount: i64,
+    },
     /// A currency code that is not in the ISO 4217 table of the core.
     UnknownCurrency { code: String },
     /// The action is not allowed in the resource's current state (HTTP 409).
@@ -37,9 +51,15 @@ pub enum CoreError {
     /// An API key that is not of the form `<company guid>_<secret>`.
     InvalidApiKey { reason: String },
     /// A schedule date beyond the year 9999 (or an interval so large it overflows).
-    ScheduleOutOfRange { field: Option<String>, reason: String },
+    ScheduleOutOfRange {
+        field: Option<String>,
+        reason: String,
+    },
     /// An intermediate result that does not fit the core's number types.
-    ArithmeticOverflow { field: Option<String>, reason: String },
+    ArithmeticOverflow {
+        field: Option<String>,
+        reason: String,
+    },
     /// The host could not supply random bytes (no `crypto.getRandomValues`).
     RandomUnavailable { reason: String },
     /// A bug in the core, reported instead of panicking.
@@ -81,7 +101,9 @@ impl CoreError {
     /// The input field at fault, if one is.
     pub fn field(&self) -> Option<String> {
         match self {
-            CoreError::MissingField { field } | CoreError::InvalidField { field, .. } => Some(field.clone()),
+            CoreError::MissingField { field } | CoreError::InvalidField { field, .. } => {
+                Some(field.clone())
+            }
             CoreError::AmountOutOfRange { field, .. }
             | CoreError::InvalidTime { field, .. }
             | CoreError::ScheduleOutOfRange { field, .. }
@@ -100,29 +122,45 @@ impl CoreError {
 
     /// Shorthand for [`CoreError::InvalidField`].
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        CoreError::InvalidField { field: field.into(), reason: reason.into() }
+        CoreError::InvalidField {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 
     /// Shorthand for [`CoreError::MissingField`].
     pub fn missing(field: impl Into<String>) -> Self {
-        CoreError::MissingField { field: field.into() }
+        CoreError::MissingField {
+            field: field.into(),
+        }
     }
 
     /// The same error attributed to `field` (for errors raised by helpers that do not know the field name).
     pub fn in_field(self, field: &str) -> Self {
         match self {
-            CoreError::AmountOutOfRange { reason, .. } => {
-                CoreError::AmountOutOfRange { field: Some(field.into()), reason }
-            }
-            CoreError::InvalidTime { value, .. } => CoreError::InvalidTime { field: Some(field.into()), value },
-            CoreError::ScheduleOutOfRange { reason, .. } => {
-                CoreError::ScheduleOutOfRange { field: Some(field.into()), reason }
-            }
-            CoreError::ArithmeticOverflow { reason, .. } => {
-                CoreError::ArithmeticOverflow { field: Some(field.into()), reason }
-            }
-            CoreError::InvalidField { reason, .. } => CoreError::InvalidField { field: field.into(), reason },
-            CoreError::MissingField { .. } => CoreError::MissingField { field: field.into() },
+            CoreError::AmountOutOfRange { reason, .. } => CoreError::AmountOutOfRange {
+                field: Some(field.into()),
+                reason,
+            },
+            CoreError::InvalidTime { value, .. } => CoreError::InvalidTime {
+                field: Some(field.into()),
+                value,
+            },
+            CoreError::ScheduleOutOfRange { reason, .. } => CoreError::ScheduleOutOfRange {
+                field: Some(field.into()),
+                reason,
+            },
+            CoreError::ArithmeticOverflow { reason, .. } => CoreError::ArithmeticOverflow {
+                field: Some(field.into()),
+                reason,
+            },
+            CoreError::InvalidField { reason, .. } => CoreError::InvalidField {
+                field: field.into(),
+                reason,
+            },
+            CoreError::MissingField { .. } => CoreError::MissingField {
+                field: field.into(),
+            },
             other => other,
         }
     }
@@ -187,10 +225,18 @@ mod tests {
     #[test]
     fn codes_statuses_and_fields() {
         let e = CoreError::missing("amount");
-        assert_eq!((e.code(), e.status(), e.field().as_deref()), ("missing_field", 400, Some("amount")));
+        assert_eq!(
+            (e.code(), e.status(), e.field().as_deref()),
+            ("missing_field", 400, Some("amount"))
+        );
         assert_eq!(e.to_string(), "amount is required");
-        let e = CoreError::InvalidState { reason: "cannot cancel an invoice that is settled".into() };
-        assert_eq!((e.code(), e.status(), e.field()), ("invalid_state", 409, None));
+        let e = CoreError::InvalidState {
+            reason: "cannot cancel an invoice that is settled".into(),
+        };
+        assert_eq!(
+            (e.code(), e.status(), e.field()),
+            ("invalid_state", 409, None)
+        );
         let e = CoreError::InvalidApiKey { reason: "x".into() };
         assert_eq!((e.code(), e.status()), ("invalid_api_key", 401));
         let e = CoreError::UnknownCurrency { code: "XXX".into() };
@@ -199,17 +245,28 @@ mod tests {
 
     #[test]
     fn refund_message_states_every_number() {
-        let e = CoreError::RefundExceedsAmount { amount: 600, refunded_amount: 500, effective_amount: 900 };
+        let e = CoreError::RefundExceedsAmount {
+            amount: 600,
+            refunded_amount: 500,
+            effective_amount: 900,
+        };
         assert_eq!(
             e.to_string(),
             "refund of 600 would bring refunds to 1100, above the invoice's effective amount 900 (already refunded 500)"
         );
-        assert_eq!((e.code(), e.status(), e.field().as_deref()), ("refund_exceeds_amount", 400, Some("amount")));
+        assert_eq!(
+            (e.code(), e.status(), e.field().as_deref()),
+            ("refund_exceeds_amount", 400, Some("amount"))
+        );
     }
 
     #[test]
     fn in_field_attributes_helper_errors() {
-        let e = CoreError::AmountOutOfRange { field: None, reason: "x".into() }.in_field("total");
+        let e = CoreError::AmountOutOfRange {
+            field: None,
+            reason: "x".into(),
+        }
+        .in_field("total");
         assert_eq!(e.field().as_deref(), Some("total"));
         let e = CoreError::InvalidState { reason: "x".into() }.in_field("total");
         assert_eq!(e.field(), None);
@@ -220,22 +277,52 @@ mod tests {
         let all = [
             CoreError::missing("a"),
             CoreError::invalid("a", "b"),
-            CoreError::AmountOutOfRange { field: None, reason: "r".into() },
-            CoreError::InvalidTime { field: None, value: "v".into() },
-            CoreError::StartedInPast { started_at: "a".into(), now: "b".into() },
-            CoreError::ClockBackwards { advance_to: "a".into(), current: "b".into() },
-            CoreError::NegativeEffectiveAmount { amount: 1, total_adjustment_amount: -2, effective_amount: -1 },
-            CoreError::RefundExceedsAmount { amount: 1, refunded_amount: 1, effective_amount: 1 },
+            CoreError::AmountOutOfRange {
+                field: None,
+                reason: "r".into(),
+            },
+            CoreError::InvalidTime {
+                field: None,
+                value: "v".into(),
+            },
+            CoreError::StartedInPast {
+                started_at: "a".into(),
+                now: "b".into(),
+            },
+            CoreError::ClockBackwards {
+                advance_to: "a".into(),
+                current: "b".into(),
+            },
+            CoreError::NegativeEffectiveAmount {
+                amount: 1,
+                total_adjustment_amount: -2,
+                effective_amount: -1,
+            },
+            CoreError::RefundExceedsAmount {
+                amount: 1,
+                refunded_amount: 1,
+                effective_amount: 1,
+            },
             CoreError::UnknownCurrency { code: "X".into() },
             CoreError::InvalidState { reason: "r".into() },
             CoreError::InvalidApiKey { reason: "r".into() },
-            CoreError::ScheduleOutOfRange { field: None, reason: "r".into() },
-            CoreError::ArithmeticOverflow { field: None, reason: "r".into() },
+            CoreError::ScheduleOutOfRange {
+                field: None,
+                reason: "r".into(),
+            },
+            CoreError::ArithmeticOverflow {
+                field: None,
+                reason: "r".into(),
+            },
             CoreError::RandomUnavailable { reason: "r".into() },
             CoreError::Internal { reason: "r".into() },
         ];
         for e in all {
-            assert!(e.code().chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{}", e.code());
+            assert!(
+                e.code().chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{}",
+                e.code()
+            );
             assert!(!e.to_string().is_empty());
         }
     }

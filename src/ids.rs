@@ -28,7 +28,7 @@ pub fn base58(bytes: &[u8]) -> String {
         }
     }
     let mut out = String::with_capacity(zeros + digits.len());
-    out.extend(std::iter::repeat('1').take(zeros));
+    out.extend(std::iter::repeat_n('1', zeros));
     out.extend(digits.iter().rev().map(|&d| ALPHABET[d as usize] as char));
     out
 }
@@ -39,21 +39,27 @@ fn is_base58(s: &str) -> bool {
 
 fn random<const N: usize>() -> Result<[u8; N]> {
     let mut buf = [0u8; N];
-    getrandom::fill(&mut buf).map_err(|e| CoreError::RandomUnavailable { reason: e.to_string() })?;
+    getrandom::fill(&mut buf).map_err(|e| CoreError::RandomUnavailable {
+        reason: e.to_string(),
+    })?;
     Ok(buf)
 }
 
 /// A new GUID: `prefix` (exactly two uppercase ASCII letters) + base58 of 16 random bytes.
 pub fn guid(prefix: &str) -> Result<String> {
     if prefix.len() != 2 || !prefix.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err(CoreError::invalid("prefix", "must be exactly two uppercase ASCII letters"));
+        return Err(CoreError::invalid(
+            "prefix",
+            "must be exactly two uppercase ASCII letters",
+        ));
     }
     Ok(format!("{prefix}{}", base58(&random::<16>()?)))
 }
 
 /// A new API key for a company: `"<company_guid>_<base58 of 32 random bytes>"`.
 pub fn api_key(company_guid: &str) -> Result<String> {
-    check_company_guid(company_guid).map_err(|reason| CoreError::invalid("company_guid", reason))?;
+    check_company_guid(company_guid)
+        .map_err(|reason| CoreError::invalid("company_guid", reason))?;
     Ok(format!("{company_guid}_{}", base58(&random::<32>()?)))
 }
 
@@ -73,11 +79,15 @@ fn check_company_guid(guid: &str) -> std::result::Result<(), &'static str> {
 /// The company guid an API key belongs to; anything not shaped like a key → `invalid_api_key` (401).
 /// Whether the secret is right is for the company's Durable Object to decide.
 pub fn company_of_key(key: &str) -> Result<String> {
-    let bad = |reason: &str| CoreError::InvalidApiKey { reason: reason.to_string() };
+    let bad = |reason: &str| CoreError::InvalidApiKey {
+        reason: reason.to_string(),
+    };
     if key.len() > 200 {
         return Err(bad("key is too long"));
     }
-    let (guid, secret) = key.split_once('_').ok_or_else(|| bad("expected <company guid>_<secret>"))?;
+    let (guid, secret) = key
+        .split_once('_')
+        .ok_or_else(|| bad("expected <company guid>_<secret>"))?;
     check_company_guid(guid).map_err(bad)?;
     if secret.len() < 40 || !is_base58(secret) {
         return Err(bad("secret must be at least 40 base58 characters"));
@@ -103,11 +113,18 @@ mod tests {
     fn guids_have_prefix_and_are_unique() {
         let a = guid("CU").unwrap();
         let b = guid("CU").unwrap();
-        assert!(a.starts_with("CU") && is_base58(&a[2..]) && a.len() >= 18 && a.len() <= 24, "{a}");
+        assert!(
+            a.starts_with("CU") && is_base58(&a[2..]) && a.len() >= 18 && a.len() <= 24,
+            "{a}"
+        );
         assert_ne!(a, b);
         for bad in ["", "C", "cu", "CUS", "C1", "ÄB"] {
             let e = guid(bad).unwrap_err();
-            assert_eq!((e.code(), e.field().as_deref()), ("invalid_field", Some("prefix")), "{bad}");
+            assert_eq!(
+                (e.code(), e.field().as_deref()),
+                ("invalid_field", Some("prefix")),
+                "{bad}"
+            );
         }
     }
 
@@ -116,7 +133,10 @@ mod tests {
         let company = guid("CP").unwrap();
         let key = api_key(&company).unwrap();
         assert_eq!(company_of_key(&key).unwrap(), company);
-        assert_eq!(api_key("CU123456789").unwrap_err().field().as_deref(), Some("company_guid"));
+        assert_eq!(
+            api_key("CU123456789").unwrap_err().field().as_deref(),
+            Some("company_guid")
+        );
     }
 
     #[test]
@@ -135,8 +155,15 @@ mod tests {
             format!("{company}_{}", "1".repeat(300)),
         ] {
             let e = company_of_key(&bad).unwrap_err();
-            assert_eq!((e.code(), e.status(), e.field()), ("invalid_api_key", 401, None), "{bad}");
+            assert_eq!(
+                (e.code(), e.status(), e.field()),
+                ("invalid_api_key", 401, None),
+                "{bad}"
+            );
         }
-        assert_eq!(company_of_key(&format!("{company}_{secret}")).unwrap(), company);
+        assert_eq!(
+            company_of_key(&format!("{company}_{secret}")).unwrap(),
+            company
+        );
     }
 }

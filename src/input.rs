@@ -95,7 +95,10 @@ pub fn object<'a>(raw: &'a Raw, field: &str) -> Result<Option<&'a BTreeMap<Strin
     match raw {
         Raw::Object(map) => Ok(Some(map)),
         Raw::Null => Ok(None),
-        other => Err(CoreError::invalid(field, format!("must be an object, got {}", other.kind()))),
+        other => Err(CoreError::invalid(
+            field,
+            format!("must be an object, got {}", other.kind()),
+        )),
     }
 }
 
@@ -110,18 +113,26 @@ pub fn string_value(v: &Raw, field: &str, max_len: usize) -> Result<String> {
         Raw::String(s) => {
             let len = s.chars().count();
             if len > max_len {
-                Err(CoreError::invalid(field, format!("must be at most {max_len} characters long (got {len})")))
+                Err(CoreError::invalid(
+                    field,
+                    format!("must be at most {max_len} characters long (got {len})"),
+                ))
             } else {
                 Ok(s.clone())
             }
         }
-        other => Err(CoreError::invalid(field, format!("must be a string, got {}", other.kind()))),
+        other => Err(CoreError::invalid(
+            field,
+            format!("must be a string, got {}", other.kind()),
+        )),
     }
 }
 
 /// Optional string field of at most `max_len` characters.
 pub fn opt_string(raw: &Raw, key: &str, max_len: usize) -> Result<Option<String>> {
-    present(raw, key).map(|v| string_value(v, key, max_len)).transpose()
+    present(raw, key)
+        .map(|v| string_value(v, key, max_len))
+        .transpose()
 }
 
 /// Required non-empty string field of at most `max_len` characters.
@@ -170,10 +181,15 @@ fn integer(v: &Raw, field: &str) -> Result<i128> {
             if trimmed.len() > 30 {
                 return Ok(if negative { i128::MIN } else { i128::MAX });
             }
-            let magnitude: i128 = trimmed.bytes().fold(0, |acc, b| acc * 10 + i128::from(b - b'0'));
+            let magnitude: i128 = trimmed
+                .bytes()
+                .fold(0, |acc, b| acc * 10 + i128::from(b - b'0'));
             Ok(if negative { -magnitude } else { magnitude })
         }
-        other => Err(CoreError::invalid(field, format!("must be an integer, got {}", other.kind()))),
+        other => Err(CoreError::invalid(
+            field,
+            format!("must be an integer, got {}", other.kind()),
+        )),
     }
 }
 
@@ -181,14 +197,19 @@ fn integer(v: &Raw, field: &str) -> Result<i128> {
 pub fn int_value(v: &Raw, field: &str, min: i64, max: i64) -> Result<i64> {
     let n = integer(v, field)?;
     if n < i128::from(min) || n > i128::from(max) {
-        return Err(CoreError::invalid(field, format!("must be an integer from {min} to {max}, got {}", show(v))));
+        return Err(CoreError::invalid(
+            field,
+            format!("must be an integer from {min} to {max}, got {}", show(v)),
+        ));
     }
     Ok(n as i64)
 }
 
 /// Optional integer field in `min..=max`.
 pub fn opt_int(raw: &Raw, key: &str, min: i64, max: i64) -> Result<Option<i64>> {
-    present(raw, key).map(|v| int_value(v, key, min, max)).transpose()
+    present(raw, key)
+        .map(|v| int_value(v, key, min, max))
+        .transpose()
 }
 
 /// An amount in minor units, at least `min` and within ±[`MAX_AMOUNT`]; outside → `amount_out_of_range`.
@@ -200,7 +221,10 @@ pub fn amount_value(v: &Raw, field: &str, min: i64) -> Result<i64> {
         } else {
             format!("must be at least {min}, got {}", show(v))
         };
-        return Err(CoreError::AmountOutOfRange { field: Some(field.into()), reason });
+        return Err(CoreError::AmountOutOfRange {
+            field: Some(field.into()),
+            reason,
+        });
     }
     if n > i128::from(MAX_AMOUNT) {
         return Err(CoreError::AmountOutOfRange {
@@ -213,7 +237,9 @@ pub fn amount_value(v: &Raw, field: &str, min: i64) -> Result<i64> {
 
 /// Optional amount field (see [`amount_value`]).
 pub fn opt_amount(raw: &Raw, key: &str, min: i64) -> Result<Option<i64>> {
-    present(raw, key).map(|v| amount_value(v, key, min)).transpose()
+    present(raw, key)
+        .map(|v| amount_value(v, key, min))
+        .transpose()
 }
 
 /// Required amount field (see [`amount_value`]).
@@ -229,7 +255,10 @@ pub fn bool_value(v: &Raw, field: &str) -> Result<bool> {
         Raw::String(s) if s.eq_ignore_ascii_case("false") || s == "0" => Ok(false),
         Raw::Number(n) if *n == 1.0 => Ok(true),
         Raw::Number(n) if *n == 0.0 => Ok(false),
-        other => Err(CoreError::invalid(field, format!("must be true or false, got {}", show(other)))),
+        other => Err(CoreError::invalid(
+            field,
+            format!("must be true or false, got {}", show(other)),
+        )),
     }
 }
 
@@ -241,10 +270,15 @@ pub fn opt_bool(raw: &Raw, key: &str) -> Result<Option<bool>> {
 /// Appears-on-statement text as card networks accept it: at most 18 characters, printable ASCII
 /// (0x20–0x7E) only, and no `*` (networks use it to separate the merchant prefix).
 pub fn statement_descriptor(raw: &Raw, key: &str) -> Result<Option<String>> {
-    let Some(text) = opt_string(raw, key, 18)? else { return Ok(None) };
+    let Some(text) = opt_string(raw, key, 18)? else {
+        return Ok(None);
+    };
     if let Some(c) = text.chars().find(|c| !(' '..='~').contains(c)) {
         let reason = if c.is_ascii() {
-            format!("must contain printable ASCII characters only (found control character U+{:04X})", c as u32)
+            format!(
+                "must contain printable ASCII characters only (found control character U+{:04X})",
+                c as u32
+            )
         } else {
             format!("must contain ASCII characters only (found '{c}')")
         };
@@ -268,23 +302,42 @@ mod tests {
     fn absent_values() {
         for v in [Raw::Null, Raw::from("")] {
             assert_eq!(opt_string(&one("a", v.clone()), "a", 5).unwrap(), None);
-            assert_eq!(req_string(&one("a", v), "a", 5).unwrap_err().code(), "missing_field");
+            assert_eq!(
+                req_string(&one("a", v), "a", 5).unwrap_err().code(),
+                "missing_field"
+            );
         }
         assert_eq!(opt_int(&Raw::object::<&str>([]), "a", 0, 5).unwrap(), None);
     }
 
     #[test]
     fn strings_are_strict_about_type_and_length() {
-        assert_eq!(req_string(&one("a", "héllo".into()), "a", 5).unwrap(), "héllo");
+        assert_eq!(
+            req_string(&one("a", "héllo".into()), "a", 5).unwrap(),
+            "héllo"
+        );
         let e = req_string(&one("a", "toolong".into()), "a", 5).unwrap_err();
-        assert_eq!((e.code(), e.field().as_deref()), ("invalid_field", Some("a")));
+        assert_eq!(
+            (e.code(), e.field().as_deref()),
+            ("invalid_field", Some("a"))
+        );
         assert!(e.to_string().contains("at most 5"));
-        assert_eq!(req_string(&one("a", 5i64.into()), "a", 5).unwrap_err().code(), "invalid_field");
+        assert_eq!(
+            req_string(&one("a", 5i64.into()), "a", 5)
+                .unwrap_err()
+                .code(),
+            "invalid_field"
+        );
     }
 
     #[test]
     fn integers_from_strings_and_numbers() {
-        for (v, want) in [(Raw::from("500"), 500), (Raw::from(500i64), 500), (Raw::from("-7"), -7), (Raw::from(-0.0), 0)] {
+        for (v, want) in [
+            (Raw::from("500"), 500),
+            (Raw::from(500i64), 500),
+            (Raw::from("-7"), -7),
+            (Raw::from(-0.0), 0),
+        ] {
             assert_eq!(int_value(&v, "n", -10, 1000).unwrap(), want);
         }
         for bad in [
@@ -303,15 +356,28 @@ mod tests {
             Raw::Unsupported("a bigint"),
         ] {
             let e = int_value(&bad, "n", -10, 1000).unwrap_err();
-            assert_eq!((e.code(), e.field().as_deref()), ("invalid_field", Some("n")), "{bad:?}");
+            assert_eq!(
+                (e.code(), e.field().as_deref()),
+                ("invalid_field", Some("n")),
+                "{bad:?}"
+            );
         }
-        assert!(int_value(&Raw::from("1001"), "n", -10, 1000).unwrap_err().to_string().contains("from -10 to 1000"));
+        assert!(int_value(&Raw::from("1001"), "n", -10, 1000)
+            .unwrap_err()
+            .to_string()
+            .contains("from -10 to 1000"));
     }
 
     #[test]
     fn amounts_out_of_range() {
-        assert_eq!(amount_value(&Raw::from("9007199254740991"), "amount", 0).unwrap(), MAX_AMOUNT);
-        assert_eq!(amount_value(&Raw::from(-9007199254740991.0), "amount", -MAX_AMOUNT).unwrap(), -MAX_AMOUNT);
+        assert_eq!(
+            amount_value(&Raw::from("9007199254740991"), "amount", 0).unwrap(),
+            MAX_AMOUNT
+        );
+        assert_eq!(
+            amount_value(&Raw::from(-9007199254740991.0), "amount", -MAX_AMOUNT).unwrap(),
+            -MAX_AMOUNT
+        );
         for bad in [
             Raw::from("9007199254740992"),
             Raw::from(9007199254740992.0),
@@ -320,40 +386,80 @@ mod tests {
             Raw::from("-9007199254740992"),
         ] {
             let e = amount_value(&bad, "amount", -MAX_AMOUNT).unwrap_err();
-            assert_eq!((e.code(), e.field().as_deref()), ("amount_out_of_range", Some("amount")), "{bad:?}");
+            assert_eq!(
+                (e.code(), e.field().as_deref()),
+                ("amount_out_of_range", Some("amount")),
+                "{bad:?}"
+            );
         }
         let e = amount_value(&Raw::from("49"), "amount", 50).unwrap_err();
         assert_eq!(e.code(), "amount_out_of_range");
         assert_eq!(e.to_string(), "amount must be at least 50, got \"49\"");
-        assert_eq!(amount_value(&Raw::from("5.00"), "amount", 0).unwrap_err().code(), "invalid_field");
+        assert_eq!(
+            amount_value(&Raw::from("5.00"), "amount", 0)
+                .unwrap_err()
+                .code(),
+            "invalid_field"
+        );
     }
 
     #[test]
     fn booleans() {
-        for (v, want) in [(Raw::Bool(false), false), (Raw::from("TRUE"), true), (Raw::from("0"), false), (Raw::from(1i64), true)] {
+        for (v, want) in [
+            (Raw::Bool(false), false),
+            (Raw::from("TRUE"), true),
+            (Raw::from("0"), false),
+            (Raw::from(1i64), true),
+        ] {
             assert_eq!(bool_value(&v, "b").unwrap(), want);
         }
-        assert_eq!(bool_value(&Raw::from("yes please"), "b").unwrap_err().code(), "invalid_field");
+        assert_eq!(
+            bool_value(&Raw::from("yes please"), "b")
+                .unwrap_err()
+                .code(),
+            "invalid_field"
+        );
     }
 
     #[test]
     fn statement_descriptor_rules() {
         let ok = |s: &str| statement_descriptor(&one("d", s.into()), "d");
-        assert_eq!(ok("BILLY EDGE #1").unwrap().as_deref(), Some("BILLY EDGE #1"));
+        assert_eq!(
+            ok("BILLY EDGE #1").unwrap().as_deref(),
+            Some("BILLY EDGE #1")
+        );
         assert_eq!(ok("").unwrap(), None);
-        assert_eq!(ok("123456789012345678").unwrap().as_deref(), Some("123456789012345678"));
-        assert!(ok("1234567890123456789").unwrap_err().to_string().contains("at most 18"));
+        assert_eq!(
+            ok("123456789012345678").unwrap().as_deref(),
+            Some("123456789012345678")
+        );
+        assert!(ok("1234567890123456789")
+            .unwrap_err()
+            .to_string()
+            .contains("at most 18"));
         assert!(ok("A*B").unwrap_err().to_string().contains("'*'"));
-        assert!(ok("A\tB").unwrap_err().to_string().contains("control character U+0009"));
+        assert!(ok("A\tB")
+            .unwrap_err()
+            .to_string()
+            .contains("control character U+0009"));
         assert!(ok("A\0B").unwrap_err().to_string().contains("U+0000"));
         assert!(ok("A\nB").unwrap_err().to_string().contains("U+000A"));
-        assert!(ok("café").unwrap_err().to_string().contains("ASCII characters only"));
+        assert!(ok("café")
+            .unwrap_err()
+            .to_string()
+            .contains("ASCII characters only"));
         assert_eq!(ok("A\u{7f}").unwrap_err().code(), "invalid_field");
     }
 
     #[test]
     fn top_level_object() {
         assert!(object(&Raw::Null, "input").unwrap().is_none());
-        assert_eq!(object(&Raw::from("x"), "input").unwrap_err().field().as_deref(), Some("input"));
+        assert_eq!(
+            object(&Raw::from("x"), "input")
+                .unwrap_err()
+                .field()
+                .as_deref(),
+            Some("input")
+        );
     }
 }

@@ -33,18 +33,56 @@ mod tests {
 
     #[test]
     fn defaults_and_values() {
-        assert_eq!(validate_list_params(&Raw::Null).unwrap(), ListParams { offset: 0, limit: 20 });
-        let p = validate_list_params(&Raw::object([("offset", Raw::from("40")), ("limit", Raw::from(100i64))])).unwrap();
-        assert_eq!(p, ListParams { offset: 40, limit: 100 });
-        let p = validate_list_params(&Raw::object([("offset", Raw::from("")), ("limit", Raw::from("1"))])).unwrap();
-        assert_eq!(p, ListParams { offset: 0, limit: 1 });
+        assert_eq!(
+            validate_list_params(&Raw::Null).unwrap(),
+            ListParams {
+                offset: 0,
+                limit: 20
+            }
+        );
+        let p = validate_list_params(&Raw::object([
+            ("offset", Raw::from("40")),
+            ("limit", Raw::from(100i64)),
+        ]))
+        .unwrap();
+        assert_eq!(
+            p,
+            ListParams {
+                offset: 40,
+                limit: 100
+            }
+        );
+        let p = validate_list_params(&Raw::object([
+            ("offset", Raw::from("")),
+            ("limit", Raw::from("1")),
+        ]))
+        .unwrap();
+        assert_eq!(
+            p,
+            ListParams {
+                offset: 0,
+                limit: 1
+            }
+        );
     }
 
     #[test]
     fn bad_values_name_the_field() {
-        for (field, bad) in [("offset", "abc"), ("offset", "1.5"), ("offset", "-1"), ("limit", "0"), ("limit", "101"), ("limit", "abc"), ("limit", "-1")] {
+        for (field, bad) in [
+            ("offset", "abc"),
+            ("offset", "1.5"),
+            ("offset", "-1"),
+            ("limit", "0"),
+            ("limit", "101"),
+            ("limit", "abc"),
+            ("limit", "-1"),
+        ] {
             let e = validate_list_params(&Raw::object([(field, Raw::from(bad))])).unwrap_err();
-            assert_eq!((e.code(), e.status(), e.field().as_deref()), ("invalid_field", 400, Some(field)), "{field}={bad}");
+            assert_eq!(
+                (e.code(), e.status(), e.field().as_deref()),
+                ("invalid_field", 400, Some(field)),
+                "{field}={bad}"
+            );
         }
     }
 }

@@ -28,30 +28,102 @@ pub struct Currency {
 
 /// The currencies the core knows, with their ISO 4217 minor-unit exponents.
 pub const CURRENCIES: &[Currency] = &[
-    Currency { code: "AUD", exponent: 2 },
-    Currency { code: "BHD", exponent: 3 },
-    Currency { code: "BRL", exponent: 2 },
-    Currency { code: "CAD", exponent: 2 },
-    Currency { code: "CHF", exponent: 2 },
-    Currency { code: "CLP", exponent: 0 },
-    Currency { code: "CNY", exponent: 2 },
-    Currency { code: "DKK", exponent: 2 },
-    Currency { code: "EUR", exponent: 2 },
-    Currency { code: "GBP", exponent: 2 },
-    Currency { code: "HKD", exponent: 2 },
-    Currency { code: "INR", exponent: 2 },
-    Currency { code: "JOD", exponent: 3 },
-    Currency { code: "JPY", exponent: 0 },
-    Currency { code: "KRW", exponent: 0 },
-    Currency { code: "KWD", exponent: 3 },
-    Currency { code: "MXN", exponent: 2 },
-    Currency { code: "NOK", exponent: 2 },
-    Currency { code: "NZD", exponent: 2 },
-    Currency { code: "OMR", exponent: 3 },
-    Currency { code: "SEK", exponent: 2 },
-    Currency { code: "SGD", exponent: 2 },
-    Currency { code: "TND", exponent: 3 },
-    Currency { code: "USD", exponent: 2 },
+    Currency {
+        code: "AUD",
+        exponent: 2,
+    },
+    Currency {
+        code: "BHD",
+        exponent: 3,
+    },
+    Currency {
+        code: "BRL",
+        exponent: 2,
+    },
+    Currency {
+        code: "CAD",
+        exponent: 2,
+    },
+    Currency {
+        code: "CHF",
+        exponent: 2,
+    },
+    Currency {
+        code: "CLP",
+        exponent: 0,
+    },
+    Currency {
+        code: "CNY",
+        exponent: 2,
+    },
+    Currency {
+        code: "DKK",
+        exponent: 2,
+    },
+    Currency {
+        code: "EUR",
+        exponent: 2,
+    },
+    Currency {
+        code: "GBP",
+        exponent: 2,
+    },
+    Currency {
+        code: "HKD",
+        exponent: 2,
+    },
+    Currency {
+        code: "INR",
+        exponent: 2,
+    },
+    Currency {
+        code: "JOD",
+        exponent: 3,
+    },
+    Currency {
+        code: "JPY",
+        exponent: 0,
+    },
+    Currency {
+        code: "KRW",
+        exponent: 0,
+    },
+    Currency {
+        code: "KWD",
+        exponent: 3,
+    },
+    Currency {
+        code: "MXN",
+        exponent: 2,
+    },
+    Currency {
+        code: "NOK",
+        exponent: 2,
+    },
+    Currency {
+        code: "NZD",
+        exponent: 2,
+    },
+    Currency {
+        code: "OMR",
+        exponent: 3,
+    },
+    Currency {
+        code: "SEK",
+        exponent: 2,
+    },
+    Currency {
+        code: "SGD",
+        exponent: 2,
+    },
+    Currency {
+        code: "TND",
+        exponent: 3,
+    },
+    Currency {
+        code: "USD",
+        exponent: 2,
+    },
 ];
 
 /// Looks a currency up by its code, in any letter case; unknown → `unknown_currency` (field `currency`).
@@ -61,7 +133,9 @@ pub fn currency(code: &str) -> Result<Currency> {
         .iter()
         .find(|c| c.code == upper)
         .copied()
-        .ok_or_else(|| CoreError::UnknownCurrency { code: code.chars().take(16).collect() })
+        .ok_or_else(|| CoreError::UnknownCurrency {
+            code: code.chars().take(16).collect(),
+        })
 }
 
 /// Checks that an amount lies within ±[`MAX_AMOUNT`].
@@ -102,7 +176,10 @@ pub fn sum(amounts: impl IntoIterator<Item = i64>) -> Result<i64> {
 pub fn allocate(total: i64, weights: &[u64]) -> Result<Vec<i64>> {
     check(i128::from(total)).map_err(|e| e.in_field("total"))?;
     if weights.is_empty() {
-        return Err(CoreError::invalid("weights", "must contain at least one weight"));
+        return Err(CoreError::invalid(
+            "weights",
+            "must contain at least one weight",
+        ));
     }
     let weight_sum: u128 = weights.iter().map(|&w| u128::from(w)).sum();
     if weight_sum == 0 {
@@ -138,7 +215,9 @@ pub fn apply_rate(amount: i64, rate: Decimal) -> Result<i64> {
         field: None,
         reason: format!("{amount} × {rate} does not fit the decimal range"),
     };
-    let product = Decimal::from(amount).checked_mul(rate).ok_or_else(overflow)?;
+    let product = Decimal::from(amount)
+        .checked_mul(rate)
+        .ok_or_else(overflow)?;
     let rounded = product.round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven);
     let whole = rounded.to_i128().ok_or_else(overflow)?;
     check(whole)
@@ -152,27 +231,60 @@ mod tests {
 
     #[test]
     fn currency_table() {
-        assert_eq!(currency("usd").unwrap(), Currency { code: "USD", exponent: 2 });
-        for (code, exp) in [("JPY", 0), ("KRW", 0), ("CLP", 0), ("KWD", 3), ("BHD", 3), ("JOD", 3), ("OMR", 3), ("TND", 3)] {
+        assert_eq!(
+            currency("usd").unwrap(),
+            Currency {
+                code: "USD",
+                exponent: 2
+            }
+        );
+        for (code, exp) in [
+            ("JPY", 0),
+            ("KRW", 0),
+            ("CLP", 0),
+            ("KWD", 3),
+            ("BHD", 3),
+            ("JOD", 3),
+            ("OMR", 3),
+            ("TND", 3),
+        ] {
             assert_eq!(currency(code).unwrap().exponent, exp, "{code}");
         }
-        for code in ["EUR", "GBP", "CAD", "AUD", "CHF", "SEK", "NOK", "DKK", "MXN", "BRL", "INR", "CNY", "HKD", "SGD", "NZD"] {
+        for code in [
+            "EUR", "GBP", "CAD", "AUD", "CHF", "SEK", "NOK", "DKK", "MXN", "BRL", "INR", "CNY",
+            "HKD", "SGD", "NZD",
+        ] {
             assert_eq!(currency(code).unwrap().exponent, 2, "{code}");
         }
         let e = currency("XXX").unwrap_err();
-        assert_eq!((e.code(), e.status(), e.field().as_deref()), ("unknown_currency", 400, Some("currency")));
-        assert!(CURRENCIES.windows(2).all(|w| w[0].code < w[1].code), "table sorted and unique");
+        assert_eq!(
+            (e.code(), e.status(), e.field().as_deref()),
+            ("unknown_currency", 400, Some("currency"))
+        );
+        assert!(
+            CURRENCIES.windows(2).all(|w| w[0].code < w[1].code),
+            "table sorted and unique"
+        );
     }
 
     #[test]
     fn checked_arithmetic_stays_in_range() {
         assert_eq!(add(MAX_AMOUNT - 1, 1).unwrap(), MAX_AMOUNT);
-        assert_eq!(add(MAX_AMOUNT, 1).unwrap_err().code(), "amount_out_of_range");
-        assert_eq!(sub(-MAX_AMOUNT, 1).unwrap_err().code(), "amount_out_of_range");
+        assert_eq!(
+            add(MAX_AMOUNT, 1).unwrap_err().code(),
+            "amount_out_of_range"
+        );
+        assert_eq!(
+            sub(-MAX_AMOUNT, 1).unwrap_err().code(),
+            "amount_out_of_range"
+        );
         assert_eq!(neg(-MAX_AMOUNT).unwrap(), MAX_AMOUNT);
         assert_eq!(neg(i64::MIN).unwrap_err().code(), "amount_out_of_range");
         assert_eq!(sum([1, 2, 3]).unwrap(), 6);
-        assert_eq!(sum([MAX_AMOUNT, 1, -1]).unwrap_err().code(), "amount_out_of_range");
+        assert_eq!(
+            sum([MAX_AMOUNT, 1, -1]).unwrap_err().code(),
+            "amount_out_of_range"
+        );
     }
 
     #[test]
@@ -183,10 +295,22 @@ mod tests {
         assert_eq!(allocate(10, &[3, 7]).unwrap(), vec![3, 7]);
         assert_eq!(allocate(1, &[1, 2]).unwrap(), vec![0, 1]);
         assert_eq!(allocate(0, &[1, 2]).unwrap(), vec![0, 0]);
-        assert_eq!(allocate(MAX_AMOUNT, &[u64::MAX, u64::MAX]).unwrap().iter().sum::<i64>(), MAX_AMOUNT);
-        assert_eq!(allocate(1, &[]).unwrap_err().field().as_deref(), Some("weights"));
+        assert_eq!(
+            allocate(MAX_AMOUNT, &[u64::MAX, u64::MAX])
+                .unwrap()
+                .iter()
+                .sum::<i64>(),
+            MAX_AMOUNT
+        );
+        assert_eq!(
+            allocate(1, &[]).unwrap_err().field().as_deref(),
+            Some("weights")
+        );
         assert_eq!(allocate(1, &[0, 0]).unwrap_err().code(), "invalid_field");
-        assert_eq!(allocate(MAX_AMOUNT + 1, &[1]).unwrap_err().code(), "amount_out_of_range");
+        assert_eq!(
+            allocate(MAX_AMOUNT + 1, &[1]).unwrap_err().code(),
+            "amount_out_of_range"
+        );
     }
 
     #[test]
@@ -195,7 +319,15 @@ mod tests {
         for _ in 0..5_000 {
             let total = (rng.next() % (2 * 1_000_000_007)) as i64 - 1_000_000_007;
             let n = 1 + (rng.next() % 12) as usize;
-            let weights: Vec<u64> = (0..n).map(|_| if rng.next() % 4 == 0 { 0 } else { rng.next() % 10_000 }).collect();
+            let weights: Vec<u64> = (0..n)
+                .map(|_| {
+                    if rng.next().is_multiple_of(4) {
+                        0
+                    } else {
+                        rng.next() % 10_000
+                    }
+                })
+                .collect();
             if weights.iter().all(|&w| w == 0) {
                 continue;
             }
@@ -222,7 +354,13 @@ mod tests {
         assert_eq!(apply_rate(-25, r("0.1")).unwrap(), -2);
         assert_eq!(apply_rate(26, r("0.1")).unwrap(), 3);
         assert_eq!(apply_rate(10_000, r("0.029")).unwrap(), 290);
-        assert_eq!(apply_rate(MAX_AMOUNT, r("2")).unwrap_err().code(), "amount_out_of_range");
-        assert_eq!(apply_rate(MAX_AMOUNT, Decimal::MAX).unwrap_err().code(), "arithmetic_overflow");
+        assert_eq!(
+            apply_rate(MAX_AMOUNT, r("2")).unwrap_err().code(),
+            "amount_out_of_range"
+        );
+        assert_eq!(
+            apply_rate(MAX_AMOUNT, Decimal::MAX).unwrap_err().code(),
+            "arithmetic_overflow"
+        );
     }
 }

@@ -56,7 +56,12 @@ pub fn validate_plan(raw: &Raw) -> Result<Plan> {
     let frequency = Frequency::parse(&input::req_string(raw, "frequency", 16)?, "frequency")?;
     let amount = input::req_amount(raw, "amount", MIN_CHARGE)?;
     let interval = input::opt_int(raw, "interval", 1, MAX_INTERVAL)?.unwrap_or(1);
-    Ok(Plan { plan_type: plan_type.as_str(), frequency: frequency.as_str(), amount, interval })
+    Ok(Plan {
+        plan_type: plan_type.as_str(),
+        frequency: frequency.as_str(),
+        amount,
+        interval,
+    })
 }
 
 #[cfg(test)]
@@ -69,8 +74,21 @@ mod tests {
 
     #[test]
     fn form_and_json_plans() {
-        let p = plan(&[("plan_type", "DEBIT".into()), ("frequency", "Monthly".into()), ("amount", "500".into())]).unwrap();
-        assert_eq!(p, Plan { plan_type: "debit", frequency: "monthly", amount: 500, interval: 1 });
+        let p = plan(&[
+            ("plan_type", "DEBIT".into()),
+            ("frequency", "Monthly".into()),
+            ("amount", "500".into()),
+        ])
+        .unwrap();
+        assert_eq!(
+            p,
+            Plan {
+                plan_type: "debit",
+                frequency: "monthly",
+                amount: 500,
+                interval: 1
+            }
+        );
         let p = plan(&[
             ("plan_type", "credit".into()),
             ("frequency", "yearly".into()),
@@ -80,15 +98,26 @@ mod tests {
         ])
         .unwrap();
         assert_eq!((p.plan_type, p.amount, p.interval), ("credit", 50, 1000));
-        let p = plan(&[("plan_type", "debit".into()), ("frequency", "daily".into()), ("amount", "50".into()), ("interval", "".into())]).unwrap();
+        let p = plan(&[
+            ("plan_type", "debit".into()),
+            ("frequency", "daily".into()),
+            ("amount", "50".into()),
+            ("interval", "".into()),
+        ])
+        .unwrap();
         assert_eq!(p.interval, 1);
     }
 
     #[test]
     fn refusals_name_the_field() {
-        let base = [("plan_type", Raw::from("debit")), ("frequency", "daily".into()), ("amount", "500".into())];
+        let base = [
+            ("plan_type", Raw::from("debit")),
+            ("frequency", "daily".into()),
+            ("amount", "500".into()),
+        ];
         let with = |k: &str, v: Raw| {
-            let mut pairs: Vec<(&str, Raw)> = base.iter().filter(|(key, _)| *key != k).cloned().collect();
+            let mut pairs: Vec<(&str, Raw)> =
+                base.iter().filter(|(key, _)| *key != k).cloned().collect();
             pairs.push((k, v));
             plan(&pairs).unwrap_err()
         };
@@ -108,8 +137,18 @@ mod tests {
         ];
         for (field, value, code) in cases {
             let e = with(field, value.clone());
-            assert_eq!((e.code(), e.status(), e.field().as_deref()), (code, 400, Some(field)), "{field} = {value:?}");
+            assert_eq!(
+                (e.code(), e.status(), e.field().as_deref()),
+                (code, 400, Some(field)),
+                "{field} = {value:?}"
+            );
         }
-        assert_eq!(validate_plan(&Raw::from("x")).unwrap_err().field().as_deref(), Some("input"));
+        assert_eq!(
+            validate_plan(&Raw::from("x"))
+                .unwrap_err()
+                .field()
+                .as_deref(),
+            Some("input")
+        );
     }
 }

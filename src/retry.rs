@@ -46,7 +46,12 @@ pub struct RetryDecision {
 }
 
 /// Decides after the `failure_count`-th failure (≥ 1) at `now`, with at most `max_attempts` (≥ 1) submissions.
-pub fn retry_decision(failure_count: i64, max_attempts: i64, hard: bool, now: Instant) -> Result<RetryDecision> {
+pub fn retry_decision(
+    failure_count: i64,
+    max_attempts: i64,
+    hard: bool,
+    now: Instant,
+) -> Result<RetryDecision> {
     if failure_count < 1 {
         return Err(CoreError::invalid("failure_count", "must be at least 1"));
     }
@@ -54,10 +59,16 @@ pub fn retry_decision(failure_count: i64, max_attempts: i64, hard: bool, now: In
         return Err(CoreError::invalid("max_attempts", "must be at least 1"));
     }
     if hard || failure_count >= max_attempts {
-        return Ok(RetryDecision { submit_status: "failed", next_retry_at: None });
+        return Ok(RetryDecision {
+            submit_status: "failed",
+            next_retry_at: None,
+        });
     }
     let at = time::add(now, backoff(failure_count)).map_err(|e| e.in_field("now"))?;
-    Ok(RetryDecision { submit_status: "retrying", next_retry_at: Some(time::format(at)) })
+    Ok(RetryDecision {
+        submit_status: "retrying",
+        next_retry_at: Some(time::format(at)),
+    })
 }
 
 #[cfg(test)]
@@ -77,22 +88,67 @@ mod tests {
     #[test]
     fn decisions() {
         let d = retry_decision(1, 4, false, now()).unwrap();
-        assert_eq!(d, RetryDecision { submit_status: "retrying", next_retry_at: Some("2024-03-10T11:00:00.000000+00:00".into()) });
+        assert_eq!(
+            d,
+            RetryDecision {
+                submit_status: "retrying",
+                next_retry_at: Some("2024-03-10T11:00:00.000000+00:00".into())
+            }
+        );
         let d = retry_decision(3, 4, false, now()).unwrap();
-        assert_eq!(d.next_retry_at.as_deref(), Some("2024-03-11T10:00:00.000000+00:00"));
+        assert_eq!(
+            d.next_retry_at.as_deref(),
+            Some("2024-03-11T10:00:00.000000+00:00")
+        );
         let d = retry_decision(7, 50, false, now()).unwrap();
-        assert_eq!(d.next_retry_at.as_deref(), Some("2024-03-17T10:00:00.000000+00:00"));
-        assert_eq!(retry_decision(4, 4, false, now()).unwrap(), RetryDecision { submit_status: "failed", next_retry_at: None });
-        assert_eq!(retry_decision(9, 4, false, now()).unwrap().submit_status, "failed");
-        assert_eq!(retry_decision(1, 4, true, now()).unwrap(), RetryDecision { submit_status: "failed", next_retry_at: None });
-        assert_eq!(retry_decision(1, 1, false, now()).unwrap().submit_status, "failed");
+        assert_eq!(
+            d.next_retry_at.as_deref(),
+            Some("2024-03-17T10:00:00.000000+00:00")
+        );
+        assert_eq!(
+            retry_decision(4, 4, false, now()).unwrap(),
+            RetryDecision {
+                submit_status: "failed",
+                next_retry_at: None
+            }
+        );
+        assert_eq!(
+            retry_decision(9, 4, false, now()).unwrap().submit_status,
+            "failed"
+        );
+        assert_eq!(
+            retry_decision(1, 4, true, now()).unwrap(),
+            RetryDecision {
+                submit_status: "failed",
+                next_retry_at: None
+            }
+        );
+        assert_eq!(
+            retry_decision(1, 1, false, now()).unwrap().submit_status,
+            "failed"
+        );
     }
 
     #[test]
     fn bad_arguments() {
-        assert_eq!(retry_decision(0, 4, false, now()).unwrap_err().field().as_deref(), Some("failure_count"));
-        assert_eq!(retry_decision(1, 0, false, now()).unwrap_err().field().as_deref(), Some("max_attempts"));
+        assert_eq!(
+            retry_decision(0, 4, false, now())
+                .unwrap_err()
+                .field()
+                .as_deref(),
+            Some("failure_count")
+        );
+        assert_eq!(
+            retry_decision(1, 0, false, now())
+                .unwrap_err()
+                .field()
+                .as_deref(),
+            Some("max_attempts")
+        );
         let late = time::parse("9999-12-31T23:30:00Z", "now").unwrap();
-        assert_eq!(retry_decision(1, 4, false, late).unwrap_err().code(), "schedule_out_of_range");
+        assert_eq!(
+            retry_decision(1, 4, false, late).unwrap_err().code(),
+            "schedule_out_of_range"
+        );
     }
 }

@@ -32,7 +32,10 @@ impl Frequency {
             "weekly" => Ok(Frequency::Weekly),
             "monthly" => Ok(Frequency::Monthly),
             "yearly" => Ok(Frequency::Yearly),
-            _ => Err(CoreError::invalid(field, "must be one of daily, weekly, monthly, yearly")),
+            _ => Err(CoreError::invalid(
+                field,
+                "must be one of daily, weekly, monthly, yearly",
+            )),
         }
     }
 
@@ -50,43 +53,70 @@ impl Frequency {
 fn out_of_range(started_at: Instant, n: i64) -> CoreError {
     CoreError::ScheduleOutOfRange {
         field: None,
-        reason: format!("period {n} of a schedule started at {} is beyond the year {MAX_YEAR}", time::format(started_at)),
+        reason: format!(
+            "period {n} of a schedule started at {} is beyond the year {MAX_YEAR}",
+            time::format(started_at)
+        ),
     }
 }
 
 fn days_in_month(year: i32, month: u32) -> u32 {
-    let (next_year, next_month) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
+    let (next_year, next_month) = if month == 12 {
+        (year + 1, 1)
+    } else {
+        (year, month + 1)
+    };
     NaiveDate::from_ymd_opt(next_year, next_month, 1)
         .and_then(|d| d.pred_opt())
         .map_or(28, |d| d.day())
 }
 
 /// Start of period `n` (n ≥ 0; interval ≥ 1).
-pub fn period_at(started_at: Instant, frequency: Frequency, interval: i64, n: i64) -> Result<Instant> {
+pub fn period_at(
+    started_at: Instant,
+    frequency: Frequency,
+    interval: i64,
+    n: i64,
+) -> Result<Instant> {
     if interval < 1 {
         return Err(CoreError::invalid("interval", "must be at least 1"));
     }
     if n < 0 {
         return Err(CoreError::invalid("n", "must be at least 0"));
     }
-    let steps = n.checked_mul(interval).ok_or_else(|| out_of_range(started_at, n))?;
+    let steps = n
+        .checked_mul(interval)
+        .ok_or_else(|| out_of_range(started_at, n))?;
     let at = match frequency {
         Frequency::Daily | Frequency::Weekly => {
-            let days = if frequency == Frequency::Weekly { steps.checked_mul(7) } else { Some(steps) };
+            let days = if frequency == Frequency::Weekly {
+                steps.checked_mul(7)
+            } else {
+                Some(steps)
+            };
             // 10^7 days is past the year 9999 from any supported start; TimeDelta::days panics beyond ~10^14.
-            let days = days.filter(|d| *d <= 10_000_000).ok_or_else(|| out_of_range(started_at, n))?;
+            let days = days
+                .filter(|d| *d <= 10_000_000)
+                .ok_or_else(|| out_of_range(started_at, n))?;
             started_at.checked_add_signed(TimeDelta::days(days))
         }
         Frequency::Monthly | Frequency::Yearly => {
-            let months = if frequency == Frequency::Yearly { steps.checked_mul(12) } else { Some(steps) };
-            let months = months.filter(|m| *m <= 120_000).ok_or_else(|| out_of_range(started_at, n))?;
+            let months = if frequency == Frequency::Yearly {
+                steps.checked_mul(12)
+            } else {
+                Some(steps)
+            };
+            let months = months
+                .filter(|m| *m <= 120_000)
+                .ok_or_else(|| out_of_range(started_at, n))?;
             let index = i64::from(started_at.year()) * 12 + i64::from(started_at.month0()) + months;
             let (year, month) = ((index / 12) as i32, (index % 12) as u32 + 1);
             let day = started_at.day().min(days_in_month(year, month));
             NaiveDate::from_ymd_opt(year, month, day).map(|d| d.and_time(started_at.time()))
         }
     };
-    at.filter(|t| t.year() <= MAX_YEAR).ok_or_else(|| out_of_range(started_at, n))
+    at.filter(|t| t.year() <= MAX_YEAR)
+        .ok_or_else(|| out_of_range(started_at, n))
 }
 
 /// One period that is due: its number and when it was scheduled (canonical).
@@ -131,10 +161,16 @@ pub fn due_periods(
         if at > now || periods.len() >= max {
             break Some(time::format(at));
         }
-        periods.push(DuePeriod { period: n, scheduled_at: time::format(at) });
+        periods.push(DuePeriod {
+            period: n,
+            scheduled_at: time::format(at),
+        });
         n += 1;
     };
-    Ok(Due { periods, next_invoice_at: next })
+    Ok(Due {
+        periods,
+        next_invoice_at: next,
+    })
 }
 
 #[cfg(test)]
@@ -152,95 +188,222 @@ mod tests {
 
     #[test]
     fn frequency_parsing() {
-        assert_eq!(Frequency::parse("MONTHLY", "frequency").unwrap(), Frequency::Monthly);
-        assert_eq!(Frequency::parse("Weekly", "frequency").unwrap().as_str(), "weekly");
+        assert_eq!(
+            Frequency::parse("MONTHLY", "frequency").unwrap(),
+            Frequency::Monthly
+        );
+        assert_eq!(
+            Frequency::parse("Weekly", "frequency").unwrap().as_str(),
+            "weekly"
+        );
         let e = Frequency::parse("fortnightly", "frequency").unwrap_err();
-        assert_eq!((e.code(), e.field().as_deref()), ("invalid_field", Some("frequency")));
+        assert_eq!(
+            (e.code(), e.field().as_deref()),
+            ("invalid_field", Some("frequency"))
+        );
     }
 
     #[test]
     fn billy_reference_example() {
         let s = "2013-01-30T00:00:00Z";
-        assert_eq!(at(s, Frequency::Monthly, 1, 0), "2013-01-30T00:00:00.000000+00:00");
-        assert_eq!(at(s, Frequency::Monthly, 1, 1), "2013-02-28T00:00:00.000000+00:00");
-        assert_eq!(at(s, Frequency::Monthly, 1, 2), "2013-03-30T00:00:00.000000+00:00");
+        assert_eq!(
+            at(s, Frequency::Monthly, 1, 0),
+            "2013-01-30T00:00:00.000000+00:00"
+        );
+        assert_eq!(
+            at(s, Frequency::Monthly, 1, 1),
+            "2013-02-28T00:00:00.000000+00:00"
+        );
+        assert_eq!(
+            at(s, Frequency::Monthly, 1, 2),
+            "2013-03-30T00:00:00.000000+00:00"
+        );
     }
 
     #[test]
     fn month_end_clamps_without_drift() {
         let s = "2013-01-31T10:20:30.123456Z";
-        let want = ["2013-01-31", "2013-02-28", "2013-03-31", "2013-04-30", "2013-05-31", "2013-06-30"];
+        let want = [
+            "2013-01-31",
+            "2013-02-28",
+            "2013-03-31",
+            "2013-04-30",
+            "2013-05-31",
+            "2013-06-30",
+        ];
         for (n, day) in want.iter().enumerate() {
-            assert_eq!(at(s, Frequency::Monthly, 1, n as i64), format!("{day}T10:20:30.123456+00:00"));
+            assert_eq!(
+                at(s, Frequency::Monthly, 1, n as i64),
+                format!("{day}T10:20:30.123456+00:00")
+            );
         }
-        assert_eq!(at("2024-01-31T00:00:00Z", Frequency::Monthly, 1, 1), "2024-02-29T00:00:00.000000+00:00");
-        assert_eq!(at("2024-01-31T00:00:00Z", Frequency::Monthly, 3, 1), "2024-04-30T00:00:00.000000+00:00");
+        assert_eq!(
+            at("2024-01-31T00:00:00Z", Frequency::Monthly, 1, 1),
+            "2024-02-29T00:00:00.000000+00:00"
+        );
+        assert_eq!(
+            at("2024-01-31T00:00:00Z", Frequency::Monthly, 3, 1),
+            "2024-04-30T00:00:00.000000+00:00"
+        );
     }
 
     #[test]
     fn leap_day_yearly() {
         let s = "2012-02-29T08:00:00Z";
-        assert_eq!(at(s, Frequency::Yearly, 1, 1), "2013-02-28T08:00:00.000000+00:00");
-        assert_eq!(at(s, Frequency::Yearly, 1, 3), "2015-02-28T08:00:00.000000+00:00");
-        assert_eq!(at(s, Frequency::Yearly, 1, 4), "2016-02-29T08:00:00.000000+00:00");
-        assert_eq!(at(s, Frequency::Yearly, 2, 2), "2016-02-29T08:00:00.000000+00:00");
+        assert_eq!(
+            at(s, Frequency::Yearly, 1, 1),
+            "2013-02-28T08:00:00.000000+00:00"
+        );
+        assert_eq!(
+            at(s, Frequency::Yearly, 1, 3),
+            "2015-02-28T08:00:00.000000+00:00"
+        );
+        assert_eq!(
+            at(s, Frequency::Yearly, 1, 4),
+            "2016-02-29T08:00:00.000000+00:00"
+        );
+        assert_eq!(
+            at(s, Frequency::Yearly, 2, 2),
+            "2016-02-29T08:00:00.000000+00:00"
+        );
     }
 
     #[test]
     fn daily_and_weekly() {
         let s = "2024-02-27T23:59:59Z";
-        assert_eq!(at(s, Frequency::Daily, 1, 2), "2024-02-29T23:59:59.000000+00:00");
-        assert_eq!(at(s, Frequency::Daily, 3, 1), "2024-03-01T23:59:59.000000+00:00");
-        assert_eq!(at(s, Frequency::Weekly, 2, 1), "2024-03-12T23:59:59.000000+00:00");
-        assert_eq!(at(s, Frequency::Weekly, 2, 3), "2024-04-09T23:59:59.000000+00:00");
-        assert_eq!(at(s, Frequency::Weekly, 1, 0), "2024-02-27T23:59:59.000000+00:00");
+        assert_eq!(
+            at(s, Frequency::Daily, 1, 2),
+            "2024-02-29T23:59:59.000000+00:00"
+        );
+        assert_eq!(
+            at(s, Frequency::Daily, 3, 1),
+            "2024-03-01T23:59:59.000000+00:00"
+        );
+        assert_eq!(
+            at(s, Frequency::Weekly, 2, 1),
+            "2024-03-12T23:59:59.000000+00:00"
+        );
+        assert_eq!(
+            at(s, Frequency::Weekly, 2, 3),
+            "2024-04-09T23:59:59.000000+00:00"
+        );
+        assert_eq!(
+            at(s, Frequency::Weekly, 1, 0),
+            "2024-02-27T23:59:59.000000+00:00"
+        );
     }
 
     #[test]
     fn bad_arguments_and_out_of_range() {
         let s = t("2024-01-01T00:00:00Z");
-        assert_eq!(period_at(s, Frequency::Daily, 0, 1).unwrap_err().field().as_deref(), Some("interval"));
-        assert_eq!(period_at(s, Frequency::Daily, 1, -1).unwrap_err().field().as_deref(), Some("n"));
-        for (f, n) in [(Frequency::Yearly, 7976), (Frequency::Monthly, 12 * 7976), (Frequency::Daily, 3_000_000), (Frequency::Weekly, i64::MAX)] {
-            assert_eq!(period_at(s, f, 1, n).unwrap_err().code(), "schedule_out_of_range", "{f:?} {n}");
+        assert_eq!(
+            period_at(s, Frequency::Daily, 0, 1)
+                .unwrap_err()
+                .field()
+                .as_deref(),
+            Some("interval")
+        );
+        assert_eq!(
+            period_at(s, Frequency::Daily, 1, -1)
+                .unwrap_err()
+                .field()
+                .as_deref(),
+            Some("n")
+        );
+        for (f, n) in [
+            (Frequency::Yearly, 7976),
+            (Frequency::Monthly, 12 * 7976),
+            (Frequency::Daily, 3_000_000),
+            (Frequency::Weekly, i64::MAX),
+        ] {
+            assert_eq!(
+                period_at(s, f, 1, n).unwrap_err().code(),
+                "schedule_out_of_range",
+                "{f:?} {n}"
+            );
         }
-        assert_eq!(period_at(s, Frequency::Monthly, i64::MAX, 2).unwrap_err().code(), "schedule_out_of_range");
-        assert_eq!(time::format(period_at(s, Frequency::Yearly, 1, 7975).unwrap()), "9999-01-01T00:00:00.000000+00:00");
+        assert_eq!(
+            period_at(s, Frequency::Monthly, i64::MAX, 2)
+                .unwrap_err()
+                .code(),
+            "schedule_out_of_range"
+        );
+        assert_eq!(
+            time::format(period_at(s, Frequency::Yearly, 1, 7975).unwrap()),
+            "9999-01-01T00:00:00.000000+00:00"
+        );
     }
 
     #[test]
     fn catch_up_after_leap_february() {
-        let due = due_periods(t("2024-01-31T09:30:00Z"), Frequency::Monthly, 1, 1, t("2024-03-31T09:30:00Z"), 100).unwrap();
+        let due = due_periods(
+            t("2024-01-31T09:30:00Z"),
+            Frequency::Monthly,
+            1,
+            1,
+            t("2024-03-31T09:30:00Z"),
+            100,
+        )
+        .unwrap();
         assert_eq!(
             due.periods,
             vec![
-                DuePeriod { period: 1, scheduled_at: "2024-02-29T09:30:00.000000+00:00".into() },
-                DuePeriod { period: 2, scheduled_at: "2024-03-31T09:30:00.000000+00:00".into() },
+                DuePeriod {
+                    period: 1,
+                    scheduled_at: "2024-02-29T09:30:00.000000+00:00".into()
+                },
+                DuePeriod {
+                    period: 2,
+                    scheduled_at: "2024-03-31T09:30:00.000000+00:00".into()
+                },
             ]
         );
-        assert_eq!(due.next_invoice_at.as_deref(), Some("2024-04-30T09:30:00.000000+00:00"));
+        assert_eq!(
+            due.next_invoice_at.as_deref(),
+            Some("2024-04-30T09:30:00.000000+00:00")
+        );
     }
 
     #[test]
     fn due_periods_limits() {
         let start = t("2024-01-01T00:00:00Z");
         // Nothing due yet: next is the first period not yet invoiced.
-        let due = due_periods(start, Frequency::Daily, 1, 3, t("2024-01-03T23:59:59Z"), 10).unwrap();
+        let due =
+            due_periods(start, Frequency::Daily, 1, 3, t("2024-01-03T23:59:59Z"), 10).unwrap();
         assert!(due.periods.is_empty());
-        assert_eq!(due.next_invoice_at.as_deref(), Some("2024-01-04T00:00:00.000000+00:00"));
+        assert_eq!(
+            due.next_invoice_at.as_deref(),
+            Some("2024-01-04T00:00:00.000000+00:00")
+        );
         // Exactly at the boundary counts as due; max caps the batch and next points at the first left over.
         let due = due_periods(start, Frequency::Daily, 1, 0, t("2024-01-10T00:00:00Z"), 4).unwrap();
-        assert_eq!(due.periods.iter().map(|p| p.period).collect::<Vec<_>>(), vec![0, 1, 2, 3]);
-        assert_eq!(due.next_invoice_at.as_deref(), Some("2024-01-05T00:00:00.000000+00:00"));
+        assert_eq!(
+            due.periods.iter().map(|p| p.period).collect::<Vec<_>>(),
+            vec![0, 1, 2, 3]
+        );
+        assert_eq!(
+            due.next_invoice_at.as_deref(),
+            Some("2024-01-05T00:00:00.000000+00:00")
+        );
         let due = due_periods(start, Frequency::Daily, 1, 0, t("2024-01-10T00:00:00Z"), 0).unwrap();
         assert!(due.periods.is_empty());
-        assert_eq!(due.next_invoice_at.as_deref(), Some("2024-01-01T00:00:00.000000+00:00"));
+        assert_eq!(
+            due.next_invoice_at.as_deref(),
+            Some("2024-01-01T00:00:00.000000+00:00")
+        );
         // A schedule whose next period lies past 9999 never bills again.
         let late = t("9999-06-01T00:00:00Z");
-        let due = due_periods(late, Frequency::Yearly, 1, 0, t("9999-12-31T00:00:00Z"), 10).unwrap();
+        let due =
+            due_periods(late, Frequency::Yearly, 1, 0, t("9999-12-31T00:00:00Z"), 10).unwrap();
         assert_eq!(due.periods.len(), 1);
         assert_eq!(due.next_invoice_at, None);
-        assert_eq!(due_periods(start, Frequency::Daily, 1, -1, start, 1).unwrap_err().field().as_deref(), Some("invoice_count"));
+        assert_eq!(
+            due_periods(start, Frequency::Daily, 1, -1, start, 1)
+                .unwrap_err()
+                .field()
+                .as_deref(),
+            Some("invoice_count")
+        );
     }
 
     #[test]
@@ -250,17 +413,27 @@ mod tests {
             let year = 1970 + (rng.next() % 300) as i32;
             let month = 1 + (rng.next() % 12) as u32;
             let day = [28, 29, 30, 31][(rng.next() % 4) as usize].min(days_in_month(year, month));
-            let start = NaiveDate::from_ymd_opt(year, month, day).unwrap().and_hms_micro_opt(13, 14, 15, 161_718).unwrap();
+            let start = NaiveDate::from_ymd_opt(year, month, day)
+                .unwrap()
+                .and_hms_micro_opt(13, 14, 15, 161_718)
+                .unwrap();
             let interval = 1 + (rng.next() % 3) as i64;
             for n in 0..1_200i64 {
                 let got = period_at(start, Frequency::Monthly, interval, n).unwrap();
                 let months = i64::from(year) * 12 + i64::from(month - 1) + n * interval;
                 let (y, m) = ((months / 12) as i32, (months % 12) as u32 + 1);
                 assert_eq!((got.year(), got.month()), (y, m));
-                assert_eq!(got.day(), day.min(days_in_month(y, m)), "start {start} n {n}");
+                assert_eq!(
+                    got.day(),
+                    day.min(days_in_month(y, m)),
+                    "start {start} n {n}"
+                );
                 assert_eq!(got.time(), start.time());
                 if interval == 1 && n % 12 == 0 {
-                    assert_eq!((got.month(), got.day()), (month, day.min(days_in_month(y, m))));
+                    assert_eq!(
+                        (got.month(), got.day()),
+                        (month, day.min(days_in_month(y, m)))
+                    );
                 }
             }
         }
@@ -278,14 +451,27 @@ mod tests {
         let mut rng = crate::testutil::XorShift::new(99);
         for _ in 0..50 {
             let start = t("2020-01-31T06:00:00Z");
-            let f = [Frequency::Daily, Frequency::Weekly, Frequency::Monthly, Frequency::Yearly][(rng.next() % 4) as usize];
+            let f = [
+                Frequency::Daily,
+                Frequency::Weekly,
+                Frequency::Monthly,
+                Frequency::Yearly,
+            ][(rng.next() % 4) as usize];
             let interval = 1 + (rng.next() % 4) as i64;
             let now = t("2031-06-30T06:00:00Z");
             let all = due_periods(start, f, interval, 0, now, 100_000).unwrap();
             let mut count = 0;
             let mut seen = Vec::new();
             loop {
-                let batch = due_periods(start, f, interval, count, now, 1 + (rng.next() % 7) as usize).unwrap();
+                let batch = due_periods(
+                    start,
+                    f,
+                    interval,
+                    count,
+                    now,
+                    1 + (rng.next() % 7) as usize,
+                )
+                .unwrap();
                 if batch.periods.is_empty() {
                     assert_eq!(batch.next_invoice_at, all.next_invoice_at);
                     break;

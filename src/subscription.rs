@@ -30,12 +30,14 @@ pub fn validate_subscription(raw: &Raw, now: &str) -> Result<Subscription> {
     let customer_guid = input::req_string(raw, "customer_guid", 64)?;
     let funding_instrument_uri = input::opt_string(raw, "funding_instrument_uri", 255)?;
     let amount = input::opt_amount(raw, "amount", MIN_CHARGE)?;
-    let started_at = match input::opt_string(raw, "started_at", 64)? {
+    let started_at = match time::opt_field(raw, "started_at")? {
         None => now,
-        Some(s) => {
-            let t = time::parse(&s, "started_at")?;
+        Some(t) => {
             if t < now {
-                return Err(CoreError::StartedInPast { started_at: time::format(t), now: time::format(now) });
+                return Err(CoreError::StartedInPast {
+                    started_at: time::format(t),
+                    now: time::format(now),
+                });
             }
             t
         }
@@ -63,7 +65,8 @@ mod tests {
     const NOW: &str = "2024-05-01T12:00:00.000000+00:00";
 
     fn sub(pairs: &[(&str, Raw)]) -> Result<Subscription> {
-        let mut all: Vec<(&str, Raw)> = vec![("plan_guid", "PL1".into()), ("customer_guid", "CU1".into())];
+        let mut all: Vec<(&str, Raw)> =
+            vec![("plan_guid", "PL1".into()), ("customer_guid", "CU1".into())];
         all.retain(|(k, _)| !pairs.iter().any(|(p, _)| p == k));
         all.extend(pairs.iter().cloned());
         validate_subscription(&Raw::object(all), NOW)
@@ -108,22 +111,52 @@ mod tests {
             ("customer_guid", "".into(), "missing_field"),
             ("customer_guid", "x".repeat(65).into(), "invalid_field"),
             ("plan_guid", Raw::from(12i64), "invalid_field"),
-            ("funding_instrument_uri", "x".repeat(256).into(), "invalid_field"),
+            (
+                "funding_instrument_uri",
+                "x".repeat(256).into(),
+                "invalid_field",
+            ),
             ("amount", "49".into(), "amount_out_of_range"),
             ("amount", "abc".into(), "invalid_field"),
-            ("started_at", "2024-05-01T11:59:59.999999Z".into(), "started_in_past"),
+            (
+                "started_at",
+                "2024-05-01T11:59:59.999999Z".into(),
+                "started_in_past",
+            ),
             ("started_at", "2024-05-01".into(), "started_in_past"),
             ("started_at", "tomorrow".into(), "invalid_time"),
+            (
+                "started_at",
+                Raw::from(1_714_565_000_000i64),
+                "invalid_time",
+            ),
             ("appears_on_statement_as", "A*B".into(), "invalid_field"),
-            ("appears_on_statement_as", "1234567890123456789".into(), "invalid_field"),
+            (
+                "appears_on_statement_as",
+                "1234567890123456789".into(),
+                "invalid_field",
+            ),
         ];
         for (field, value, code) in cases {
             let e = sub(&[(field, value.clone())]).unwrap_err();
-            assert_eq!((e.code(), e.status(), e.field().as_deref()), (code, 400, Some(field)), "{field} = {value:?}");
+            assert_eq!(
+                (e.code(), e.status(), e.field().as_deref()),
+                (code, 400, Some(field)),
+                "{field} = {value:?}"
+            );
         }
         let e = sub(&[("started_at", "2024-05-01T11:00:00Z".into())]).unwrap_err();
-        assert_eq!(e.to_string(), format!("started_at 2024-05-01T11:00:00.000000+00:00 is in the past (now is {NOW})"));
-        assert_eq!(validate_subscription(&Raw::Null, "junk").unwrap_err().field().as_deref(), Some("now"));
+        assert_eq!(
+            e.to_string(),
+            format!("started_at 2024-05-01T11:00:00.000000+00:00 is in the past (now is {NOW})")
+        );
+        assert_eq!(
+            validate_subscription(&Raw::Null, "junk")
+                .unwrap_err()
+                .field()
+                .as_deref(),
+            Some("now")
+        );
     }
 
     #[test]
