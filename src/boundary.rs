@@ -159,7 +159,7 @@ export interface InvoiceInput {
 }
 export type InvoiceStatus = "staged" | "processing" | "settled" | "failed" | "canceled";
 export type InvoiceEvent = "submit" | "update_instrument" | "settle_zero" | "succeeded" | "pending" | "failed" | "cancel";
-export interface RefundableInvoice { status: InvoiceStatus; transaction_type: "debit" | "credit"; effective_amount: number; refunded_amount: number | null }
+export interface RefundableInvoice { status: string; transaction_type: string; effective_amount: number; refunded_amount?: number | null }
 export interface RetryDecision { submit_status: "retrying" | "failed"; next_retry_at: CanonicalTime | null }
 /** Thrown by every export on refusal. */
 export interface CoreError extends Error { code: string; status: number; field: string | null }
@@ -365,7 +365,7 @@ pub fn js_validate_subscription(
 /// The amount a subscription bills: its override when not null, else the plan's amount.
 #[wasm_bindgen(js_name = subscriptionAmount)]
 pub fn js_subscription_amount(
-    #[wasm_bindgen(unchecked_param_type = "number | null")] override_amount: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number | null | undefined")] override_amount: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] plan_amount: JsValue,
 ) -> JsResult<f64> {
     let raw = to_raw(&override_amount);
@@ -391,7 +391,10 @@ pub fn js_validate_invoice(
 #[wasm_bindgen(js_name = invoiceTotals, unchecked_return_type = "{ total_adjustment_amount: number; effective_amount: number }")]
 pub fn js_invoice_totals(
     #[wasm_bindgen(unchecked_param_type = "number")] amount: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Adjustment[]")] adjustments: JsValue,
+    #[wasm_bindgen(
+        unchecked_param_type = "Array<{ amount: number | string; reason?: string | null }> | null | undefined"
+    )]
+    adjustments: JsValue,
 ) -> JsResult<JsValue> {
     let amount = amount_arg(&amount, "amount", 0)?;
     let raw = to_raw(&adjustments);
@@ -414,8 +417,8 @@ pub fn js_validate_funding_instrument(
 /// The invoice status after `event`; not allowed → `invalid_state` (409).
 #[wasm_bindgen(js_name = invoiceTransition, unchecked_return_type = "InvoiceStatus")]
 pub fn js_invoice_transition(
-    #[wasm_bindgen(unchecked_param_type = "InvoiceStatus")] status: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "InvoiceEvent")] event: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "InvoiceStatus | string")] status: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "InvoiceEvent | string")] event: JsValue,
 ) -> JsResult<String> {
     let status = str_arg(&status, "status")?;
     let event = str_arg(&event, "event")?;
@@ -437,7 +440,7 @@ pub fn js_validate_refund(
 #[wasm_bindgen(js_name = retryDecision, unchecked_return_type = "RetryDecision")]
 pub fn js_retry_decision(
     #[wasm_bindgen(unchecked_param_type = "number")] failure_count: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "number | null")] max_attempts: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number | null | undefined")] max_attempts: JsValue,
     #[wasm_bindgen(unchecked_param_type = "boolean")] hard: JsValue,
     #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
 ) -> JsResult<JsValue> {
