@@ -15,6 +15,7 @@ export function miniflareOptions({ port = 8787, host = "127.0.0.1", dataDir = nu
     modules: true,
     modulesRoot: ROOT,
     modulesRules: [
+      { type: "ESModule", include: ["**/*.js"] },
       { type: "Text", include: ["**/*.sql"] },
       { type: "CompiledWasm", include: ["**/*.wasm"] },
     ],
