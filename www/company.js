@@ -74,12 +74,13 @@ export class Company extends DurableObject {
         const body = method === "GET" || method === "DELETE" ? {} : await readBody(request);
         return await route.handler({
           co: this, db: this.db, core, company, url, body, query: query(url),
-          params: m.slice(1).map(decodeURIComponent),
+          params: m.slice(1).map(decodeParam),
         });
       }
       if (pathMatched) throw new ApiError(405, "method_not_allowed", `${request.method} is not allowed on ${url.pathname}`);
       throw new ApiError(404, "not_found", `No route for ${url.pathname}`);
     } catch (err) {
+      await drain(request);
       return errorResponse(err);
     }
   }
@@ -112,6 +113,16 @@ export class Company extends DurableObject {
     this.verifiedKeys.add(key);
     return row;
   }
+}
+
+/** Reads an unread request body, so an early error does not leave the client's connection half-read. */
+export async function drain(request) {
+  if (request.body && !request.bodyUsed) await request.arrayBuffer().catch(() => {});
+}
+
+/** A path segment; a malformed escape cannot name any object, so it is a 404, not a crash. */
+function decodeParam(s) {
+  try { return decodeURIComponent(s); } catch { throw new ApiError(404, "not_found", `No such object: ${s}`); }
 }
 
 export async function sha256Hex(text) {

@@ -3,7 +3,7 @@
 // (`<company guid>_<secret>`), so there is no global lookup on the hot path; the object checks the secret.
 import * as core from "./core.js";
 import { ApiError, apiKeyOf, errorResponse, json, readBody } from "./http.js";
-import { sha256Hex } from "./company.js";
+import { drain, sha256Hex } from "./company.js";
 
 export { Company } from "./company.js";
 export { Simulator } from "./simulator.js";
@@ -54,6 +54,7 @@ export default {
       headers.set("x-billy-api-key", key);
       return await companyStub(env, guid).fetch(new Request(request, { headers }));
     } catch (err) {
+      await drain(request);
       return errorResponse(err);
     }
   },
