@@ -5,7 +5,8 @@
 import { DurableObject } from "cloudflare:workers";
 import * as core from "./core.js";
 import { Db } from "./db.js";
-import { ApiError, errorResponse, json, readBody, query } from "./http.js";
+import { ApiError, errorResponse, json, parseBody, query } from "./http.js";
+import { Idempotency } from "./idempotency.js";
 import { Billing } from "./billing.js";
 import { Scheduler } from "./scheduler.js";
 import { processorFor } from "./processor.js";
@@ -36,6 +37,7 @@ export class Company extends DurableObject {
     ctx.blockConcurrencyWhile(async () => this.db.migrate());
     this.billing = new Billing(this);
     this.scheduler = new Scheduler(this);
+    this.idempotency = new Idempotency(this);
   }
 
   /** The company row (null before creation). */
@@ -71,10 +73,19 @@ export class Company extends DurableObject {
         if (!m) continue;
         pathMatched = true;
         if (route.method !== method) continue;
-        const body = method === "GET" || method === "DELETE" ? {} : await readBody(request);
-        return await route.handler({
-          co: this, db: this.db, core, company, url, body, query: query(url),
-          params: m.slice(1).map(decodeParam),
+        const params = m.slice(1).map(decodeParam);
+        if (method === "GET") {
+          return await route.handler({ co: this, db: this.db, core, company, url, body: {}, query: query(url), params });
+        }
+        const text = await request.text();
+        // Writes may carry an Idempotency-Key; 4xx answers are part of the stored result, as with Stripe.
+        return await this.idempotency.run(request, text, async () => {
+          try {
+            const body = method === "DELETE" ? {} : await parseBody(text, request.headers);
+            return await route.handler({ co: this, db: this.db, core, company, url, body, query: query(url), params });
+          } catch (err) {
+            return errorResponse(err);
+          }
         });
       }
       if (pathMatched) throw new ApiError(405, "method_not_allowed", `${request.method} is not allowed on ${url.pathname}`);

@@ -1,9 +1,10 @@
 // @ts-check
 // Thin helpers over a Durable Object's SQLite (ctx.storage.sql) and the numbered schema migrations.
 import m0001 from "./migrations/0001_init.sql";
+import m0002 from "./migrations/0002_idempotency.sql";
 
 /** Numbered migrations, applied in order, each exactly once, each in its own transaction. */
-const MIGRATIONS = [[1, m0001]];
+const MIGRATIONS = [[1, m0001], [2, m0002]];
 
 export class Db {
   /** @param {DurableObjectStorage} storage */

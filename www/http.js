@@ -49,10 +49,14 @@ export function errorResponse(err) {
  * @returns {Promise<Record<string, unknown>>}
  */
 export async function readBody(request) {
-  const text = await request.text();
+  return parseBody(await request.text(), request.headers);
+}
+
+/** @param {string} text @param {Headers} headers @returns {Promise<Record<string, unknown>>} */
+export async function parseBody(text, headers) {
   if (text.length > MAX_BODY_BYTES) throw new ApiError(413, "body_too_large", "Request body is larger than 1 MiB");
   if (text.trim() === "") return {};
-  const type = (request.headers.get("content-type") || "").split(";")[0].trim().toLowerCase();
+  const type = (headers.get("content-type") || "").split(";")[0].trim().toLowerCase();
   if (type === "application/json" || (type === "" && /^\s*[{[]/.test(text))) {
     let value;
     try { value = JSON.parse(text); } catch {
@@ -68,7 +72,7 @@ export async function readBody(request) {
   }
   if (type === "multipart/form-data") {
     let form;
-    try { form = await new Request("http://x/", { method: "POST", headers: request.headers, body: text }).formData(); }
+    try { form = await new Request("http://x/", { method: "POST", headers, body: text }).formData(); }
     catch { throw new ApiError(400, "invalid_body", "Malformed multipart body"); }
     const out = {};
     for (const [k, v] of form) if (typeof v === "string") out[k] = v;
