@@ -110,6 +110,7 @@ export class Billing {
     if (tx.reference_guid) {
       reference = this.db.one("SELECT processor_uri FROM transactions WHERE guid = ?", tx.reference_guid)?.processor_uri ?? null;
     }
+    await this.co.scheduler.watchdog();
     let result;
     try {
       result = await this.co.processor().submit({ idempotency_key: tx.guid, kind: tx.transaction_type,

@@ -7,6 +7,7 @@
 // (each due time becomes "now" in turn), so catch-up invoices and retries happen at the times they would have.
 
 const MAX_STEPS = 10_000;
+const WATCHDOG_MS = 60_000;
 
 export class Scheduler {
   /** @param {import("./company.js").Company} co */
@@ -54,6 +55,7 @@ export class Scheduler {
   nextDue() {
     const row = this.db.one(`SELECT min(t) AS t FROM (
       SELECT min(next_invoice_at) AS t FROM subscriptions WHERE canceled = 0
+      UNION ALL SELECT min(updated_at) FROM transactions WHERE submit_status = 'staged'
       UNION ALL SELECT min(next_attempt_at) FROM transactions WHERE submit_status = 'retrying'
       UNION ALL SELECT min(next_attempt_at) FROM transactions WHERE submit_status = 'done' AND status = 'pending')`);
     return row ? row.t : null;
@@ -66,6 +68,19 @@ export class Scheduler {
     const next = this.nextDue();
     if (next) await this.co.ctx.storage.setAlarm(this.co.core.timeMillis(next));
     else await this.co.ctx.storage.deleteAlarm();
+  }
+
+  /**
+   * Crash safety: before a processor call, make sure the alarm fires soon after, so a transaction left staged by a
+   * dying host is resubmitted (same idempotency key) even if no request ever comes again.
+   */
+  async watchdog() {
+    const company = this.co.company();
+    if (!company || company.clock) return;
+    const storage = this.co.ctx.storage;
+    const soon = Date.now() + WATCHDOG_MS;
+    const current = await storage.getAlarm();
+    if (current === null || current > soon) await storage.setAlarm(soon);
   }
 
   /** Moves the frozen test clock to `target`, stopping at every due time on the way. */
