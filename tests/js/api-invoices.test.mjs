@@ -345,6 +345,23 @@ test("PUT on a processing invoice cancels this invoice's retrying transaction on
   assert.equal(ledger.charges.filter((x) => x.idempotency_key === fresh.guid).length, 1);
 });
 
+test("PUT on an invoice whose charge is pending at the processor never leads to a double charge", async () => {
+  const { c, customer } = await setup();
+  const iv = ok(await c.api.post("/v1/invoices", { customer_guid: customer.guid, amount: "1000",
+    funding_instrument_uri: "/v1/cards/pending" }));
+  assert.equal(iv.status, "processing");
+  const put = await c.api.put(`/v1/invoices/${iv.guid}`, { funding_instrument_uri: CARD });
+  assert.ok(put.status === 200 || put.status === 409, show(put));
+  await advance(c, "2024-02-01T00:00:00Z");
+  const final = ok(await c.api.get(`/v1/invoices/${iv.guid}`));
+  assert.equal(final.status, "settled");
+  const txs = await txsOf(c, iv);
+  const ledger = await ledgerOf(c);
+  const moved = ledger.charges.filter((x) => txs.some((t) => t.guid === x.idempotency_key) && x.status === "succeeded")
+    .reduce((s, x) => s + x.amount, 0);
+  assert.equal(moved, 1000, `charged ${moved} for a 1000 invoice`);
+});
+
 // ---- refunds -----------------------------------------------------------------------------------------------
 
 test("refunds up to the effective amount; past it → 400 whose message states the numbers", async () => {

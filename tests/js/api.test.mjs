@@ -48,6 +48,16 @@ async function populated() {
 
 // ---- companies ------------------------------------------------------------------------------------------------
 
+test("company create and retrieve form-encoded exactly like the reference's curl examples", async () => {
+  const res = await call(w.base, "POST", "/v1/companies", { form: { processor_key: "ef13dce2093b11e388de026ba7d31e6f" } });
+  assert.equal(res.status, 201, show(res));
+  for (const k of ["api_key", "created_at", "guid", "updated_at"]) assert.ok(k in res.body, k);
+  assert.match(res.body.created_at, TIME);
+  const got = ok(await call(w.base, "GET", `/v1/companies/${res.body.guid}`, { key: res.body.api_key }));
+  assert.equal(got.guid, res.body.guid);
+  assert.equal(got.created_at, res.body.created_at);
+});
+
 test("company create: test_mode defaults to true, clock freezes the company's time, max_retry_attempts 10", async () => {
   const c = await company("2024-01-31T10:00:00Z");
   const got = ok(await c.api.get(`/v1/companies/${c.guid}`));
@@ -402,4 +412,53 @@ test("huge numbers: 1e30 and 9007199254740993 are 400 naming the field, 2^53-1 i
   assertNo500(over, "overflowing adjustments");
   assert.equal(over.status, 400, show(over));
   assert.equal(ok(await c.api.get("/v1/invoices")).total_count, 0);
+});
+
+// ---- methods, content types, concurrent state changes ---------------------------------------------------------
+
+test("wrong methods are 405 JSON errors; every write endpoint answers 415 for an unsupported content type", async () => {
+  const p = await populated();
+  for (const [method, path] of [["DELETE", "/v1/invoices"], ["PUT", "/v1/plans/" + p.plan.guid], ["DELETE", `/v1/invoices/${p.invoice.guid}`],
+    ["GET", `/v1/invoices/${p.invoice.guid}/refund`], ["DELETE", "/v1/transactions/" + p.tx.guid], ["PATCH", "/v1/customers"]]) {
+    err(await call(w.base, method, path, { key: p.key }), 405);
+  }
+  const staged = ok(await p.api.post("/v1/invoices", { customer_guid: p.customer.guid, amount: "700" }));
+  for (const [method, path] of [["POST", "/v1/plans"], ["POST", "/v1/customers"], ["POST", "/v1/subscriptions"],
+    ["POST", "/v1/invoices"], ["PUT", `/v1/invoices/${staged.guid}`], ["POST", `/v1/invoices/${p.invoice.guid}/refund`],
+    ["POST", `/v1/companies/${p.guid}/clock`], ["PUT", `/v1/companies/${p.guid}`]]) {
+    err(await call(w.base, method, path, { key: p.key, raw: "<x/>", headers: { "content-type": "application/xml" } }), 415);
+  }
+  // Nothing changed.
+  assert.equal(ok(await p.api.get("/v1/customers")).total_count, 1);
+  assert.equal(ok(await p.api.get(`/v1/invoices/${staged.guid}`)).status, "staged");
+  assert.equal(ok(await p.api.get(`/v1/invoices/${p.invoice.guid}/transactions`)).total_count, 2);
+});
+
+test("concurrent state changes: exactly one cancel / delete wins, the rest are 409", async () => {
+  const p = await populated();
+  const once = async (method, path) => {
+    const rs = await Promise.all(Array.from({ length: 6 }, () => call(w.base, method, path, { key: p.key })));
+    assert.equal(rs.filter((r) => r.status === 200).length, 1, rs.map(show).join("\n"));
+    for (const r of rs) if (r.status !== 200) err(r, 409);
+  };
+  await once("POST", `/v1/subscriptions/${p.sub.guid}/cancel`);
+  await once("DELETE", `/v1/plans/${p.plan.guid}`);
+  await once("DELETE", `/v1/customers/${p.customer.guid}`);
+  const other = ok(await p.api.post("/v1/customers", {}));
+  const staged = ok(await p.api.post("/v1/invoices", { customer_guid: other.guid, amount: "700" }));
+  await once("POST", `/v1/invoices/${staged.guid}/cancel`);
+  // Cancel racing a payment: the invoice ends either canceled with nothing charged, or settled and charged once.
+  const race = ok(await p.api.post("/v1/invoices", { customer_guid: other.guid, amount: "800" }));
+  const [put, cancel] = await Promise.all([p.api.put(`/v1/invoices/${race.guid}`, { funding_instrument_uri: CARD }),
+    p.api.post(`/v1/invoices/${race.guid}/cancel`, {})]);
+  assert.ok(put.status < 500 && cancel.status < 500, `${show(put)} ${show(cancel)}`);
+  const final = ok(await p.api.get(`/v1/invoices/${race.guid}`));
+  const txs = ok(await p.api.get(`/v1/invoices/${race.guid}/transactions`)).items;
+  const ledger = ok(await p.api.get(`/v1/companies/${p.guid}/simulator`));
+  const charged = ledger.charges.filter((x) => txs.some((t) => t.guid === x.idempotency_key) && x.status === "succeeded");
+  if (final.status === "canceled") assert.equal(charged.length, 0, "canceled but charged");
+  else {
+    assert.equal(final.status, "settled");
+    assert.equal(charged.length, 1);
+  }
 });
