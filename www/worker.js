@@ -34,7 +34,7 @@ async function createCompany(request, env) {
     method: "POST", body: JSON.stringify({ guid }) });
   const company = await (await stub.fetch(`https://company/v1/companies/${guid}`, {
     headers: { "x-billy-api-key": apiKey } })).json();
-  return json({ ...company, api_key: apiKey }, 201);
+  return json({ ...company, api_key: apiKey });
 }
 
 export default {

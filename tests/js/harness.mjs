@@ -46,6 +46,6 @@ export function client(base, key) {
 /** Creates a company; returns {guid, key, api: client}. */
 export async function newCompany(base, form = {}) {
   const res = await call(base, "POST", "/v1/companies", { form });
-  if (res.status !== 201) throw new Error(`company create failed: ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status !== 200) throw new Error(`company create failed: ${res.status} ${JSON.stringify(res.body)}`);
   return { guid: res.body.guid, key: res.body.api_key, body: res.body, api: client(base, res.body.api_key) };
 }
