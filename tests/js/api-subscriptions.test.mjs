@@ -4,32 +4,13 @@
 // cancel (twice → error), list and nested lists.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { call, newCompany, startWorker } from "./harness.mjs";
+import { CARD, T, TIME, advance, call, err, newCompany, ok, show, startWorker } from "./harness.mjs";
 
-const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}\+00:00$/;
-const CARD = "/v1/marketplaces/TEST-MP6lD3dBpta7OAXJsN766qA/cards/CCBXYdbpYDwX68hv69UH1eS";
 let w;
 before(async () => { w = await startWorker(); });
 after(async () => { await w?.stop(); });
 
-const show = (res) => `${res.status} ${JSON.stringify(res.body)?.slice(0, 600)}`;
-function ok(res) {
-  assert.ok(res.status >= 200 && res.status < 300, show(res));
-  return res.body;
-}
-function err(res, status, field) {
-  assert.equal(res.status, status, show(res));
-  assert.equal(typeof res.body?.error?.code, "string", show(res));
-  assert.equal(typeof res.body.error.message, "string");
-  assert.equal(res.body.error_message, res.body.error.message);
-  assert.equal(typeof res.body.error_class, "string");
-  if (field !== undefined) assert.equal(res.body.error.field, field, show(res));
-  return res.body.error;
-}
 const company = (clock = "2024-01-31T10:00:00Z") => newCompany(w.base, clock ? { clock } : {});
-const advance = async (c, to) => ok(await c.api.post(`/v1/companies/${c.guid}/clock`, { advance_to: to }));
-/** "2024-01-31" + "10:00:00" → canonical time. */
-const T = (day, time = "10:00:00") => `${day}T${time}.000000+00:00`;
 const SUB_KEYS = ["amount", "appears_on_statement_as", "canceled", "canceled_at", "created_at", "customer_guid",
   "effective_amount", "funding_instrument_uri", "guid", "invoice_count", "next_invoice_at", "plan_guid", "started_at",
   "updated_at"];

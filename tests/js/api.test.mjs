@@ -4,33 +4,14 @@
 // api-transactions.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { call, client, newCompany, startWorker } from "./harness.mjs";
+import { CARD, TIME, advance, call, client, err, newCompany, ok, show, startWorker } from "./harness.mjs";
 
-const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}\+00:00$/;
-const CARD = "/v1/marketplaces/TEST-MP6lD3dBpta7OAXJsN766qA/cards/CCBXYdbpYDwX68hv69UH1eS";
 const at = (s) => s.replace(/Z$/, "").replace(/(T\d\d:\d\d:\d\d)$/, "$1.000000") + "+00:00";
 let w;
 before(async () => { w = await startWorker(); });
 after(async () => { await w?.stop(); });
 
-const show = (res) => `${res.status} ${JSON.stringify(res.body)?.slice(0, 600)}`;
-function ok(res) {
-  assert.ok(res.status >= 200 && res.status < 300, show(res));
-  return res.body;
-}
-/** Asserts a JSON error of `status` (naming `field` when given) in both error formats. */
-function err(res, status, field) {
-  assert.equal(res.status, status, show(res));
-  assert.equal(typeof res.body?.error?.code, "string", show(res));
-  assert.equal(typeof res.body.error.message, "string");
-  assert.ok(res.body.error.message.length > 0);
-  assert.equal(res.body.error_message, res.body.error.message);
-  assert.equal(typeof res.body.error_class, "string");
-  if (field !== undefined) assert.equal(res.body.error.field, field, show(res));
-  return res.body.error;
-}
 const company = (clock = "2024-01-31T10:00:00Z", extra = {}) => newCompany(w.base, clock ? { clock, ...extra } : extra);
-const advance = async (c, to) => ok(await c.api.post(`/v1/companies/${c.guid}/clock`, { advance_to: to }));
 
 /** A company with one of everything: plan, customer, subscription (invoice + transaction), a refunded invoice. */
 async function populated() {

@@ -49,3 +49,36 @@ export async function newCompany(base, form = {}) {
   if (res.status !== 200) throw new Error(`company create failed: ${res.status} ${JSON.stringify(res.body)}`);
   return { guid: res.body.guid, key: res.body.api_key, body: res.body, api: client(base, res.body.api_key) };
 }
+
+// ---- assertions shared by the API suites ----------------------------------------------------------------------
+import assert from "node:assert/strict";
+
+/** Billy's time format: ISO 8601 UTC with microseconds. */
+export const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}\+00:00$/;
+/** The card URI of the Billy reference's examples (the simulator charges it successfully). */
+export const CARD = "/v1/marketplaces/TEST-MP6lD3dBpta7OAXJsN766qA/cards/CCBXYdbpYDwX68hv69UH1eS";
+/** "2024-01-31" + "10:00:00" → canonical time. */
+export const T = (day, time = "10:00:00") => `${day}T${time}.000000+00:00`;
+
+export const show = (res) => `${res.status} ${JSON.stringify(res.body)?.slice(0, 600)}`;
+
+/** Asserts a 2xx and returns the body. */
+export function ok(res) {
+  assert.ok(res.status >= 200 && res.status < 300, show(res));
+  return res.body;
+}
+
+/** Asserts a JSON error of `status` (naming `field` when given) in both error formats; returns `error`. */
+export function err(res, status, field) {
+  assert.equal(res.status, status, show(res));
+  assert.equal(typeof res.body?.error?.code, "string", show(res));
+  assert.equal(typeof res.body.error.message, "string");
+  assert.ok(res.body.error.message.length > 0);
+  assert.equal(res.body.error_message, res.body.error.message);
+  assert.equal(typeof res.body.error_class, "string");
+  if (field !== undefined) assert.equal(res.body.error.field, field, show(res));
+  return res.body.error;
+}
+
+/** Moves a test-mode company's clock (runs its scheduler on the way). */
+export const advance = async (c, to) => ok(await c.api.post(`/v1/companies/${c.guid}/clock`, { advance_to: to }));

@@ -13,6 +13,17 @@ export function findInvoice(r, guid) {
   return row;
 }
 
+/**
+ * A charge the processor holds as pending may still succeed: replacing or canceling it here could take the money
+ * twice or lose track of it, so both wait (409) until the poll settles it.
+ */
+function refuseWhilePending(r, guid) {
+  if (r.db.one(`SELECT 1 AS x FROM transactions WHERE invoice_guid = ? AND submit_status = 'done'
+    AND status = 'pending'`, guid)) {
+    throw new ApiError(409, "payment_pending", "A payment for this invoice is pending at the processor; retry after it settles");
+  }
+}
+
 const show = (r, guid) => json(views.invoice(findInvoice(r, guid)));
 
 export const routes = [
@@ -51,11 +62,7 @@ export const routes = [
     r.db.tx(() => {
       const inv = findInvoice(r, guid);
       const status = r.core.invoiceTransition(inv.status, "update_instrument");
-      // A charge the processor holds as pending may still succeed: a second one could charge twice.
-      if (r.db.one(`SELECT 1 AS x FROM transactions WHERE invoice_guid = ? AND submit_status = 'done'
-        AND status = 'pending'`, guid)) {
-        throw new ApiError(409, "payment_pending", "A payment for this invoice is pending at the processor");
-      }
+      refuseWhilePending(r, guid);
       r.co.billing.cancelOpenTransactions(guid, now);
       r.db.update("invoices", guid, { funding_instrument_uri, status, updated_at: now });
       r.co.billing.stageTransaction({ invoice_guid: guid, transaction_type: inv.transaction_type,
@@ -94,10 +101,7 @@ export const routes = [
     r.db.tx(() => {
       const inv = findInvoice(r, guid);
       const status = r.core.invoiceTransition(inv.status, "cancel");
-      if (r.db.one(`SELECT 1 AS x FROM transactions WHERE invoice_guid = ? AND submit_status = 'done'
-        AND status = 'pending'`, guid)) {
-        throw new ApiError(409, "payment_pending", "A payment for this invoice is pending at the processor");
-      }
+      refuseWhilePending(r, guid);
       r.co.billing.cancelOpenTransactions(guid, now);
       r.db.update("invoices", guid, { status, updated_at: now });
     });
