@@ -436,7 +436,7 @@ pub fn js_validate_refund(
 }
 
 /// After the `failure_count`-th failure: `{submit_status: "retrying"|"failed", next_retry_at}`.
-/// `max_attempts` null means the default of 4.
+/// `max_attempts` null means the default of 10 (as a new company's `max_retry_attempts`).
 #[wasm_bindgen(js_name = retryDecision, unchecked_return_type = "RetryDecision")]
 pub fn js_retry_decision(
     #[wasm_bindgen(unchecked_param_type = "number")] failure_count: JsValue,

@@ -22,7 +22,7 @@ use crate::error::{CoreError, Result};
 use crate::time::{self, Instant};
 
 /// Attempts when the company set no `max_retry_attempts`.
-pub const DEFAULT_MAX_ATTEMPTS: i64 = 4;
+pub const DEFAULT_MAX_ATTEMPTS: i64 = 10;
 
 /// Wait before the next attempt after the `k`-th failure (k ≥ 1).
 pub fn backoff(k: i64) -> TimeDelta {

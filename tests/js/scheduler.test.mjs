@@ -49,3 +49,20 @@ test("the cron handler wakes every company's scheduler", async () => {
   // The company still answers normally afterwards.
   assert.equal((await c.api.get(`/v1/companies/${c.guid}`)).status, 200);
 });
+
+test("a schedule that runs past the year 9999 stops cleanly (next_invoice_at null, never a 500)", async () => {
+  const c = await newCompany(w.base, { clock: "2024-01-01T00:00:00Z" });
+  const plan = (await c.api.post("/v1/plans", { plan_type: "debit", amount: "500", frequency: "yearly",
+    interval: "1000" })).body;
+  const customer = (await c.api.post("/v1/customers", {})).body;
+  const sub = (await c.api.post("/v1/subscriptions", { plan_guid: plan.guid, customer_guid: customer.guid })).body;
+  assert.equal(sub.next_invoice_at, "3024-01-01T00:00:00.000000+00:00");
+  const adv = await c.api.post(`/v1/companies/${c.guid}/clock`, { advance_to: "9999-12-31T23:59:59Z" });
+  assert.equal(adv.status, 200, JSON.stringify(adv.body));
+  const after = (await c.api.get(`/v1/subscriptions/${sub.guid}`)).body;
+  assert.equal(after.invoice_count, 8); // 2024, 3024, …, 9024
+  assert.equal(after.next_invoice_at, null);
+  const invoices = (await c.api.get(`/v1/subscriptions/${sub.guid}/invoices`)).body;
+  assert.equal(invoices.total_count, 8);
+  assert.equal(invoices.items[0].scheduled_at, "9024-01-01T00:00:00.000000+00:00");
+});

@@ -45,7 +45,7 @@ CREATE TABLE subscriptions (
   appears_on_statement_as TEXT,
   started_at              TEXT NOT NULL,
   invoice_count           INTEGER NOT NULL DEFAULT 0,
-  next_invoice_at         TEXT NOT NULL,
+  next_invoice_at         TEXT,                   -- NULL: no further period (past the year 9999)
   canceled                INTEGER NOT NULL DEFAULT 0,
   canceled_at             TEXT,
   created_at              TEXT NOT NULL,
