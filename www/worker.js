@@ -37,26 +37,29 @@ async function createCompany(request, env) {
   return json({ ...company, api_key: apiKey });
 }
 
+/**
+ * CORS: browsers may call the API from any origin with an explicit Authorization header. `*` never lets a browser
+ * attach stored credentials, so a page can only use a key it was given.
+ */
+const CORS = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-methods": "GET, POST, PUT, DELETE, OPTIONS",
+  "access-control-allow-headers": "authorization, content-type, idempotency-key",
+  "access-control-expose-headers": "idempotent-replayed",
+  "access-control-max-age": "86400",
+};
+
+function withCors(response) {
+  const out = new Response(response.body, response);
+  for (const [k, v] of Object.entries(CORS)) out.headers.set(k, v);
+  return out;
+}
+
 export default {
   /** @param {Request} request @param {any} env */
   async fetch(request, env) {
-    try {
-      const url = new URL(request.url);
-      const path = url.pathname.replace(/\/+$/, "") || "/";
-      if (path === "/") return json({ name: "billy-edge", version: VERSION, api: "/v1" });
-      if (!path.startsWith("/v1/")) throw new ApiError(404, "not_found", `No route for ${url.pathname}`);
-      if (path === "/v1/companies" && request.method === "POST") return await createCompany(request, env);
-      const key = apiKeyOf(request);
-      if (!key) throw new ApiError(401, "invalid_api_key", "Missing API key: pass it as the Basic-auth username");
-      let guid;
-      try { guid = core.companyOfKey(key); } catch { throw new ApiError(401, "invalid_api_key", "Invalid API key"); }
-      const headers = new Headers(request.headers);
-      headers.set("x-billy-api-key", key);
-      return await companyStub(env, guid).fetch(new Request(request, { headers }));
-    } catch (err) {
-      await drain(request);
-      return errorResponse(err);
-    }
+    if (request.method === "OPTIONS") return new Response(null, { status: 204, headers: CORS });
+    return withCors(await route(request, env));
   },
 
   /** Cron safety net: wake every company's scheduler in case an alarm was lost. */
@@ -67,3 +70,24 @@ export default {
       { method: "POST" }))));
   },
 };
+
+/** @param {Request} request @param {any} env */
+async function route(request, env) {
+  try {
+    const url = new URL(request.url);
+    const path = url.pathname.replace(/\/+$/, "") || "/";
+    if (path === "/") return json({ name: "billy-edge", version: VERSION, api: "/v1" });
+    if (!path.startsWith("/v1/")) throw new ApiError(404, "not_found", `No route for ${url.pathname}`);
+    if (path === "/v1/companies" && request.method === "POST") return await createCompany(request, env);
+    const key = apiKeyOf(request);
+    if (!key) throw new ApiError(401, "invalid_api_key", "Missing API key: pass it as the Basic-auth username");
+    let guid;
+    try { guid = core.companyOfKey(key); } catch { throw new ApiError(401, "invalid_api_key", "Invalid API key"); }
+    const headers = new Headers(request.headers);
+    headers.set("x-billy-api-key", key);
+    return await companyStub(env, guid).fetch(new Request(request, { headers }));
+  } catch (err) {
+    await drain(request);
+    return errorResponse(err);
+  }
+}

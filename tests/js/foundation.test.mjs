@@ -165,3 +165,15 @@ test("wrangler deploy --dry-run accepts wrangler.toml and bundles the worker wit
   const files = readdirSync(outdir);
   assert.ok(files.some((f) => f.endsWith(".wasm")), `bundle has the wasm module: ${files}`);
 });
+
+test("CORS: preflight answers 204 and responses allow any origin (explicit Authorization only)", async () => {
+  const pre = await fetch(w.base + "/v1/plans", { method: "OPTIONS", headers: { origin: "https://shop.example",
+    "access-control-request-method": "POST", "access-control-request-headers": "authorization, idempotency-key" } });
+  assert.equal(pre.status, 204);
+  assert.equal(pre.headers.get("access-control-allow-origin"), "*");
+  assert.match(pre.headers.get("access-control-allow-headers"), /idempotency-key/);
+  const c = await newCompany(w.base);
+  const res = await call(w.base, "GET", `/v1/companies/${c.guid}`, { key: c.key, headers: { origin: "https://shop.example" } });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("access-control-allow-origin"), "*");
+});
