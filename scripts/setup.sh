@@ -36,20 +36,13 @@ if ! command -v wasm-pack >/dev/null 2>&1; then
   cargo install wasm-pack
 fi
 
-# 5. npm packages from the lockfile (binaryen's wasm-opt 132, miniflare/workerd, wrangler, playwright-core).
+# 5. npm packages from the lockfile (binaryen's wasm-opt 132, miniflare/workerd, wrangler).
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm packages (npm ci)"
   npm ci --no-audit --no-fund
 fi
 
-# 6. Chromium for the browser tests (Debian package; playwright cannot download browsers here).
-if [ "${1:-}" != "--build-only" ] && [ "${BILLY_NEED_CHROMIUM:-0}" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
-  say "installing chromium (apt)"
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium
-fi
-
-# 7. pkg/ — rebuilt only when Rust sources or the build configuration changed.
+# 6. pkg/ — rebuilt only when Rust sources or the build configuration changed.
 STAMP=$(cat Cargo.toml Cargo.lock .cargo/config.toml $(find src -type f | sort) | sha256sum | cut -c1-16)
 if [ ! -f pkg/billy_edge_bg.wasm ] || [ "$(cat pkg/.stamp 2>/dev/null)" != "$STAMP" ]; then
   say "building pkg/ (wasm-pack build --target web --release)"
