@@ -5,6 +5,8 @@
 //   …fail_once…      the first attempt of a key fails with a transient error, the next one succeeds
 //   …always_error…   every attempt fails with a transient error
 //   …pending…        accepted as pending; the next retrieve reports it succeeded
+//   …lost_response…  the first attempt succeeds (money moves) but its answer is lost (HTTP 502): the caller must
+//                    retry with the same key and get the recorded success, never a second charge
 //   anything else    succeeds at once
 // Idempotency: a key that already has a ledger entry returns that entry's result; money moves once per key.
 // Transient errors are not recorded as charges (as with Stripe, where 5xx responses are not cached).
@@ -67,6 +69,9 @@ export class Simulator extends DurableObject {
       error_code, error_message, reference_processor_uri) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       key, kind, body.amount, instrument, status, processorUri, errorCode, errorMessage,
       body.reference_processor_uri ?? null);
+    if (instrument.includes("lost_response") && attempt === 1) {
+      return new Response("upstream connection reset", { status: 502 });
+    }
     return Response.json(outcomeOf({ status, processor_uri: processorUri, error_code: errorCode, error_message: errorMessage }));
   }
 }
