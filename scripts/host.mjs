@@ -12,13 +12,11 @@ const mf = new Miniflare(miniflareOptions({ port, host, dataDir }));
 const url = await mf.ready;
 console.log(`Billy Edge listening on ${url.origin} (data in ${dataDir}, ready in ${Math.round(performance.now() - started)} ms)`);
 
-let stopping = false;
-async function stop(signal) {
-  if (stopping) return;
-  stopping = true;
-  console.log(`\n${signal}: stopping`);
-  await mf.dispose();
-  process.exit(0);
+// Ctrl-C / SIGTERM: Miniflare's own exit hook stops workerd and exits (130 / 143, the shell conventions).
+// Ours runs first to say so, and disposes explicitly should a Miniflare version not install that hook.
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.prependListener(signal, () => {
+    console.log(`\n${signal}: stopping`);
+    setImmediate(() => mf.dispose().finally(() => process.exit(0)));
+  });
 }
-process.on("SIGINT", () => stop("SIGINT"));
-process.on("SIGTERM", () => stop("SIGTERM"));

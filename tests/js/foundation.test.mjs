@@ -143,6 +143,7 @@ test("the Node host serves on PORT, keeps state in BILLY_DATA across restarts, s
   h.child.kill("SIGINT");
   // Ctrl-C: workerd is shut down and the process exits (0, or 130 — the conventional code for SIGINT).
   assert.ok([0, 130].includes(await exited));
+  assert.match(h.out(), /SIGINT: stopping/);
   h = await startHost(port, dir);
   const res = await call(base, "GET", `/v1/companies/${c.guid}`, { key: c.key });
   const exited2 = new Promise((resolve) => h.child.on("exit", (code) => resolve(code)));
