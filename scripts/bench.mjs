@@ -56,6 +56,34 @@ function coreBench() {
   });
 }
 
+// Baseline with the same load generator: a trivial worker, and a Durable Object doing one SQLite read / insert.
+// Our endpoints are compared with these (and the DESIGN.md ceilings), so the bench tells whether the core or the
+// routing limits us rather than the platform or the load generator.
+const baseline = new Miniflare({
+  modules: true, compatibilityDate: "2025-04-01", port: 0, host: "127.0.0.1",
+  durableObjects: { D: { className: "D", useSQLite: true } },
+  script: `import { DurableObject } from "cloudflare:workers";
+    export class D extends DurableObject {
+      constructor(ctx, env) { super(ctx, env); ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT)"); }
+      async fetch(req) {
+        const sql = this.ctx.storage.sql;
+        if (req.method === "POST") { sql.exec("INSERT INTO t (v) VALUES (?)", "x"); return new Response("ok"); }
+        return Response.json(sql.exec("SELECT count(*) AS n FROM t").one());
+      }
+    }
+    export default { fetch(req, env) {
+      const p = new URL(req.url).pathname;
+      if (p === "/") return new Response("ok");
+      return env.D.get(env.D.idFromName("x")).fetch(req);
+    } };`,
+});
+const bbase = (await baseline.ready).origin;
+console.log(`${CONNECTIONS} connections, ${SECONDS} s per scenario, loopback HTTP into workerd (Miniflare)`);
+const trivial = await load("baseline: trivial worker", 3900, () => fetch(bbase + "/"));
+const doRead = await load("baseline: Durable Object read", 2750, () => fetch(bbase + "/do"));
+const doInsert = await load("baseline: Durable Object insert", 600, () => fetch(bbase + "/do", { method: "POST" }));
+await baseline.dispose();
+
 const mf = new Miniflare(miniflareOptions({ port: 0 }));
 const base = (await mf.ready).origin;
 const post = (p, body, key) => fetch(base + p, { method: "POST", body: new URLSearchParams(body),
@@ -66,14 +94,15 @@ const auth = { authorization: "Basic " + Buffer.from(key + ":").toString("base64
 const plan = await (await post("/v1/plans", { plan_type: "debit", amount: "500", frequency: "monthly" }, key)).json();
 const customer = await (await post("/v1/customers", {}, key)).json();
 
-console.log(`${CONNECTIONS} connections, ${SECONDS} s per scenario, loopback HTTP into workerd (Miniflare)`);
 const results = [];
-results.push(await load("GET / (no Durable Object)", 3900, () => fetch(base + "/")));
-results.push(await load("GET /v1/plans/<guid> (DO read)", 2750, () => fetch(`${base}/v1/plans/${plan.guid}`, { headers: auth })));
-results.push(await load("GET /v1/invoices?limit=20 (DO list)", 2750, () => fetch(`${base}/v1/invoices?limit=20`, { headers: auth })));
-results.push(await load("POST /v1/customers (DO insert)", 600, () => post("/v1/customers", {}, key)));
-results.push(await load("POST /v1/invoices + charge", 600, () => post("/v1/invoices", { customer_guid: customer.guid,
-  amount: "1000", funding_instrument_uri: "/v1/cards/ok", item_name1: "Hosting", item_amount1: "1000" }, key)));
+const vs = (r, b) => console.log(`  → ${Math.round((100 * r.rps) / b.rps)}% of ${b.name}`);
+const scenario = async (name, ceiling, b, fn) => { const r = await load(name, ceiling, fn); results.push(r); vs(r, b); };
+await scenario("GET / (no Durable Object)", 3900, trivial, () => fetch(base + "/"));
+await scenario("GET /v1/plans/<guid> (DO read)", 2750, doRead, () => fetch(`${base}/v1/plans/${plan.guid}`, { headers: auth }));
+await scenario("GET /v1/invoices?limit=20 (DO list)", 2750, doRead, () => fetch(`${base}/v1/invoices?limit=20`, { headers: auth }));
+await scenario("POST /v1/customers (DO insert)", 600, doInsert, () => post("/v1/customers", {}, key));
+await scenario("POST /v1/invoices + charge", 600, doInsert, () => post("/v1/invoices", { customer_guid: customer.guid,
+  amount: "1000", funding_instrument_uri: "/v1/cards/ok", item_name1: "Hosting", item_amount1: "1000" }, key));
 await coreBench();
 await mf.dispose();
 if (results.some((r) => r.errors > 0)) { console.error("errors during the benchmark"); process.exit(1); }
