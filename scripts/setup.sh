@@ -30,10 +30,11 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WB_VERSION"
   cargo install wasm-bindgen-cli --version "$WB_VERSION"
 fi
 
-# 4. wasm-pack.
-if ! command -v wasm-pack >/dev/null 2>&1; then
-  say "installing wasm-pack (takes a few minutes, once)"
-  cargo install wasm-pack
+# 4. wasm-pack, pinned so every machine builds pkg/ the same way.
+WASM_PACK_VERSION=0.15.1
+if [ "$(wasm-pack --version 2>/dev/null | awk '{print $2}')" != "$WASM_PACK_VERSION" ]; then
+  say "installing wasm-pack $WASM_PACK_VERSION (takes a few minutes, once)"
+  cargo install wasm-pack --version "$WASM_PACK_VERSION"
 fi
 
 # 5. npm packages from the lockfile (binaryen's wasm-opt 132, miniflare/workerd, wrangler).
