@@ -34,7 +34,10 @@ export class Company extends DurableObject {
     this.core = core;
     /** Verified key hashes, so the hot path hashes each key once per object lifetime. */
     this.verifiedKeys = new Set();
-    ctx.blockConcurrencyWhile(async () => this.db.migrate());
+    // An object is only ever given storage by company creation: a request with a made-up key for a company that
+    // does not exist must not leave a database behind. Existing companies are migrated to the latest schema.
+    this.exists = this.db.hasSchema();
+    if (this.exists) ctx.blockConcurrencyWhile(async () => this.db.migrate());
     this.billing = new Billing(this);
     this.scheduler = new Scheduler(this);
     this.idempotency = new Idempotency(this);
@@ -42,12 +45,12 @@ export class Company extends DurableObject {
 
   /** The company row (null before creation). */
   company() {
-    return this.db.one("SELECT * FROM company");
+    return this.exists ? this.db.one("SELECT * FROM company") : null;
   }
 
   /** The company's current time: its frozen test clock, or the host's clock. The core never reads a clock. */
   now() {
-    const row = this.db.one("SELECT clock FROM company");
+    const row = this.company();
     return row && row.clock ? row.clock : core.formatTime(Date.now());
   }
 
@@ -62,7 +65,7 @@ export class Company extends DurableObject {
       const url = new URL(request.url);
       if (url.pathname === "/_internal/create") return await this.create(await request.json());
       if (url.pathname === "/_internal/tick") {
-        await this.scheduler.run();
+        if (this.exists) await this.scheduler.run();
         return json({ ok: true });
       }
       const company = await this.authenticate(request.headers.get("x-billy-api-key") || "");
@@ -97,12 +100,14 @@ export class Company extends DurableObject {
   }
 
   async alarm() {
-    await this.scheduler.run();
+    if (this.exists) await this.scheduler.run();
   }
 
   /** Called once by the worker with a freshly generated guid and the hash of the new key. */
   async create(input) {
     if (this.company()) throw new ApiError(409, "company_exists", "Company already exists");
+    this.db.migrate();
+    this.exists = true;
     const now = core.formatTime(Date.now());
     this.db.insert("company", {
       guid: input.guid, key_hash: input.key_hash, processor_key: input.processor_key, test_mode: input.test_mode ? 1 : 0,

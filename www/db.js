@@ -13,6 +13,11 @@ export class Db {
     this.sql = storage.sql;
   }
 
+  /** True once migrate() has run in this database. */
+  hasSchema() {
+    return this.one("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = '_migrations'") !== null;
+  }
+
   migrate() {
     this.sql.exec("CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
     const done = new Set(this.all("SELECT version FROM _migrations").map((r) => r.version));

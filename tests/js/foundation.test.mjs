@@ -178,3 +178,28 @@ test("CORS: preflight answers 204 and responses allow any origin (explicit Autho
   assert.equal(res.status, 200);
   assert.equal(res.headers.get("access-control-allow-origin"), "*");
 });
+
+test("made-up keys for companies that do not exist are 401 and write nothing", async () => {
+  const dir = tmpDir();
+  const a = await startWorker({ dataDir: dir });
+  const c = await newCompany(a.base);
+  const databases = () => {
+    const files = [];
+    const walk = (d) => { for (const f of readdirSync(d)) { const p = path.join(d, f); statSync(p).isDirectory() ? walk(p) : files.push(p); } };
+    walk(dir);
+    return files.filter((f) => f.includes("Company") && /[0-9a-f]{64}\.sqlite$/.test(f));
+  };
+  const before = new Set(databases());
+  for (let i = 0; i < 3; i++) {
+    const fake = `CP${"abcdefghijkmnopqrstuv".slice(i)}${"x".repeat(i)}_${"2".repeat(44)}`;
+    assert.equal((await call(a.base, "GET", "/v1/plans", { key: fake })).status, 401);
+    assert.equal((await call(a.base, "POST", "/v1/plans", { key: fake, form: { amount: "500" } })).status, 401);
+  }
+  assert.equal((await call(a.base, "GET", `/v1/companies/${c.guid}`, { key: c.key })).status, 200);
+  await a.stop();
+  // workerd opens a file for every object it instantiates; what matters is that nothing was written to it.
+  const written = (f) => { try { return statSync(f + "-wal").size > 0; } catch { return false; } };
+  const fresh = databases().filter((f) => !before.has(f));
+  for (const f of fresh) assert.equal(written(f), false, `${f} was written to`);
+  assert.ok([...before].some(written), "the real company's database was written (the check can see writes)");
+});
