@@ -1,4 +1,6 @@
 // @ts-check
+import { ApiError } from "./http.js";
+
 // Invoices and transactions: the write paths shared by the routes and the scheduler.
 // Pattern everywhere: inside db.tx() read rows → ask the core → write rows. Processor calls only after commit,
 // with the transaction guid as idempotency key; their outcome is committed in a second transaction.
@@ -92,6 +94,24 @@ export class Billing {
   async quiesce(invoiceGuid) {
     const guids = this.db.all("SELECT guid FROM transactions WHERE invoice_guid = ?", invoiceGuid).map((r) => r.guid);
     await Promise.all(guids.map((g) => this.inflight.get(g)).filter(Boolean));
+  }
+
+  /**
+   * Before a retrying transaction is canceled or replaced, asks the processor whether an earlier attempt charged
+   * after all (its answer lost in transit). If so the outcome is recorded — the invoice is paid and the caller's
+   * state check then refuses the change — so replacing the instrument can never charge twice.
+   */
+  async reconcile(invoiceGuid) {
+    const rows = this.db.all("SELECT guid FROM transactions WHERE invoice_guid = ? AND submit_status = 'retrying'", invoiceGuid);
+    for (const { guid } of rows) {
+      let result;
+      try { result = await this.co.processor().lookup({ idempotency_key: guid }); }
+      catch {
+        throw new ApiError(503, "processor_unavailable",
+          "The processor cannot confirm an earlier payment attempt of this invoice; retry shortly");
+      }
+      if (result.outcome !== "not_found") this.db.tx(() => this.applyOutcome(guid, result, this.co.now()));
+    }
   }
 
   /** One submission attempt of one transaction. Safe to call twice: the second call joins the first. */

@@ -19,7 +19,8 @@ export const notFound = (what, guid) => new ApiError(404, "not_found", `No such 
 
 /** Billy's clients read `error_class`/`error_message`; new clients read `error`. */
 const ERROR_CLASS = { 400: "ValidationError", 401: "AuthenticationError", 404: "NotFoundError",
-  405: "MethodNotAllowedError", 409: "ConflictError", 413: "ValidationError", 415: "ValidationError" };
+  405: "MethodNotAllowedError", 409: "ConflictError", 413: "ValidationError", 415: "ValidationError",
+  503: "ServiceUnavailableError" };
 
 export function json(body, status = 200, headers = {}) {
   return new Response(JSON.stringify(body), {
@@ -31,7 +32,7 @@ export function json(body, status = 200, headers = {}) {
 /** Turns anything thrown into a response: known errors keep their status, the rest is a logged 500. */
 export function errorResponse(err) {
   const e = /** @type {any} */ (err);
-  if (e && typeof e.status === "number" && typeof e.code === "string" && e.status >= 400 && e.status < 500) {
+  if (e && typeof e.status === "number" && typeof e.code === "string" && ((e.status >= 400 && e.status < 500) || e.status === 503)) {
     const error = { code: e.code, message: String(e.message) };
     if (e.field) error.field = e.field;
     const headers = e.status === 401 ? { "www-authenticate": 'Basic realm="billy"' } : {};

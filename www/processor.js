@@ -3,6 +3,7 @@
 //   submit({ idempotency_key, kind: "debit"|"credit"|"refund", amount, funding_instrument_uri,
 //            appears_on_statement_as, reference_processor_uri }) → Outcome
 //   retrieve({ processor_uri }) → Outcome
+//   lookup({ idempotency_key }) → Outcome | { outcome: "not_found" }   (did an attempt whose answer was lost charge?)
 //   Outcome = { outcome: "succeeded"|"pending"|"declined"|"error", processor_uri?, error_code?, error_message? }
 // "declined" is final (a hard decline, never retried); "error" is transient (retried with backoff).
 // The idempotency key is the transaction guid: a resubmission returns the first result and never moves money twice.
@@ -19,6 +20,7 @@ export function processorFor(env, company) {
   return {
     submit: (request) => call("/submit", request),
     retrieve: (request) => call("/retrieve", request),
+    lookup: (request) => call("/lookup", request),
     ledger: () => call("/ledger", {}),
   };
 }

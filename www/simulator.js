@@ -43,6 +43,11 @@ export class Simulator extends DurableObject {
       }
       return Response.json(outcomeOf(row));
     }
+    if (path === "/lookup") {
+      // Whether a charge exists under this idempotency key (answers lost in transit are found here).
+      const row = sql.exec("SELECT * FROM charges WHERE idempotency_key = ?", String(body.idempotency_key)).toArray()[0];
+      return Response.json(row ? outcomeOf(row) : { outcome: "not_found" });
+    }
     if (path !== "/submit") return new Response("not found", { status: 404 });
 
     const key = String(body.idempotency_key);

@@ -58,6 +58,7 @@ export const routes = [
     findInvoice(r, guid);
     const { funding_instrument_uri } = r.core.validateFundingInstrument(r.body);
     await r.co.billing.quiesce(guid);
+    await r.co.billing.reconcile(guid);
     const now = r.co.now();
     r.db.tx(() => {
       const inv = findInvoice(r, guid);
@@ -97,6 +98,7 @@ export const routes = [
     const guid = r.params[0];
     findInvoice(r, guid);
     await r.co.billing.quiesce(guid);
+    await r.co.billing.reconcile(guid);
     const now = r.co.now();
     r.db.tx(() => {
       const inv = findInvoice(r, guid);
