@@ -406,6 +406,47 @@ pub fn js_invoice_totals(
     out(&invoice::invoice_totals(amount, &adjustments)?)
 }
 
+/// How a new invoice opens: `{status, charge}` from its effective amount and whether it has an instrument.
+#[wasm_bindgen(js_name = invoiceOpening, unchecked_return_type = "{ status: InvoiceStatus; charge: boolean }")]
+pub fn js_invoice_opening(
+    #[wasm_bindgen(unchecked_param_type = "number")] effective_amount: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | null | undefined")]
+    funding_instrument_uri: JsValue,
+) -> JsResult<JsValue> {
+    let effective_amount = amount_arg(&effective_amount, "effective_amount", 0)?;
+    let has_instrument = !to_raw(&funding_instrument_uri).is_absent();
+    out(&invoice::opening(effective_amount, has_instrument)?)
+}
+
+/// The amount already refunded on an invoice, from its refund transactions `[{amount, submit_status, status}]`.
+#[wasm_bindgen(js_name = refundedAmount)]
+pub fn js_refunded_amount(
+    #[wasm_bindgen(
+        unchecked_param_type = "Array<{ amount: number; submit_status: string; status: string | null }>"
+    )]
+    refunds: JsValue,
+) -> JsResult<f64> {
+    let raw = to_raw(&refunds);
+    let Raw::Array(items) = &raw else {
+        return Err(CoreError::invalid("refunds", "must be an array").into());
+    };
+    let mut txs = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let field = |f: &str| format!("refunds[{i}].{f}");
+        input::object(item, &format!("refunds[{i}]"))?;
+        txs.push(invoice::RefundTx {
+            amount: input::req_amount(item, "amount", 0)
+                .map_err(|e| e.in_field(&field("amount")))?,
+            submit_status: input::req_string(item, "submit_status", 32)
+                .map_err(|e| e.in_field(&field("submit_status")))?,
+            status: input::opt_string(item, "status", 32)
+                .map_err(|e| e.in_field(&field("status")))?,
+        });
+    }
+    // Within ±(2^53−1) by construction, so exact as a JS number.
+    Ok(invoice::refunded_amount(&txs)? as f64)
+}
+
 /// Validates `{funding_instrument_uri}` (required, ≤ 255).
 #[wasm_bindgen(js_name = validateFundingInstrument, unchecked_return_type = "{ funding_instrument_uri: string }")]
 pub fn js_validate_funding_instrument(

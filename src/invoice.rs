@@ -575,8 +575,122 @@ pub fn validate_refund(raw: &Raw, invoice: &RefundableInvoice) -> Result<Refund>
     Ok(Refund { amount })
 }
 
+/// How a new invoice opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Opening {
+    /// `settled`, `processing` or `staged`.
+    pub status: &'static str,
+    /// Whether one transaction for the effective amount is created with the invoice.
+    pub charge: bool,
+}
+
+/// Nothing to pay → `settled` with no transaction; a funding instrument → `processing` and one transaction for
+/// the effective amount; otherwise `staged`, waiting for an instrument (`PUT` on the invoice).
+pub fn opening(effective_amount: i64, has_instrument: bool) -> Result<Opening> {
+    if effective_amount < 0 {
+        return Err(CoreError::invalid(
+            "effective_amount",
+            "must not be negative",
+        ));
+    }
+    let (status, charge) = if effective_amount == 0 {
+        (transition(Status::Staged, Event::SettleZero)?, false)
+    } else if has_instrument {
+        (transition(Status::Staged, Event::Submit)?, true)
+    } else {
+        (Status::Staged, false)
+    };
+    Ok(Opening {
+        status: status.as_str(),
+        charge,
+    })
+}
+
+/// A refund transaction of an invoice, as the ledger holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundTx {
+    pub amount: i64,
+    /// `staged`, `retrying`, `done`, `failed` or `canceled`.
+    pub submit_status: String,
+    /// `pending`, `succeeded`, `failed` or none yet.
+    pub status: Option<String>,
+}
+
+/// What has been refunded already, for the refund limit: refunds done or still on their way count (their money is
+/// or may be gone); canceled ones and ones the processor failed returned nothing and do not.
+pub fn refunded_amount(refunds: &[RefundTx]) -> Result<i64> {
+    money::sum(
+        refunds
+            .iter()
+            .filter(|r| r.submit_status != "canceled" && r.status.as_deref() != Some("failed"))
+            .map(|r| r.amount),
+    )
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn opening_status_follows_the_amount_and_the_instrument() {
+        let o = |amount, fi| opening(amount, fi).unwrap();
+        assert_eq!(
+            o(0, false),
+            Opening {
+                status: "settled",
+                charge: false
+            }
+        );
+        assert_eq!(
+            o(0, true),
+            Opening {
+                status: "settled",
+                charge: false
+            }
+        );
+        assert_eq!(
+            o(900, true),
+            Opening {
+                status: "processing",
+                charge: true
+            }
+        );
+        assert_eq!(
+            o(900, false),
+            Opening {
+                status: "staged",
+                charge: false
+            }
+        );
+        assert_eq!(opening(-1, true).unwrap_err().code(), "invalid_field");
+    }
+
+    #[test]
+    fn refunded_amount_counts_refunds_in_flight_and_done_only() {
+        let tx = |amount, submit: &str, status: Option<&str>| RefundTx {
+            amount,
+            submit_status: submit.into(),
+            status: status.map(Into::into),
+        };
+        let refunds = [
+            tx(100, "done", Some("succeeded")),
+            tx(200, "staged", None),
+            tx(300, "retrying", None),
+            tx(400, "done", Some("pending")),
+            tx(1000, "failed", Some("failed")),
+            tx(2000, "canceled", None),
+            tx(4000, "done", Some("failed")),
+        ];
+        assert_eq!(refunded_amount(&refunds).unwrap(), 1000);
+        assert_eq!(refunded_amount(&[]).unwrap(), 0);
+        let huge = [
+            tx(money::MAX_AMOUNT, "done", Some("succeeded")),
+            tx(1, "staged", None),
+        ];
+        assert_eq!(
+            refunded_amount(&huge).unwrap_err().code(),
+            "amount_out_of_range"
+        );
+    }
+
     use super::*;
     use crate::testutil::XorShift;
 

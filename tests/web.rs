@@ -538,3 +538,53 @@ fn hostile_inputs_never_poison_the_instance() {
     );
     assert!(js_guid(s("IV")).is_ok());
 }
+
+#[wasm_bindgen_test]
+fn invoice_opening_and_js_refunded_amount() {
+    let o = js_invoice_opening(n(900.0), s("/v1/cards/x")).unwrap();
+    assert_eq!(get_str(&o, "status").as_deref(), Some("processing"));
+    assert_eq!(get(&o, "charge").as_bool(), Some(true));
+    let o = js_invoice_opening(n(900.0), JsValue::NULL).unwrap();
+    assert_eq!(get_str(&o, "status").as_deref(), Some("staged"));
+    assert_eq!(get(&o, "charge").as_bool(), Some(false));
+    let o = js_invoice_opening(n(0.0), s("/v1/cards/x")).unwrap();
+    assert_eq!(get_str(&o, "status").as_deref(), Some("settled"));
+    assert_eq!(get(&o, "charge").as_bool(), Some(false));
+    assert_error(
+        js_invoice_opening(n(-5.0), JsValue::NULL),
+        "amount_out_of_range",
+        400,
+        Some("effective_amount"),
+    );
+
+    let tx = |amount: f64, submit: &str, status: JsValue| {
+        obj(&[
+            ("amount", n(amount)),
+            ("submit_status", s(submit)),
+            ("status", status),
+        ])
+    };
+    let refunds = arr(&[
+        tx(100.0, "done", s("succeeded")),
+        tx(200.0, "staged", JsValue::NULL),
+        tx(1000.0, "done", s("failed")),
+        tx(2000.0, "canceled", JsValue::NULL),
+    ]);
+    assert_eq!(js_refunded_amount(refunds).unwrap(), 300.0);
+    assert_eq!(js_refunded_amount(arr(&[])).unwrap(), 0.0);
+    assert_error(
+        js_refunded_amount(s("nope")),
+        "invalid_field",
+        400,
+        Some("refunds"),
+    );
+    assert_error(
+        js_refunded_amount(arr(&[obj(&[
+            ("amount", n(1.5)),
+            ("submit_status", s("done")),
+        ])])),
+        "invalid_field",
+        400,
+        Some("refunds[0].amount"),
+    );
+}

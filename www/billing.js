@@ -24,17 +24,15 @@ export class Billing {
 
   /**
    * Inserts an invoice row and, when it can be paid now, its staged transaction. Returns the invoice guid.
-   * The status comes from the core's state machine: zero → settled, instrument → processing, else staged.
+   * The core decides how it opens: nothing to pay → settled, an instrument → processing + a charge, else staged.
    */
   insertInvoice(fields, now) {
     const core = this.core;
     const guid = core.guid("IV");
-    let status = "staged";
-    if (fields.effective_amount === 0) status = core.invoiceTransition("staged", "settle_zero");
-    else if (fields.funding_instrument_uri) status = core.invoiceTransition("staged", "submit");
+    const { status, charge } = core.invoiceOpening(fields.effective_amount, fields.funding_instrument_uri);
     this.db.insert("invoices", { ...fields, guid, status, items: JSON.stringify(fields.items || []),
       adjustments: JSON.stringify(fields.adjustments || []), created_at: now, updated_at: now });
-    if (status === "processing") {
+    if (charge) {
       this.stageTransaction({ invoice_guid: guid, transaction_type: fields.transaction_type,
         amount: fields.effective_amount, funding_instrument_uri: fields.funding_instrument_uri,
         appears_on_statement_as: fields.appears_on_statement_as }, now);

@@ -79,9 +79,8 @@ export const routes = [
     const now = r.co.now();
     r.db.tx(() => {
       const inv = findInvoice(r, guid);
-      // Refunds in flight or done count against the limit; failed or canceled ones returned nothing.
-      const refunded = r.db.one(`SELECT coalesce(sum(amount), 0) AS n FROM transactions WHERE invoice_guid = ?
-        AND transaction_type = 'refund' AND submit_status != 'canceled' AND coalesce(status, '') != 'failed'`, guid).n;
+      const refunded = r.core.refundedAmount(r.db.all(`SELECT amount, submit_status, status FROM transactions
+        WHERE invoice_guid = ? AND transaction_type = 'refund'`, guid));
       const { amount } = r.core.validateRefund(r.body, { status: inv.status, transaction_type: inv.transaction_type,
         effective_amount: inv.effective_amount, refunded_amount: refunded });
       const debit = r.db.one(`SELECT * FROM transactions WHERE invoice_guid = ? AND transaction_type = 'debit'
