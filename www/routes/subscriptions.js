@@ -37,8 +37,8 @@ export const routes = [
         funding_instrument_uri: s.funding_instrument_uri, amount: s.amount,
         appears_on_statement_as: s.appears_on_statement_as, started_at: s.started_at, invoice_count: 0,
         next_invoice_at: s.started_at, canceled: 0, canceled_at: null, created_at: now, updated_at: now });
-      // Started now: the first period is due at once, in this same transaction.
-      if (s.started_at <= now) r.co.billing.invoiceDuePeriods(findSubscription(r, guid), plan, now);
+      // Started now: the core finds the first period due at once and it is invoiced in this same transaction.
+      r.co.billing.invoiceDuePeriods(findSubscription(r, guid), plan, now);
     });
     const invoices = r.db.all("SELECT guid FROM invoices WHERE subscription_guid = ?", guid);
     for (const { guid: iv } of invoices) await r.co.billing.submitStaged(iv);
