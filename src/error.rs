@@ -239,7 +239,7 @@ mod tests {
         );
         let e = CoreError::InvalidApiKey { reason: "x".into() };
         assert_eq!((e.code(), e.status()), ("invalid_api_key", 401));
-        let e = CoreError::UnknownCurrency { code: "XXX".into() };
+        let e = CoreError::UnknownCurrency { code: "QQQ".into() };
         assert_eq!(e.field().as_deref(), Some("currency"));
     }
 

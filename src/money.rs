@@ -256,7 +256,7 @@ mod tests {
         ] {
             assert_eq!(currency(code).unwrap().exponent, 2, "{code}");
         }
-        let e = currency("XXX").unwrap_err();
+        let e = currency("QQQ").unwrap_err();
         assert_eq!(
             (e.code(), e.status(), e.field().as_deref()),
             ("unknown_currency", 400, Some("currency"))
