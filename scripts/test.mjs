@@ -2,6 +2,7 @@
 //   1. cargo test             native unit and property tests of the core (src/**)
 //   2. wasm-pack test --node  the wasm boundary (tests/web.rs) on the real wasm build
 //   3. node --test            the worker in workerd over real HTTP (tests/js/*.test.mjs)
+//   4. billy-client           Billy's published Python client against the worker (tests/billy-client/)
 import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import path from "node:path";
@@ -21,12 +22,19 @@ function run(name, cmd, args) {
   });
 }
 
-/** Counts from cargo's "test result: ok. N passed; M failed" lines and node's "# pass N" / "# fail N". */
+/**
+ * Counts from cargo's "test result: ok. N passed; M failed" lines, node's "# pass N" / "# fail N", and Python
+ * unittest's "Ran N tests" followed by "OK" or "FAILED (failures=a, errors=b)".
+ */
 function counts(out) {
   let passed = 0, failed = 0;
   for (const m of out.matchAll(/test result: \w+\. (\d+) passed; (\d+) failed/g)) { passed += +m[1]; failed += +m[2]; }
   for (const m of out.matchAll(/^# pass (\d+)$/gm)) passed += +m[1];
   for (const m of out.matchAll(/^# fail (\d+)$/gm)) failed += +m[1];
+  for (const m of out.matchAll(/^Ran (\d+) tests? in [\d.]+s\n\n(OK|FAILED \(([^)]*)\))/gm)) {
+    const bad = [...(m[3] || "").matchAll(/(?:failures|errors)=(\d+)/g)].reduce((n, x) => n + +x[1], 0);
+    passed += +m[1] - bad; failed += bad;
+  }
   return { passed, failed };
 }
 
@@ -37,6 +45,7 @@ const suites = [
   ["rust", "cargo", ["test", "--quiet"]],
   ["wasm", "wasm-pack", ["test", "--node"]],
   ["worker", "node", ["--test", "--test-concurrency=1", ...jsTests]],
+  ["client", "node", ["tests/billy-client/run.mjs"]],
 ].filter(([name]) => !only || only === name);
 
 const results = [];

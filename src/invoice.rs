@@ -2,8 +2,8 @@
 //!
 //! - Totals: `effective_amount = amount + Σ adjustments`; items are descriptive and never change the total.
 //!   A negative effective amount is refused (`negative_effective_amount`, field `adjustments`).
-//! - Items come either as form keys `item_<field><n>` (n = 1..=100, gaps allowed, rows whose every field is
-//!   empty are skipped, as HTML forms send them) or as a JSON array `items`; adjustments likewise as
+//! - Items come either as form keys `item_<field><n>` (n any non-negative integer: Billy's clients number
+//!   from 0; gaps allowed, ordered by n; rows whose every field is empty are skipped, as HTML forms send them) or as a JSON array `items`; adjustments likewise as
 //!   `adjustment_amount<n>`/`adjustment_reason<n>` (or the reference's spelling `adjustments_amount<n>`/
 //!   `adjustments_reason<n>`) or a JSON array `adjustments`. At most 100 of each. Errors name the exact key
 //!   (`item_amount2`) or path (`items[1].amount`).
@@ -135,35 +135,71 @@ fn adjustment_from(line: &Line, name_of: impl Fn(&str) -> String) -> Result<Adju
     Ok(Adjustment { amount, reason })
 }
 
+/// The number of a form line: any non-negative integer, as Billy's server read it (`int(suffix)`); its clients
+/// number from 0. Held as its digits without leading zeros, ordered by value (shorter is smaller, then by text),
+/// so no suffix is too long to compare and `item_name01` is the same line as `item_name1`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct LineNo(String);
+
+impl LineNo {
+    fn parse(digits: &str) -> LineNo {
+        let trimmed = digits.trim_start_matches('0');
+        LineNo(if trimmed.is_empty() { "0" } else { trimmed }.to_string())
+    }
+}
+
+impl Ord for LineNo {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.0.len(), &self.0).cmp(&(other.0.len(), &other.0))
+    }
+}
+
+impl PartialOrd for LineNo {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl std::fmt::Display for LineNo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Lines given as form keys `<prefix><field><n>`, by n. `prefixes` are alternative spellings of one prefix.
+/// A key with no number (`item_name`) is not a line and is ignored, as Billy did; a key whose suffix is not a
+/// number (`item_name_1`, `item_amount-1`) is a mistake worth saying so.
 fn form_lines<'a>(
     map: &'a BTreeMap<String, Raw>,
     prefixes: &[&'static str],
     fields: &[&'static str],
-) -> Result<BTreeMap<u32, (Line<'a>, &'static str)>> {
-    let mut lines: BTreeMap<u32, (Line<'a>, &'static str)> = BTreeMap::new();
+) -> Result<BTreeMap<LineNo, (Line<'a>, &'static str)>> {
+    let mut lines: BTreeMap<LineNo, (Line<'a>, &'static str)> = BTreeMap::new();
     for (key, value) in map {
         for &prefix in prefixes {
             let Some(rest) = key.strip_prefix(prefix) else {
                 continue;
             };
-            let Some(field) = fields.iter().find(|f| {
-                rest.strip_prefix(**f)
-                    .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
-            }) else {
+            // No field name is a prefix of another, so at most one matches.
+            let Some(field) = fields.iter().find(|f| rest.starts_with(**f)) else {
                 continue;
             };
             let digits = &rest[field.len()..];
-            let n: u32 = digits.parse().unwrap_or(0);
-            if digits.starts_with('0') || n == 0 || n as usize > MAX_LINES {
+            if digits.is_empty() {
+                continue;
+            }
+            if !digits.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(CoreError::invalid(
                     key.as_str(),
-                    format!("must be numbered from 1 to {MAX_LINES}"),
+                    format!(
+                        "must end in a line number (a non-negative integer, as in {prefix}{field}0), got \"{}\"",
+                        digits.chars().take(20).collect::<String>()
+                    ),
                 ));
             }
             // Keep the spelling used, so a "missing" error names the key the caller would have sent.
             let spelling = prefix;
-            let entry = lines.entry(n).or_insert_with(|| {
+            let entry = lines.entry(LineNo::parse(digits)).or_insert_with(|| {
                 (
                     Line {
                         values: BTreeMap::new(),
@@ -238,10 +274,16 @@ fn parse_lines<T>(
         Raw::Object(map) => form_lines(map, prefixes, fields)?,
         _ => BTreeMap::new(),
     };
-    let form: Vec<(u32, (Line, &str))> = form
+    let form: Vec<(LineNo, (Line, &str))> = form
         .into_iter()
         .filter(|(_, (line, _))| !line.is_empty())
         .collect();
+    if form.len() > MAX_LINES {
+        return Err(CoreError::invalid(
+            json_key,
+            format!("may hold at most {MAX_LINES} entries (got {})", form.len()),
+        ));
+    }
     match input::present(raw, json_key) {
         Some(value) => {
             if let Some((n, (_, spelling))) = form.first() {
@@ -834,17 +876,38 @@ mod tests {
             .as_deref(),
             Some("item_name2")
         );
+        // Any number is a line number; a line still needs its name and amount.
         assert_eq!(
-            e(&[("item_name101", "x".into())]).2.as_deref(),
-            Some("item_name101")
+            e(&[("item_name101", "x".into())]),
+            ("missing_field".into(), 400, Some("item_amount101".into()))
         );
         assert_eq!(
-            e(&[("item_name0", "x".into())]).2.as_deref(),
-            Some("item_name0")
+            e(&[("item_name0", "x".into())]),
+            ("missing_field".into(), 400, Some("item_amount0".into()))
         );
+        // A suffix that is not a number is refused, naming the key.
+        for bad in [
+            "item_amount-1",
+            "item_amountx",
+            "item_amount_1",
+            "item_amount1.5",
+            "item_amount 1",
+        ] {
+            assert_eq!(
+                e(&[("item_name1", "x".into()), (bad, "5".into())]),
+                ("invalid_field".into(), 400, Some(bad.into())),
+                "{bad}"
+            );
+        }
+        // The same line twice (leading zeros name the same number).
         assert_eq!(
-            e(&[("item_name02", "x".into())]).2.as_deref(),
-            Some("item_name02")
+            e(&[
+                ("item_name1", "x".into()),
+                ("item_name01", "y".into()),
+                ("item_amount1", "5".into())
+            ])
+            .0,
+            "invalid_field"
         );
         assert_eq!(
             e(&[
@@ -893,6 +956,59 @@ mod tests {
         .unwrap()
         .items
         .is_empty());
+    }
+
+    #[test]
+    fn form_items_numbered_from_zero_as_billy_clients_send_them() {
+        // billy-client 0.0.8 numbers with Python's enumerate: item_name0, item_amount0, item_name1, …
+        let inv = validate_invoice(&base(&[
+            ("item_name0", "Zero".into()),
+            ("item_amount0", "100".into()),
+            ("item_name1", "One".into()),
+            ("item_amount1", "200".into()),
+            ("adjustment_amount0", "-50".into()),
+            ("adjustment_reason0", "coupon".into()),
+        ]))
+        .unwrap();
+        assert_eq!(inv.items, vec![item("Zero", 100), item("One", 200)]);
+        assert_eq!(inv.total_adjustment_amount, -50);
+        assert_eq!(inv.effective_amount, 950);
+    }
+
+    #[test]
+    fn form_line_numbers_order_by_value_at_any_size() {
+        let big = "123456789012345678901234567890";
+        let inv = validate_invoice(&base(&[
+            (&format!("item_name{big}"), "Big".into()),
+            (&format!("item_amount{big}"), "3".into()),
+            ("item_name10", "Ten".into()),
+            ("item_amount10", "2".into()),
+            ("item_name9", "Nine".into()),
+            ("item_amount9", "1".into()),
+            ("item_name007", "Seven".into()),
+            ("item_amount7", "0".into()),
+        ]))
+        .unwrap();
+        let names: Vec<&str> = inv.items.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, ["Seven", "Nine", "Ten", "Big"]);
+    }
+
+    #[test]
+    fn more_than_a_hundred_form_lines_refused() {
+        let mut pairs: Vec<(String, Raw)> = vec![
+            ("customer_guid".into(), "CU1".into()),
+            ("amount".into(), "1".into()),
+        ];
+        for n in 0..=100 {
+            pairs.push((format!("item_name{n}"), format!("item {n}").into()));
+            pairs.push((format!("item_amount{n}"), Raw::from(n as i64)));
+        }
+        let e = validate_invoice(&Raw::object(pairs)).unwrap_err();
+        assert_eq!(
+            (e.code(), e.field().as_deref()),
+            ("invalid_field", Some("items"))
+        );
+        assert!(e.to_string().contains("at most 100"), "{e}");
     }
 
     #[test]

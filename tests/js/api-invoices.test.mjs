@@ -228,6 +228,45 @@ test("external_id: unique per customer (409 naming it), reusable across customer
   assert.equal(ok(await c.api.get("/v1/invoices?external_id=race")).total_count, 1);
 });
 
+test("form lines numbered from 0 (as Billy's clients send them), any number, ordered by it; bad suffix 400", async () => {
+  const { c, customer } = await setup();
+  const iv = ok(await c.api.post("/v1/invoices", { customer_guid: customer.guid, amount: "1000",
+    item_name12: "Twelve", item_amount12: "12", item_name0: "Zero", item_amount0: "0", item_name3: "Three", item_amount3: "3",
+    adjustment_amount0: "-100", adjustment_reason0: "coupon", adjustment_amount7: "25" }));
+  assert.deepEqual(iv.items.map((i) => i.name), ["Zero", "Three", "Twelve"]);
+  assert.deepEqual(iv.adjustments, [{ amount: -100, reason: "coupon" }, { amount: 25, reason: null }]);
+  assert.equal(iv.effective_amount, 925);
+  err(await c.api.post("/v1/invoices", { customer_guid: customer.guid, amount: "1000", item_name0: "A",
+    "item_amount-1": "5" }), 400, "item_amount-1");
+  const many = { customer_guid: customer.guid, amount: "1000" };
+  for (let n = 0; n <= 100; n++) { many[`item_name${n}`] = `n${n}`; many[`item_amount${n}`] = "1"; }
+  const tooMany = err(await c.api.post("/v1/invoices", many), 400, "items");
+  assert.match(tooMany.message, /at most 100/);
+  assert.equal(ok(await c.api.get("/v1/invoices")).total_count, 1, "refused invoices wrote nothing");
+});
+
+test("every invoice list honours ?external_id= and every customer list ?processor_uri=, nested or not", async () => {
+  const { c, customer } = await setup();
+  const plan = ok(await c.api.post("/v1/plans", { plan_type: "debit", frequency: "monthly", amount: "500" }));
+  const other = ok(await c.api.post("/v1/customers", { processor_uri: "/v1/customers/other" }));
+  const sub = ok(await c.api.post("/v1/subscriptions", { plan_guid: plan.guid, customer_guid: other.guid }));
+  const a = ok(await c.api.post("/v1/invoices", { customer_guid: customer.guid, amount: "100", external_id: "x" }));
+  ok(await c.api.post("/v1/invoices", { customer_guid: customer.guid, amount: "100", external_id: "y" }));
+  ok(await c.api.post("/v1/invoices", { customer_guid: other.guid, amount: "100", external_id: "x" }));
+  const guids = async (p) => ok(await c.api.get(p)).items.map((x) => x.guid);
+  assert.deepEqual(await guids(`/v1/customers/${customer.guid}/invoices?external_id=x`), [a.guid]);
+  assert.equal((await guids(`/v1/customers/${customer.guid}/invoices`)).length, 2);
+  assert.deepEqual(await guids(`/v1/customers/${other.guid}/invoices?external_id=nope`), []);
+  // Subscription invoices have no external_id: the filter finds none, without it there is the first period.
+  assert.deepEqual(await guids(`/v1/subscriptions/${sub.guid}/invoices?external_id=x`), []);
+  assert.equal((await guids(`/v1/subscriptions/${sub.guid}/invoices`)).length, 1);
+  assert.deepEqual(await guids(`/v1/plans/${plan.guid}/invoices?external_id=x`), []);
+  assert.equal((await guids("/v1/invoices?external_id=x")).length, 2);
+  assert.deepEqual(await guids(`/v1/plans/${plan.guid}/customers?processor_uri=/v1/customers/other`), [other.guid]);
+  assert.deepEqual(await guids(`/v1/plans/${plan.guid}/customers?processor_uri=/v1/customers/none`), []);
+  assert.deepEqual(await guids("/v1/customers?processor_uri=/v1/customers/other"), [other.guid]);
+});
+
 test("invoice list newest first; retrieve unknown 404", async () => {
   const { c, customer } = await setup();
   const a = ok(await c.api.post("/v1/invoices", { customer_guid: customer.guid, amount: "100" }));

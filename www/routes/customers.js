@@ -21,11 +21,8 @@ export const routes = [
       updated_at: now }));
     return json(views.customer(findCustomer(r, guid), r.company.guid));
   }],
-  ["GET", "/v1/customers", (r) => {
-    const filter = r.query.processor_uri;
-    return listPage(r, { table: "customers", where: filter !== undefined ? "processor_uri = ?" : "",
-      args: filter !== undefined ? [filter] : [], view: (row) => views.customer(row, r.company.guid) });
-  }],
+  ["GET", "/v1/customers", (r) => listPage(r, { table: "customers",
+    view: (row) => views.customer(row, r.company.guid) })],
   ["GET", "/v1/customers/:guid", (r) => json(views.customer(findCustomer(r, r.params[0]), r.company.guid))],
   ["DELETE", "/v1/customers/:guid", (r) => {
     const guid = r.params[0];

@@ -46,11 +46,7 @@ export const routes = [
     await r.co.billing.submitStaged(guid);
     return show(r, guid);
   }],
-  ["GET", "/v1/invoices", (r) => {
-    const ext = r.query.external_id;
-    return listPage(r, { table: "invoices", where: ext !== undefined ? "external_id = ?" : "",
-      args: ext !== undefined ? [ext] : [], view: views.invoice });
-  }],
+  ["GET", "/v1/invoices", (r) => listPage(r, { table: "invoices", view: views.invoice })],
   ["GET", "/v1/invoices/:guid", (r) => show(r, r.params[0])],
   // New funding instrument: cancels this invoice's unfinished transaction and submits a new one.
   ["PUT", "/v1/invoices/:guid", async (r) => {

@@ -2,6 +2,12 @@
 // Paginated lists: {items, offset, limit, total_count}; newest first with insertion order as the tie-break.
 import { json } from "../http.js";
 
+/** The query filters each resource's lists honour, nested or not (as Billy did): column = query value. */
+export const FILTERS = {
+  invoices: ["external_id"],
+  customers: ["processor_uri"],
+};
+
 /**
  * @param {any} r request context
  * @param {{ table: string, alias?: string, join?: string, where?: string, args?: any[], order?: string,
@@ -10,8 +16,14 @@ import { json } from "../http.js";
 export function listPage(r, spec) {
   const { offset, limit } = r.core.validateListParams(r.query);
   const a = spec.alias || spec.table;
-  const from = `${spec.table} ${spec.alias || ""} ${spec.join || ""} ${spec.where ? "WHERE " + spec.where : ""}`;
-  const args = spec.args || [];
+  const where = spec.where ? [spec.where] : [];
+  const args = [...(spec.args || [])];
+  for (const column of FILTERS[spec.table] || []) {
+    if (r.query[column] === undefined) continue;
+    where.push(`${a}.${column} = ?`);
+    args.push(r.query[column]);
+  }
+  const from = `${spec.table} ${spec.alias || ""} ${spec.join || ""} ${where.length ? "WHERE " + where.join(" AND ") : ""}`;
   const total = r.db.one(`SELECT count(*) AS n FROM ${from}`, ...args).n;
   const order = spec.order || `${a}.created_at DESC, ${a}.seq DESC`;
   const rows = r.db.all(`SELECT ${a}.* FROM ${from} ORDER BY ${order} LIMIT ? OFFSET ?`, ...args, limit, offset);
