@@ -16,7 +16,10 @@ use crate::error::{CoreError, Result};
 use crate::input::{self, Raw};
 use crate::money::{self, MAX_AMOUNT};
 use crate::schedule::{self, Frequency};
-use crate::{company, customer, ids, invoice, list, plan, retry, subscription, time};
+use crate::{
+    company, customer, ids, invoice, keys, ledger, list, plan, retry, subscription, time,
+    transaction,
+};
 
 /// Result of every export: a refusal is a thrown JS `Error`.
 pub type JsResult<T> = std::result::Result<T, JsValue>;
@@ -157,10 +160,31 @@ export interface InvoiceInput {
   appears_on_statement_as: string | null; funding_instrument_uri: string | null;
   items: Item[]; adjustments: Adjustment[]; total_adjustment_amount: number; effective_amount: number;
 }
-export type InvoiceStatus = "staged" | "processing" | "settled" | "failed" | "canceled";
-export type InvoiceEvent = "submit" | "update_instrument" | "settle_zero" | "succeeded" | "pending" | "failed" | "cancel";
-export interface RefundableInvoice { status: string; transaction_type: string; effective_amount: number; refunded_amount?: number | null }
-export interface RetryDecision { submit_status: "retrying" | "failed"; next_retry_at: CanonicalTime | null }
+export interface RefundableInvoice { status: InvoiceStatus; transaction_type: string; effective_amount: number }
+/** A stored transaction row, as the worker reads it from SQLite. */
+export interface TransactionRow {
+  guid?: string; transaction_type: TransactionKind; amount: number; submit_status: SubmitStatus;
+  status: TransactionStatus | null; failure_count: number; unwanted: number | boolean;
+  next_attempt_at: CanonicalTime | null; reconcile_at: CanonicalTime | null; processor_uri: string | null;
+  funding_instrument_uri?: string | null;
+}
+export interface ProcessorAnswer { outcome: ProcessorOutcome | string; processor_uri?: string | null; error_code?: unknown; error_message?: unknown }
+export interface TransactionChanges {
+  submit_status: SubmitStatus; status: TransactionStatus | null; failure_count: number; next_attempt_at: CanonicalTime | null;
+  processor_uri: string | null; unwanted: boolean; reconcile_at: CanonicalTime | null;
+}
+export interface TransactionStep {
+  effect: TransactionEffect; changes: TransactionChanges | null;
+  failure: { error_code: string | null; error_message: string | null } | null;
+  compensation: { transaction_type: TransactionKind; amount: number; reason: TransactionReason } | null;
+}
+export interface Sums { planned: number; in_flight: number; settled: number }
+export interface LedgerSummary {
+  sums: { debit: Sums; credit: Sums; refund: Sums; reversal: Sums };
+  captured: number; refunded: number; refundable: number; held: number; reversible: number;
+}
+export interface RefundPlan { transaction_type: "refund"; amount: number; reference_guid: string; funding_instrument_uri: string | null }
+export interface Defaults { max_retry_attempts: number; pending_poll_seconds: number; key_overlap_seconds: number; key_overlap_max_seconds: number }
 /** Thrown by every export on refusal. */
 export interface CoreError extends Error { code: string; status: number; field: string | null }
 "#;
@@ -297,8 +321,9 @@ pub fn js_due_periods(
     )?)
 }
 
-/// Validates `{processor_key?, test_mode?}` → `{processor_key, test_mode}` (test_mode defaults to true).
-#[wasm_bindgen(js_name = validateCompany, unchecked_return_type = "{ processor_key: string | null; test_mode: boolean }")]
+/// Validates `{processor_key?, test_mode?}` → `{processor_key, test_mode, max_retry_attempts}` (test_mode defaults
+/// to true; max_retry_attempts is the default a new company starts with).
+#[wasm_bindgen(js_name = validateCompany, unchecked_return_type = "{ processor_key: string | null; test_mode: boolean; max_retry_attempts: number }")]
 pub fn js_validate_company(
     #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
 ) -> JsResult<JsValue> {
@@ -313,8 +338,8 @@ pub fn js_validate_settings(
     out(&company::validate_settings(&to_raw(&input))?)
 }
 
-/// Validates `{advance_to}` against the company's `current` time; backwards → `clock_backwards`.
-#[wasm_bindgen(js_name = validateClock, unchecked_return_type = "{ advance_to: CanonicalTime }")]
+/// Validates `{advance_to, max_steps?}` against the company's `current` time; backwards → `clock_backwards`.
+#[wasm_bindgen(js_name = validateClock, unchecked_return_type = "{ advance_to: CanonicalTime; max_steps: number }")]
 pub fn js_validate_clock(
     #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
     #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] current: JsValue,
@@ -418,35 +443,6 @@ pub fn js_invoice_opening(
     out(&invoice::opening(effective_amount, has_instrument)?)
 }
 
-/// The amount already refunded on an invoice, from its refund transactions `[{amount, submit_status, status}]`.
-#[wasm_bindgen(js_name = refundedAmount)]
-pub fn js_refunded_amount(
-    #[wasm_bindgen(
-        unchecked_param_type = "Array<{ amount: number; submit_status: string; status: string | null }>"
-    )]
-    refunds: JsValue,
-) -> JsResult<f64> {
-    let raw = to_raw(&refunds);
-    let Raw::Array(items) = &raw else {
-        return Err(CoreError::invalid("refunds", "must be an array").into());
-    };
-    let mut txs = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let field = |f: &str| format!("refunds[{i}].{f}");
-        input::object(item, &format!("refunds[{i}]"))?;
-        txs.push(invoice::RefundTx {
-            amount: input::req_amount(item, "amount", 0)
-                .map_err(|e| e.in_field(&field("amount")))?,
-            submit_status: input::req_string(item, "submit_status", 32)
-                .map_err(|e| e.in_field(&field("submit_status")))?,
-            status: input::opt_string(item, "status", 32)
-                .map_err(|e| e.in_field(&field("status")))?,
-        });
-    }
-    // Within ±(2^53−1) by construction, so exact as a JS number.
-    Ok(invoice::refunded_amount(&txs)? as f64)
-}
-
 /// Validates `{funding_instrument_uri}` (required, ≤ 255).
 #[wasm_bindgen(js_name = validateFundingInstrument, unchecked_return_type = "{ funding_instrument_uri: string }")]
 pub fn js_validate_funding_instrument(
@@ -466,51 +462,287 @@ pub fn js_invoice_transition(
     Ok(invoice::transition_names(&status, &event)?.to_string())
 }
 
-/// Validates a refund `{amount}` against `{status, transaction_type, effective_amount, refunded_amount}`.
-#[wasm_bindgen(js_name = validateRefund, unchecked_return_type = "{ amount: number }")]
-pub fn js_validate_refund(
-    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "RefundableInvoice")] invoice: JsValue,
-) -> JsResult<JsValue> {
-    let invoice = invoice::RefundableInvoice::from_raw(&to_raw(&invoice))?;
-    out(&invoice::validate_refund(&to_raw(&input), &invoice)?)
+// The TypeScript union type of every closed set of names, generated from the Rust enums (`names!`).
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TRANSACTION_KIND: &'static str = transaction::Kind::TS;
+#[wasm_bindgen(typescript_custom_section)]
+const TS_SUBMIT_STATUS: &'static str = transaction::SubmitStatus::TS;
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TRANSACTION_STATUS: &'static str = transaction::Status::TS;
+#[wasm_bindgen(typescript_custom_section)]
+const TS_PROCESSOR_OUTCOME: &'static str = transaction::Outcome::TS;
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TRANSACTION_EFFECT: &'static str = transaction::Effect::TS;
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TRANSACTION_REASON: &'static str = transaction::Reason::TS;
+#[wasm_bindgen(typescript_custom_section)]
+const TS_OWNER_TYPE: &'static str = transaction::OwnerType::TS;
+#[wasm_bindgen(typescript_custom_section)]
+const TS_MOVEMENT_STATE: &'static str = ledger::State::TS;
+#[wasm_bindgen(typescript_custom_section)]
+const TS_INVOICE_STATUS: &'static str = invoice::Status::TS;
+#[wasm_bindgen(typescript_custom_section)]
+const TS_INVOICE_EVENT: &'static str = invoice::Event::TS;
+#[wasm_bindgen(typescript_custom_section)]
+const TS_KEY_KIND: &'static str = keys::Kind::TS;
+#[wasm_bindgen(typescript_custom_section)]
+const TS_KEY_STATUS: &'static str = keys::KeyStatus::TS;
+
+fn names_map(all: &[&'static str]) -> BTreeMap<&'static str, &'static str> {
+    all.iter().map(|n| (*n, *n)).collect()
 }
 
-/// After the `failure_count`-th failure: `{submit_status: "retrying"|"failed", next_retry_at}`.
-/// `max_attempts` null means the default of 10 (as a new company's `max_retry_attempts`).
-#[wasm_bindgen(js_name = retryDecision, unchecked_return_type = "RetryDecision")]
-pub fn js_retry_decision(
-    #[wasm_bindgen(unchecked_param_type = "number")] failure_count: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "number | null | undefined")] max_attempts: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "boolean")] hard: JsValue,
+/// Every closed set of names (statuses, kinds, effects), as `{Set: {name: name}}`: the worker spells none itself.
+#[wasm_bindgen(js_name = names, unchecked_return_type = "Record<string, Record<string, string>>")]
+pub fn js_names() -> JsResult<JsValue> {
+    macro_rules! set {
+        ($($name:literal => $ty:ty),+ $(,)?) => {{
+            let mut m = BTreeMap::new();
+            $( m.insert($name, names_map(&<$ty>::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>())); )+
+            m
+        }};
+    }
+    out(&set! {
+        "TransactionKind" => transaction::Kind,
+        "SubmitStatus" => transaction::SubmitStatus,
+        "TransactionStatus" => transaction::Status,
+        "ProcessorOutcome" => transaction::Outcome,
+        "TransactionEffect" => transaction::Effect,
+        "TransactionReason" => transaction::Reason,
+        "OwnerType" => transaction::OwnerType,
+        "MovementState" => ledger::State,
+        "InvoiceStatus" => invoice::Status,
+        "InvoiceEvent" => invoice::Event,
+        "KeyKind" => keys::Kind,
+        "KeyStatus" => keys::KeyStatus,
+    })
+}
+
+/// The defaults the core decides, each written once here.
+#[wasm_bindgen(js_name = defaults, unchecked_return_type = "Defaults")]
+pub fn js_defaults() -> JsResult<JsValue> {
+    #[derive(Serialize)]
+    struct Defaults {
+        max_retry_attempts: i64,
+        pending_poll_seconds: i64,
+        key_overlap_seconds: i64,
+        key_overlap_max_seconds: i64,
+    }
+    out(&Defaults {
+        max_retry_attempts: retry::DEFAULT_MAX_ATTEMPTS,
+        pending_poll_seconds: transaction::PENDING_POLL_SECONDS,
+        key_overlap_seconds: keys::DEFAULT_OVERLAP_SECONDS,
+        key_overlap_max_seconds: keys::MAX_OVERLAP_SECONDS,
+    })
+}
+
+fn tx_arg(value: &JsValue) -> Result<transaction::Tx> {
+    transaction::Tx::from_raw(&to_raw(value))
+}
+
+fn max_attempts_arg(value: &JsValue) -> Result<i64> {
+    let raw = to_raw(value);
+    if raw.is_absent() {
+        return Ok(retry::DEFAULT_MAX_ATTEMPTS);
+    }
+    input::int_value(&raw, "max_attempts", 1, MAX_AMOUNT)
+}
+
+/// The lifecycle columns of a new transaction staged at `now` (nothing attempted, due at once).
+#[wasm_bindgen(js_name = stagedTransaction, unchecked_return_type = "TransactionChanges")]
+pub fn js_staged_transaction(
     #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
 ) -> JsResult<JsValue> {
-    let failure_count = int_arg(&failure_count, "failure_count", 1, MAX_AMOUNT)?;
-    let max_raw = to_raw(&max_attempts);
-    let max_attempts = if max_raw.is_absent() {
-        retry::DEFAULT_MAX_ATTEMPTS
-    } else {
-        input::int_value(&max_raw, "max_attempts", 1, MAX_AMOUNT)?
-    };
-    let hard_raw = to_raw(&hard);
-    let hard = if hard_raw.is_absent() {
-        false
-    } else {
-        input::bool_value(&hard_raw, "hard")?
-    };
-    let now = time_arg(&now, "now")?;
-    out(&retry::retry_decision(
-        failure_count,
-        max_attempts,
-        hard,
-        now,
+    out(&transaction::staged(time_arg(&now, "now")?))
+}
+
+/// One processor answer applied to a stored transaction at `now` (see `src/transaction.rs`): the step's effect, the
+/// columns to write (null: ignored), the failure to record and the compensation to stage.
+#[wasm_bindgen(js_name = applyAnswer, unchecked_return_type = "TransactionStep")]
+pub fn js_apply_answer(
+    #[wasm_bindgen(unchecked_param_type = "TransactionRow")] tx: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ProcessorAnswer")] answer: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number | null | undefined")] max_attempts: JsValue,
+) -> JsResult<JsValue> {
+    step(&tx, &answer, &now, &max_attempts, transaction::apply)
+}
+
+/// Reads the four arguments of an answer-applying export and runs `rule` on them.
+fn step(
+    tx: &JsValue,
+    answer: &JsValue,
+    now: &JsValue,
+    max_attempts: &JsValue,
+    rule: fn(
+        &transaction::Tx,
+        &transaction::Answer,
+        time::Instant,
+        i64,
+    ) -> Result<transaction::Step>,
+) -> JsResult<JsValue> {
+    let tx = tx_arg(tx)?;
+    let answer = transaction::Answer::from_raw(&to_raw(answer))?;
+    out(&rule(
+        &tx,
+        &answer,
+        time_arg(now, "now")?,
+        max_attempts_arg(max_attempts)?,
     )?)
 }
 
-/// The invoice event for a processor outcome `succeeded|pending|failed`.
-#[wasm_bindgen(js_name = outcomeEvent, unchecked_return_type = "InvoiceEvent")]
-pub fn js_outcome_event(
-    #[wasm_bindgen(unchecked_param_type = "string")] status: JsValue,
+/// The answer to a reconciliation lookup of a released transaction.
+#[wasm_bindgen(js_name = reconcileAnswer, unchecked_return_type = "TransactionStep")]
+pub fn js_reconcile_answer(
+    #[wasm_bindgen(unchecked_param_type = "TransactionRow")] tx: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ProcessorAnswer")] answer: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number | null | undefined")] max_attempts: JsValue,
+) -> JsResult<JsValue> {
+    step(&tx, &answer, &now, &max_attempts, transaction::reconciled)
+}
+
+/// Whether letting go of a transaction must first ask the processor if an earlier attempt charged.
+#[wasm_bindgen(js_name = needsLookup)]
+pub fn js_needs_lookup(
+    #[wasm_bindgen(unchecked_param_type = "TransactionRow")] tx: JsValue,
+) -> JsResult<bool> {
+    Ok(transaction::needs_lookup(&tx_arg(&tx)?))
+}
+
+/// Whether a transaction can still move money (staged, retrying, pending).
+#[wasm_bindgen(js_name = isOpenTransaction)]
+pub fn js_is_open_transaction(
+    #[wasm_bindgen(unchecked_param_type = "TransactionRow")] tx: JsValue,
+) -> JsResult<bool> {
+    Ok(tx_arg(&tx)?.is_open())
+}
+
+/// Its owner lets go of a transaction: the columns to write, or null when it is not open. `certain`: the processor
+/// confirmed nothing was charged.
+#[wasm_bindgen(js_name = releaseTransaction, unchecked_return_type = "TransactionChanges | null")]
+pub fn js_release_transaction(
+    #[wasm_bindgen(unchecked_param_type = "TransactionRow")] tx: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "boolean")] certain: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
+) -> JsResult<JsValue> {
+    let tx = tx_arg(&tx)?;
+    let certain = input::bool_value(&to_raw(&certain), "certain")?;
+    out(&transaction::release(&tx, certain, time_arg(&now, "now")?))
+}
+
+fn rows_arg<T>(value: &JsValue, field: &str, read: impl Fn(&Raw) -> Result<T>) -> Result<Vec<T>> {
+    let Raw::Array(items) = to_raw(value) else {
+        return Err(CoreError::invalid(field, "must be an array"));
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            read(item).map_err(|e| CoreError::invalid(format!("{field}[{i}]"), e.to_string()))
+        })
+        .collect()
+}
+
+/// Every figure of the ledger fold over transaction rows: sums by kind and state, captured, refunded, refundable,
+/// held, reversible.
+#[wasm_bindgen(js_name = ledgerSummary, unchecked_return_type = "LedgerSummary")]
+pub fn js_ledger_summary(
+    #[wasm_bindgen(unchecked_param_type = "TransactionRow[]")] transactions: JsValue,
+) -> JsResult<JsValue> {
+    let txs = rows_arg(&transactions, "transactions", transaction::Tx::from_raw)?;
+    let movements: Vec<ledger::Movement> = txs.iter().map(ledger::Movement::from).collect();
+    out(&ledger::summary(&movements)?)
+}
+
+/// Plans a refund `{amount}` of an invoice `{status, transaction_type, effective_amount}` from its transaction rows
+/// (stored order): the amount within the limit and the debit it returns.
+#[wasm_bindgen(js_name = planRefund, unchecked_return_type = "RefundPlan")]
+pub fn js_plan_refund(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "RefundableInvoice")] invoice: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "TransactionRow[]")] transactions: JsValue,
+) -> JsResult<JsValue> {
+    let invoice = invoice::RefundableInvoice::from_raw(&to_raw(&invoice))?;
+    let txs = rows_arg(&transactions, "transactions", invoice::OwnedTx::from_raw)?;
+    out(&invoice::plan_refund(&to_raw(&input), &invoice, &txs)?)
+}
+
+/// The invoice status after an effect of one of its payments (a canceled or settled invoice never moves).
+#[wasm_bindgen(js_name = invoiceAfterPayment, unchecked_return_type = "InvoiceStatus")]
+pub fn js_invoice_after_payment(
+    #[wasm_bindgen(unchecked_param_type = "InvoiceStatus")] status: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "TransactionEffect")] effect: JsValue,
 ) -> JsResult<String> {
-    Ok(invoice::outcome_event(&str_arg(&status, "status")?)?.to_string())
+    let status = invoice::Status::parse(&str_arg(&status, "status")?, "status")?;
+    let effect = transaction::Effect::parse(&str_arg(&effect, "effect")?, "effect")?;
+    Ok(invoice::on_payment(status, effect).as_str().to_string())
+}
+
+/// Validates a key rotation `{expires_in?}` at `now` → `{expires_in, expires_at}` for the previous secret keys.
+#[wasm_bindgen(js_name = validateRotation, unchecked_return_type = "{ expires_in: number; expires_at: CanonicalTime }")]
+pub fn js_validate_rotation(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
+) -> JsResult<JsValue> {
+    out(&keys::validate_rotation(
+        &to_raw(&input),
+        time_arg(&now, "now")?,
+    )?)
+}
+
+/// The expiry of a token issued at `now` for `ttl_seconds` (1..=`max_seconds`).
+#[wasm_bindgen(js_name = tokenExpiry)]
+pub fn js_token_expiry(
+    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] ttl_seconds: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] max_seconds: JsValue,
+) -> JsResult<String> {
+    let now = time_arg(&now, "now")?;
+    let ttl = int_arg(&ttl_seconds, "expires_in", i64::MIN / 2, MAX_AMOUNT)?;
+    let max = int_arg(&max_seconds, "max_seconds", 1, MAX_AMOUNT)?;
+    Ok(keys::token_expiry(now, ttl, max)?)
+}
+
+/// A stored credential's status at `now` from its `{expires_at, revoked_at}`.
+#[wasm_bindgen(js_name = keyStatus, unchecked_return_type = "KeyStatus")]
+pub fn js_key_status(
+    #[wasm_bindgen(
+        unchecked_param_type = "{ expires_at: CanonicalTime | null; revoked_at: CanonicalTime | null }"
+    )]
+    row: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
+) -> JsResult<String> {
+    let raw = to_raw(&row);
+    let expires_at = time::opt_field(&raw, "expires_at")?;
+    let revoked = input::present(&raw, "revoked_at").is_some();
+    Ok(keys::status(expires_at, revoked, time_arg(&now, "now")?)
+        .as_str()
+        .to_string())
+}
+
+/// Whether a credential `{kind, scopes}` may act on `required` (null: only a secret key may).
+#[wasm_bindgen(js_name = keyAllows)]
+pub fn js_key_allows(
+    #[wasm_bindgen(unchecked_param_type = "KeyKind")] kind: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string[]")] scopes: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | null")] required: JsValue,
+) -> JsResult<bool> {
+    let kind = keys::Kind::parse(&str_arg(&kind, "kind")?, "kind")?;
+    let scopes = rows_arg(&scopes, "scopes", |r| input::string_value(r, "scope", 200))?;
+    let required = to_raw(&required);
+    let required = if required.is_absent() {
+        None
+    } else {
+        Some(input::string_value(&required, "required", 200)?)
+    };
+    Ok(keys::allows(kind, &scopes, required.as_deref()))
+}
+
+/// What is shown of a credential after it is issued: `…` and its last four characters.
+#[wasm_bindgen(js_name = keyHint)]
+pub fn js_key_hint(
+    #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
+) -> JsResult<String> {
+    Ok(keys::hint(&str_arg(&key, "key")?))
 }

@@ -15,6 +15,8 @@ use crate::time;
 pub struct Company {
     pub processor_key: Option<String>,
     pub test_mode: bool,
+    /// What a new company starts with ([`crate::retry::DEFAULT_MAX_ATTEMPTS`]).
+    pub max_retry_attempts: i64,
 }
 
 /// Validates `{processor_key?, test_mode?}`; `test_mode` defaults to true.
@@ -23,6 +25,7 @@ pub fn validate_company(raw: &Raw) -> Result<Company> {
     Ok(Company {
         processor_key: input::opt_string(raw, "processor_key", 255)?,
         test_mode: input::opt_bool(raw, "test_mode")?.unwrap_or(true),
+        max_retry_attempts: crate::retry::DEFAULT_MAX_ATTEMPTS,
     })
 }
 
@@ -44,7 +47,13 @@ pub fn validate_settings(raw: &Raw) -> Result<Settings> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Clock {
     pub advance_to: String,
+    /// At most this many due times are stepped through (1..=[`MAX_CLOCK_STEPS`], default the maximum); an advance
+    /// that needs more stops early and says so.
+    pub max_steps: i64,
 }
+
+/// The most due times one clock advance steps through.
+pub const MAX_CLOCK_STEPS: i64 = 10_000;
 
 /// Validates `{advance_to}` against the company's `current` time: required, and not before it.
 pub fn validate_clock(raw: &Raw, current: &str) -> Result<Clock> {
@@ -60,6 +69,7 @@ pub fn validate_clock(raw: &Raw, current: &str) -> Result<Clock> {
     }
     Ok(Clock {
         advance_to: time::format(advance_to),
+        max_steps: input::opt_int(raw, "max_steps", 1, MAX_CLOCK_STEPS)?.unwrap_or(MAX_CLOCK_STEPS),
     })
 }
 
@@ -73,7 +83,8 @@ mod tests {
             validate_company(&Raw::Null).unwrap(),
             Company {
                 processor_key: None,
-                test_mode: true
+                test_mode: true,
+                max_retry_attempts: 10
             }
         );
         let c = validate_company(&Raw::object([
@@ -85,7 +96,8 @@ mod tests {
             c,
             Company {
                 processor_key: Some("sk_1".into()),
-                test_mode: false
+                test_mode: false,
+                max_retry_attempts: 10
             }
         );
         assert!(
@@ -138,6 +150,27 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.advance_to, "2024-02-01T00:00:00.000000+00:00");
+        assert_eq!(c.max_steps, MAX_CLOCK_STEPS);
+        let c = validate_clock(
+            &Raw::object([
+                ("advance_to", Raw::from("2024-02-01")),
+                ("max_steps", Raw::from("5")),
+            ]),
+            current,
+        )
+        .unwrap();
+        assert_eq!(c.max_steps, 5);
+        for bad in ["0", "10001", "x"] {
+            let e = validate_clock(
+                &Raw::object([
+                    ("advance_to", Raw::from("2024-02-01")),
+                    ("max_steps", Raw::from(bad)),
+                ]),
+                current,
+            )
+            .unwrap_err();
+            assert_eq!(e.field().as_deref(), Some("max_steps"));
+        }
         assert_eq!(
             validate_clock(&Raw::object([("advance_to", Raw::from(current))]), current)
                 .unwrap()

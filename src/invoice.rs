@@ -19,7 +19,10 @@
 //! | cancel | staged, processing, failed | canceled |
 //!
 //!   Anything else is `invalid_state` (409).
-//! - Refunds: only settled debit invoices, a positive amount, and refunds in total never above the effective
+//! - Payments: an invoice follows the effects of its own transactions ([`on_payment`]); a canceled one never
+//!   moves (a payment it let go of is repaid by the payments core instead).
+//! - Refunds: only settled debit invoices, a positive amount, and refunds in total (the [`crate::ledger`] fold of its
+//!   transactions) never above the effective
 //!   amount.
 
 use std::collections::BTreeMap;
@@ -28,7 +31,9 @@ use serde::Serialize;
 
 use crate::error::{CoreError, Result};
 use crate::input::{self, Raw};
+use crate::ledger::{state_of, Ledger, Movement, State};
 use crate::money::{self, MAX_AMOUNT};
+use crate::transaction::{Effect, Kind, Tx};
 
 /// Most items and most adjustments on one invoice.
 pub const MAX_LINES: usize = 100;
@@ -390,102 +395,38 @@ pub fn validate_funding_instrument(raw: &Raw) -> Result<FundingInstrument> {
     })
 }
 
-/// Where an invoice is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Staged,
-    Processing,
-    Settled,
-    Failed,
-    Canceled,
-}
-
-impl Status {
-    /// Parses a status name (any case); `field` names it in the error.
-    pub fn parse(s: &str, field: &str) -> Result<Status> {
-        match s.to_ascii_lowercase().as_str() {
-            "staged" => Ok(Status::Staged),
-            "processing" => Ok(Status::Processing),
-            "settled" => Ok(Status::Settled),
-            "failed" => Ok(Status::Failed),
-            "canceled" => Ok(Status::Canceled),
-            _ => Err(CoreError::invalid(
-                field,
-                "must be one of staged, processing, settled, failed, canceled",
-            )),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Staged => "staged",
-            Status::Processing => "processing",
-            Status::Settled => "settled",
-            Status::Failed => "failed",
-            Status::Canceled => "canceled",
-        }
+crate::names! {
+    /// Where an invoice is in its life.
+    pub enum Status as "InvoiceStatus" {
+        Staged = "staged",
+        Processing = "processing",
+        Settled = "settled",
+        Failed = "failed",
+        Canceled = "canceled",
     }
 }
 
-/// Something that happens to an invoice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Event {
-    /// The invoice is (re)submitted to the processor.
-    Submit,
-    /// A new funding instrument is attached, which resubmits.
-    UpdateInstrument,
-    /// A zero effective amount settles without a charge.
-    SettleZero,
-    /// The processor reports success.
-    Succeeded,
-    /// The processor reports the charge still pending.
-    Pending,
-    /// The processor reports failure.
-    Failed,
-    /// The merchant cancels the invoice.
-    Cancel,
+crate::names! {
+    /// Something that happens to an invoice.
+    pub enum Event as "InvoiceEvent" {
+        /// The invoice is (re)submitted to the processor.
+        Submit = "submit",
+        /// A new funding instrument is attached, which resubmits.
+        UpdateInstrument = "update_instrument",
+        /// A zero effective amount settles without a charge.
+        SettleZero = "settle_zero",
+        /// The processor reports success.
+        Succeeded = "succeeded",
+        /// The processor reports the charge still pending.
+        Pending = "pending",
+        /// The processor reports failure.
+        Failed = "failed",
+        /// The merchant cancels the invoice.
+        Cancel = "cancel",
+    }
 }
-
-pub const EVENTS: [Event; 7] = [
-    Event::Submit,
-    Event::UpdateInstrument,
-    Event::SettleZero,
-    Event::Succeeded,
-    Event::Pending,
-    Event::Failed,
-    Event::Cancel,
-];
-pub const STATUSES: [Status; 5] = [
-    Status::Staged,
-    Status::Processing,
-    Status::Settled,
-    Status::Failed,
-    Status::Canceled,
-];
 
 impl Event {
-    /// Parses an event name (any case); `field` names it in the error.
-    pub fn parse(s: &str, field: &str) -> Result<Event> {
-        EVENTS.iter().copied().find(|e| e.as_str().eq_ignore_ascii_case(s)).ok_or_else(|| {
-            CoreError::invalid(
-                field,
-                "must be one of submit, update_instrument, settle_zero, succeeded, pending, failed, cancel",
-            )
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Event::Submit => "submit",
-            Event::UpdateInstrument => "update_instrument",
-            Event::SettleZero => "settle_zero",
-            Event::Succeeded => "succeeded",
-            Event::Pending => "pending",
-            Event::Failed => "failed",
-            Event::Cancel => "cancel",
-        }
-    }
-
     fn verb(self) -> &'static str {
         match self {
             Event::Submit => "submit",
@@ -530,19 +471,6 @@ pub fn transition_names(status: &str, event: &str) -> Result<&'static str> {
         Event::parse(event, "event")?,
     )
     .map(Status::as_str)
-}
-
-/// The invoice event for a processor outcome `succeeded|pending|failed`.
-pub fn outcome_event(outcome: &str) -> Result<&'static str> {
-    match outcome.to_ascii_lowercase().as_str() {
-        "succeeded" => Ok(Event::Succeeded.as_str()),
-        "pending" => Ok(Event::Pending.as_str()),
-        "failed" => Ok(Event::Failed.as_str()),
-        _ => Err(CoreError::invalid(
-            "status",
-            "must be one of succeeded, pending, failed",
-        )),
-    }
 }
 
 /// A validated refund.
@@ -648,29 +576,83 @@ pub fn opening(effective_amount: i64, has_instrument: bool) -> Result<Opening> {
     })
 }
 
-/// A refund transaction of an invoice, as the ledger holds it.
+/// A stored transaction of an invoice, as refunds need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RefundTx {
-    pub amount: i64,
-    /// `staged`, `retrying`, `done`, `failed` or `canceled`.
-    pub submit_status: String,
-    /// `pending`, `succeeded`, `failed` or none yet.
-    pub status: Option<String>,
+pub struct OwnedTx {
+    pub guid: String,
+    pub funding_instrument_uri: Option<String>,
+    pub tx: Tx,
 }
 
-/// What has been refunded already, for the refund limit: refunds done or still on their way count (their money is
-/// or may be gone); canceled ones and ones the processor failed returned nothing and do not.
-pub fn refunded_amount(refunds: &[RefundTx]) -> Result<i64> {
-    money::sum(
-        refunds
-            .iter()
-            .filter(|r| r.submit_status != "canceled" && r.status.as_deref() != Some("failed"))
-            .map(|r| r.amount),
-    )
+impl OwnedTx {
+    /// Reads a stored transaction row (see [`Tx::from_raw`]) with its `guid` and `funding_instrument_uri`.
+    pub fn from_raw(raw: &Raw) -> Result<OwnedTx> {
+        Ok(OwnedTx {
+            guid: input::req_string(raw, "guid", 64).map_err(|e| e.in_field("transaction.guid"))?,
+            funding_instrument_uri: input::opt_string(raw, "funding_instrument_uri", 255)
+                .map_err(|e| e.in_field("transaction.funding_instrument_uri"))?,
+            tx: Tx::from_raw(raw)?,
+        })
+    }
+}
+
+/// A refund the worker stages: how much, and which debit it returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RefundPlan {
+    pub transaction_type: Kind,
+    pub amount: i64,
+    pub reference_guid: String,
+    pub funding_instrument_uri: Option<String>,
+}
+
+/// Plans a refund request `{amount}` on an invoice with its transactions (stored order): the limit counts every
+/// refund planned, in flight or done ([`ledger`]), and the refund returns the latest settled debit the invoice
+/// kept (not one already repaid as a late success).
+pub fn plan_refund(raw: &Raw, invoice: &RefundableInvoice, txs: &[OwnedTx]) -> Result<RefundPlan> {
+    let movements: Vec<Movement> = txs.iter().map(|t| Movement::from(&t.tx)).collect();
+    let refunded_amount = Ledger::fold(&movements)?.refunded()?;
+    let judged = RefundableInvoice {
+        refunded_amount,
+        ..invoice.clone()
+    };
+    let Refund { amount } = validate_refund(raw, &judged)?;
+    let debit = txs
+        .iter()
+        .rev()
+        .find(|t| t.tx.kind == Kind::Debit && state_of(&t.tx) == State::Settled && !t.tx.unwanted)
+        .ok_or_else(|| CoreError::InvalidState {
+            reason: "This invoice has no settled payment to refund".into(),
+        })?;
+    Ok(RefundPlan {
+        transaction_type: Kind::Refund,
+        amount,
+        reference_guid: debit.guid.clone(),
+        funding_instrument_uri: debit.funding_instrument_uri.clone(),
+    })
+}
+
+/// How an invoice follows what happened to one of its payments:
+///
+/// | effect | from | to |
+/// |---|---|---|
+/// | succeeded | processing, failed (a charge found after all) | settled |
+/// | failed | processing | failed |
+/// | anything else | any | unchanged |
+///
+/// A canceled invoice never moves: the payment it let go of is repaid instead (the effect is `refund_required`).
+pub fn on_payment(status: Status, effect: Effect) -> Status {
+    match (effect, status) {
+        (Effect::Succeeded, Status::Processing | Status::Failed) => Status::Settled,
+        (Effect::Failed, Status::Processing) => Status::Failed,
+        _ => status,
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::testutil::XorShift;
+
     #[test]
     fn opening_status_follows_the_amount_and_the_instrument() {
         let o = |amount, fi| opening(amount, fi).unwrap();
@@ -704,37 +686,6 @@ mod tests {
         );
         assert_eq!(opening(-1, true).unwrap_err().code(), "invalid_field");
     }
-
-    #[test]
-    fn refunded_amount_counts_refunds_in_flight_and_done_only() {
-        let tx = |amount, submit: &str, status: Option<&str>| RefundTx {
-            amount,
-            submit_status: submit.into(),
-            status: status.map(Into::into),
-        };
-        let refunds = [
-            tx(100, "done", Some("succeeded")),
-            tx(200, "staged", None),
-            tx(300, "retrying", None),
-            tx(400, "done", Some("pending")),
-            tx(1000, "failed", Some("failed")),
-            tx(2000, "canceled", None),
-            tx(4000, "done", Some("failed")),
-        ];
-        assert_eq!(refunded_amount(&refunds).unwrap(), 1000);
-        assert_eq!(refunded_amount(&[]).unwrap(), 0);
-        let huge = [
-            tx(money::MAX_AMOUNT, "done", Some("succeeded")),
-            tx(1, "staged", None),
-        ];
-        assert_eq!(
-            refunded_amount(&huge).unwrap_err().code(),
-            "amount_out_of_range"
-        );
-    }
-
-    use super::*;
-    use crate::testutil::XorShift;
 
     fn obj(pairs: &[(&str, Raw)]) -> Raw {
         Raw::object(pairs.iter().cloned())
@@ -1266,8 +1217,8 @@ mod tests {
             (S::Processing, E::Cancel, S::Canceled),
             (S::Failed, E::Cancel, S::Canceled),
         ];
-        for status in STATUSES {
-            for event in EVENTS {
+        for &status in Status::ALL {
+            for &event in Event::ALL {
                 let want = allowed
                     .iter()
                     .find(|(s, e, _)| *s == status && *e == event)
@@ -1292,7 +1243,7 @@ mod tests {
             "cannot cancel an invoice that is settled"
         );
         // Settled and canceled are final.
-        for event in EVENTS {
+        for &event in Event::ALL {
             assert!(
                 transition(S::Settled, event).is_err() && transition(S::Canceled, event).is_err()
             );
@@ -1303,8 +1254,15 @@ mod tests {
     fn status_machine_by_name() {
         assert_eq!(transition_names("staged", "submit").unwrap(), "processing");
         assert_eq!(
-            transition_names("PROCESSING", "Succeeded").unwrap(),
+            transition_names("processing", "succeeded").unwrap(),
             "settled"
+        );
+        // Names are the core's own: written by it, read back exactly.
+        assert_eq!(
+            transition_names("PROCESSING", "succeeded")
+                .unwrap_err()
+                .code(),
+            "invalid_field"
         );
         assert_eq!(
             transition_names("bogus", "submit")
@@ -1324,13 +1282,105 @@ mod tests {
             transition_names("canceled", "submit").unwrap_err().code(),
             "invalid_state"
         );
-        for outcome in ["succeeded", "pending", "failed"] {
-            assert_eq!(outcome_event(outcome).unwrap(), outcome);
-        }
-        assert_eq!(outcome_event("FAILED").unwrap(), "failed");
+    }
+
+    #[test]
+    fn invoices_follow_their_payments() {
+        use Effect as E;
+        use Status as S;
+        assert_eq!(on_payment(S::Processing, E::Succeeded), S::Settled);
         assert_eq!(
-            outcome_event("declined").unwrap_err().field().as_deref(),
-            Some("status")
+            on_payment(S::Failed, E::Succeeded),
+            S::Settled,
+            "a charge found after all pays it"
+        );
+        assert_eq!(on_payment(S::Processing, E::Failed), S::Failed);
+        assert_eq!(on_payment(S::Processing, E::Pending), S::Processing);
+        for effect in Effect::ALL {
+            assert_eq!(
+                on_payment(S::Canceled, *effect),
+                S::Canceled,
+                "a canceled invoice never moves"
+            );
+            assert_eq!(
+                on_payment(S::Settled, *effect),
+                S::Settled,
+                "a settled invoice never moves"
+            );
+        }
+        assert_eq!(on_payment(S::Processing, E::RefundRequired), S::Processing);
+        assert_eq!(on_payment(S::Processing, E::Ignored), S::Processing);
+    }
+
+    fn owned(
+        guid: &str,
+        kind: Kind,
+        amount: i64,
+        submit: &str,
+        status: Option<&str>,
+        unwanted: bool,
+    ) -> OwnedTx {
+        let mut pairs = vec![
+            ("guid", Raw::from(guid)),
+            ("transaction_type", Raw::from(kind.as_str())),
+            ("amount", Raw::from(amount)),
+            ("submit_status", Raw::from(submit)),
+            ("unwanted", Raw::Bool(unwanted)),
+            (
+                "funding_instrument_uri",
+                Raw::from(format!("/cards/{guid}")),
+            ),
+        ];
+        if let Some(st) = status {
+            pairs.push(("status", Raw::from(st)));
+        }
+        OwnedTx::from_raw(&Raw::object(pairs)).unwrap()
+    }
+
+    #[test]
+    fn refund_plans_count_the_ledger_and_return_the_kept_debit() {
+        let inv = settled(900, 0);
+        let req = |a: &str| obj(&[("amount", a.into())]);
+        let txs = vec![
+            owned("TX1", Kind::Debit, 900, "done", Some("succeeded"), true),
+            owned("TX2", Kind::Refund, 900, "done", Some("succeeded"), false),
+            owned("TX3", Kind::Debit, 900, "done", Some("succeeded"), false),
+            owned("TX4", Kind::Debit, 900, "canceled", None, true),
+        ];
+        // TX2 repaid TX1 (a late success); it counts as refunded, so 0 of the invoice's 900 is left.
+        assert_eq!(
+            plan_refund(&req("1"), &inv, &txs).unwrap_err().code(),
+            "refund_exceeds_amount"
+        );
+        let kept = vec![
+            txs[0].clone(),
+            txs[2].clone(),
+            owned("TX5", Kind::Refund, 300, "staged", None, false),
+        ];
+        let plan = plan_refund(&req("600"), &inv, &kept).unwrap();
+        assert_eq!(
+            plan,
+            RefundPlan {
+                transaction_type: Kind::Refund,
+                amount: 600,
+                reference_guid: "TX3".into(),
+                funding_instrument_uri: Some("/cards/TX3".into())
+            }
+        );
+        assert_eq!(
+            plan_refund(&req("601"), &inv, &kept).unwrap_err().code(),
+            "refund_exceeds_amount"
+        );
+        // A failed refund gave nothing back and does not count.
+        let failed = vec![
+            txs[2].clone(),
+            owned("TX6", Kind::Refund, 900, "failed", Some("failed"), false),
+        ];
+        assert_eq!(plan_refund(&req("900"), &inv, &failed).unwrap().amount, 900);
+        let none = vec![txs[3].clone()];
+        assert_eq!(
+            plan_refund(&req("1"), &inv, &none).unwrap_err().code(),
+            "invalid_state"
         );
     }
 

@@ -11,13 +11,17 @@ pub mod error;
 pub mod ids;
 pub mod input;
 pub mod invoice;
+pub mod keys;
+pub mod ledger;
 pub mod list;
 pub mod money;
+pub mod names;
 pub mod plan;
 pub mod retry;
 pub mod schedule;
 pub mod subscription;
 pub mod time;
+pub mod transaction;
 
 #[cfg(test)]
 mod testutil;

@@ -438,64 +438,234 @@ fn invoices() {
         None,
     );
     assert_eq!(msg, "cannot cancel an invoice that is settled");
-    assert_eq!(js_outcome_event(s("succeeded")).unwrap(), "succeeded");
+    assert_eq!(
+        js_invoice_after_payment(s("processing"), s("succeeded")).unwrap(),
+        "settled"
+    );
+    assert_eq!(
+        js_invoice_after_payment(s("canceled"), s("succeeded")).unwrap(),
+        "canceled"
+    );
     assert_error(
-        js_outcome_event(s("declined")),
+        js_invoice_after_payment(s("processing"), s("Succeeded")),
         "invalid_field",
         400,
-        Some("status"),
+        Some("effect"),
     );
+}
+
+fn tx_row(guid: &str, kind: &str, amount: f64, submit: &str, status: JsValue) -> JsValue {
+    obj(&[
+        ("guid", s(guid)),
+        ("transaction_type", s(kind)),
+        ("amount", n(amount)),
+        ("submit_status", s(submit)),
+        ("status", status),
+        ("failure_count", n(0.0)),
+        ("unwanted", n(0.0)),
+        ("next_attempt_at", JsValue::NULL),
+        ("reconcile_at", JsValue::NULL),
+        ("processor_uri", JsValue::NULL),
+        ("funding_instrument_uri", s("/v1/cards/1")),
+    ])
 }
 
 #[wasm_bindgen_test]
 fn refunds() {
-    let invoice = |status: &str, refunded: f64| {
+    let invoice = |status: &str| {
         obj(&[
             ("status", s(status)),
             ("transaction_type", s("debit")),
             ("effective_amount", n(900.0)),
-            ("refunded_amount", n(refunded)),
         ])
     };
-    let r = js_validate_refund(obj(&[("amount", s("400"))]), invoice("settled", 500.0)).unwrap();
+    let txs = arr(&[
+        tx_row("TX1", "debit", 900.0, "done", s("succeeded")),
+        tx_row("TX2", "refund", 500.0, "staged", JsValue::NULL),
+    ]);
+    let r = js_plan_refund(
+        obj(&[("amount", s("400"))]),
+        invoice("settled"),
+        txs.clone(),
+    )
+    .unwrap();
     assert_eq!(get_num(&r, "amount"), 400.0);
+    assert_eq!(get_str(&r, "reference_guid").as_deref(), Some("TX1"));
+    assert_eq!(get_str(&r, "transaction_type").as_deref(), Some("refund"));
     let msg = assert_error(
-        js_validate_refund(obj(&[("amount", n(600.0))]), invoice("settled", 500.0)),
+        js_plan_refund(
+            obj(&[("amount", n(600.0))]),
+            invoice("settled"),
+            txs.clone(),
+        ),
         "refund_exceeds_amount",
         400,
         Some("amount"),
     );
     assert_eq!(msg, "refund of 600 would bring refunds to 1100, above the invoice's effective amount 900 (already refunded 500)");
     assert_error(
-        js_validate_refund(obj(&[("amount", n(1.0))]), invoice("processing", 0.0)),
+        js_plan_refund(obj(&[("amount", n(1.0))]), invoice("processing"), txs),
         "invalid_state",
         409,
         None,
     );
+    assert_error(
+        js_plan_refund(
+            obj(&[("amount", n(1.0))]),
+            invoice("settled"),
+            arr(&[s("x")]),
+        ),
+        "invalid_field",
+        400,
+        Some("transactions[0]"),
+    );
 }
 
 #[wasm_bindgen_test]
-fn retries() {
+fn transaction_lifecycle() {
     let now = s("2024-03-10T10:00:00.000000+00:00");
-    let d = js_retry_decision(n(1.0), n(4.0), JsValue::FALSE, now.clone()).unwrap();
-    assert_eq!(get_str(&d, "submit_status").as_deref(), Some("retrying"));
+    let staged = js_staged_transaction(now.clone()).unwrap();
+    assert_eq!(get_str(&staged, "submit_status").as_deref(), Some("staged"));
+    let row = tx_row("TX1", "debit", 900.0, "staged", JsValue::NULL);
+    let error = obj(&[("outcome", s("error")), ("error_code", s("x"))]);
+    let step = js_apply_answer(row.clone(), error.clone(), now.clone(), n(4.0)).unwrap();
+    assert_eq!(get_str(&step, "effect").as_deref(), Some("recorded"));
+    let changes = get(&step, "changes");
     assert_eq!(
-        get_str(&d, "next_retry_at").as_deref(),
+        get_str(&changes, "submit_status").as_deref(),
+        Some("retrying")
+    );
+    assert_eq!(
+        get_str(&changes, "next_attempt_at").as_deref(),
         Some("2024-03-10T11:00:00.000000+00:00")
     );
-    let d = js_retry_decision(n(2.0), JsValue::NULL, JsValue::FALSE, now.clone()).unwrap();
     assert_eq!(
-        get_str(&d, "next_retry_at").as_deref(),
-        Some("2024-03-10T16:00:00.000000+00:00")
+        get_str(&get(&step, "failure"), "error_code").as_deref(),
+        Some("x")
     );
-    let d = js_retry_decision(n(1.0), n(4.0), JsValue::TRUE, now.clone()).unwrap();
-    assert_eq!(get_str(&d, "submit_status").as_deref(), Some("failed"));
-    assert!(get(&d, "next_retry_at").is_null());
+    assert!(get(&step, "compensation").is_null());
+    // Default attempts when the company gives none.
+    assert!(js_apply_answer(row.clone(), error, now.clone(), JsValue::NULL).is_ok());
+    let ok = js_apply_answer(
+        row.clone(),
+        obj(&[("outcome", s("succeeded"))]),
+        now.clone(),
+        n(4.0),
+    )
+    .unwrap();
+    assert_eq!(get_str(&ok, "effect").as_deref(), Some("succeeded"));
+    // A canceled charge that succeeds anyway is repaid.
+    let canceled = tx_row("TX2", "debit", 900.0, "canceled", JsValue::NULL);
+    let late = js_apply_answer(
+        canceled.clone(),
+        obj(&[("outcome", s("succeeded"))]),
+        now.clone(),
+        n(4.0),
+    )
+    .unwrap();
+    assert_eq!(get_str(&late, "effect").as_deref(), Some("refund_required"));
+    let comp = get(&late, "compensation");
+    assert_eq!(
+        get_str(&comp, "transaction_type").as_deref(),
+        Some("refund")
+    );
+    assert_eq!(get_num(&comp, "amount"), 900.0);
+    assert_eq!(get_str(&comp, "reason").as_deref(), Some("late_success"));
+    // A broken processor answer is an error, never a guess.
     assert_error(
-        js_retry_decision(n(0.0), n(4.0), JsValue::FALSE, now),
+        js_apply_answer(
+            row.clone(),
+            obj(&[("outcome", s("maybe"))]),
+            now.clone(),
+            n(4.0),
+        ),
         "invalid_field",
         400,
-        Some("failure_count"),
+        Some("answer.outcome"),
+    );
+    assert!(js_needs_lookup(row.clone()).unwrap());
+    assert!(js_is_open_transaction(row.clone()).unwrap());
+    let released = js_release_transaction(row, JsValue::FALSE, now.clone()).unwrap();
+    assert_eq!(
+        get_str(&released, "submit_status").as_deref(),
+        Some("canceled")
+    );
+    assert_eq!(get_str(&released, "reconcile_at"), now.as_string());
+    assert!(
+        js_release_transaction(canceled.clone(), JsValue::TRUE, now.clone())
+            .unwrap()
+            .is_null()
+    );
+    let rec =
+        js_reconcile_answer(canceled, obj(&[("outcome", s("not_found"))]), now, n(4.0)).unwrap();
+    assert_eq!(get_str(&rec, "effect").as_deref(), Some("recorded"));
+}
+
+#[wasm_bindgen_test]
+fn names_defaults_and_the_ledger() {
+    let names = js_names().unwrap();
+    let submit = get(&names, "SubmitStatus");
+    assert_eq!(get_str(&submit, "retrying").as_deref(), Some("retrying"));
+    assert_eq!(
+        get_str(&get(&names, "InvoiceStatus"), "settled").as_deref(),
+        Some("settled")
+    );
+    assert!(get(&submit, "bogus").is_undefined());
+    let d = js_defaults().unwrap();
+    assert_eq!(get_num(&d, "max_retry_attempts"), 10.0);
+    assert_eq!(get_num(&d, "key_overlap_seconds"), 86_400.0);
+    let summary = js_ledger_summary(arr(&[
+        tx_row("A", "debit", 1000.0, "done", s("succeeded")),
+        tx_row("B", "refund", 100.0, "done", s("succeeded")),
+        tx_row("C", "refund", 200.0, "staged", JsValue::NULL),
+        tx_row("D", "refund", 1000.0, "done", s("failed")),
+        tx_row("E", "refund", 2000.0, "canceled", JsValue::NULL),
+    ]))
+    .unwrap();
+    assert_eq!(get_num(&summary, "refunded"), 300.0);
+    assert_eq!(get_num(&summary, "refundable"), 700.0);
+    assert_eq!(
+        get_num(&get(&get(&summary, "sums"), "refund"), "planned"),
+        200.0
+    );
+    assert_error(
+        js_ledger_summary(s("nope")),
+        "invalid_field",
+        400,
+        Some("transactions"),
+    );
+}
+
+#[wasm_bindgen_test]
+fn keys() {
+    let now = s("2024-01-01T00:00:00.000000+00:00");
+    let r = js_validate_rotation(obj(&[("expires_in", s("3600"))]), now.clone()).unwrap();
+    assert_eq!(
+        get_str(&r, "expires_at").as_deref(),
+        Some("2024-01-01T01:00:00.000000+00:00")
+    );
+    assert_error(
+        js_validate_rotation(obj(&[("expires_in", s("604801"))]), now.clone()),
+        "invalid_field",
+        400,
+        Some("expires_in"),
+    );
+    let row = obj(&[
+        ("expires_at", s("2024-01-01T00:00:00.000000+00:00")),
+        ("revoked_at", JsValue::NULL),
+    ]);
+    assert_eq!(js_key_status(row, now.clone()).unwrap(), "expired");
+    assert!(js_key_allows(
+        s("restricted"),
+        arr(&[s("checkout:CH1")]),
+        s("checkout:CH1")
+    )
+    .unwrap());
+    assert!(!js_key_allows(s("restricted"), arr(&[s("checkout:CH1")]), JsValue::NULL).unwrap());
+    assert_eq!(js_key_hint(s("CPx_abcdef")).unwrap(), "…cdef");
+    assert_eq!(
+        js_token_expiry(now, n(60.0), n(3600.0)).unwrap(),
+        "2024-01-01T00:01:00.000000+00:00"
     );
 }
 
@@ -540,7 +710,7 @@ fn hostile_inputs_never_poison_the_instance() {
 }
 
 #[wasm_bindgen_test]
-fn invoice_opening_and_js_refunded_amount() {
+fn invoice_opening() {
     let o = js_invoice_opening(n(900.0), s("/v1/cards/x")).unwrap();
     assert_eq!(get_str(&o, "status").as_deref(), Some("processing"));
     assert_eq!(get(&o, "charge").as_bool(), Some(true));
@@ -555,36 +725,5 @@ fn invoice_opening_and_js_refunded_amount() {
         "amount_out_of_range",
         400,
         Some("effective_amount"),
-    );
-
-    let tx = |amount: f64, submit: &str, status: JsValue| {
-        obj(&[
-            ("amount", n(amount)),
-            ("submit_status", s(submit)),
-            ("status", status),
-        ])
-    };
-    let refunds = arr(&[
-        tx(100.0, "done", s("succeeded")),
-        tx(200.0, "staged", JsValue::NULL),
-        tx(1000.0, "done", s("failed")),
-        tx(2000.0, "canceled", JsValue::NULL),
-    ]);
-    assert_eq!(js_refunded_amount(refunds).unwrap(), 300.0);
-    assert_eq!(js_refunded_amount(arr(&[])).unwrap(), 0.0);
-    assert_error(
-        js_refunded_amount(s("nope")),
-        "invalid_field",
-        400,
-        Some("refunds"),
-    );
-    assert_error(
-        js_refunded_amount(arr(&[obj(&[
-            ("amount", n(1.5)),
-            ("submit_status", s("done")),
-        ])])),
-        "invalid_field",
-        400,
-        Some("refunds[0].amount"),
     );
 }

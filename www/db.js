@@ -1,10 +1,18 @@
 // @ts-check
 // Thin helpers over a Durable Object's SQLite (ctx.storage.sql) and the numbered schema migrations.
+import * as core from "./core.js";
 import m0001 from "./migrations/0001_init.sql";
 import m0002 from "./migrations/0002_idempotency.sql";
+import m0003 from "./migrations/0003_payments.sql";
+import m0004 from "./migrations/0004_keys.sql";
+import m0004js from "./migrations/0004_keys.js";
 
-/** Numbered migrations, applied in order, each exactly once, each in its own transaction. */
-const MIGRATIONS = [[1, m0001], [2, m0002]];
+/**
+ * Numbered migrations, applied in order, each exactly once, each in its own transaction: SQL text, then an
+ * optional JS step for what SQL alone cannot do (guids from the core).
+ * @type {[number, string, ((db: Db, c: typeof core) => void)?][]}
+ */
+const MIGRATIONS = [[1, m0001], [2, m0002], [3, m0003], [4, m0004, m0004js]];
 
 export class Db {
   /** @param {DurableObjectStorage} storage */
@@ -21,11 +29,13 @@ export class Db {
   migrate() {
     this.sql.exec("CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
     const done = new Set(this.all("SELECT version FROM _migrations").map((r) => r.version));
-    for (const [version, text] of MIGRATIONS) {
+    for (const [version, text, step] of MIGRATIONS) {
       if (done.has(version)) continue;
       this.tx(() => {
         this.sql.exec(text);
-        this.sql.exec("INSERT INTO _migrations (version, applied_at) VALUES (?, ?)", version, new Date().toISOString());
+        if (step) step(this, core);
+        this.sql.exec("INSERT INTO _migrations (version, applied_at) VALUES (?, ?)", version,
+          core.formatTime(Date.now()));
       });
     }
   }

@@ -18,7 +18,7 @@ export class ApiError extends Error {
 export const notFound = (what, guid) => new ApiError(404, "not_found", `No such ${what}: ${guid}`, null);
 
 /** Billy's clients read `error_class`/`error_message`; new clients read `error`. */
-const ERROR_CLASS = { 400: "ValidationError", 401: "AuthenticationError", 404: "NotFoundError",
+const ERROR_CLASS = { 400: "ValidationError", 401: "AuthenticationError", 403: "PermissionError", 404: "NotFoundError",
   405: "MethodNotAllowedError", 409: "ConflictError", 413: "ValidationError", 415: "ValidationError",
   503: "ServiceUnavailableError" };
 
@@ -102,4 +102,9 @@ export function apiKeyOf(request) {
     return user || null;
   }
   return null;
+}
+
+/** Reads an unread request body, so an early error does not leave the client's connection half-read. */
+export async function drain(request) {
+  if (request.body && !request.bodyUsed) await request.arrayBuffer().catch(() => {});
 }

@@ -2,18 +2,19 @@
 // Idempotency-Key on writes, as Stripe does it: the first request with a key runs; any later request with the
 // same key and the same method, path and body gets the stored response replayed (header Idempotent-Replayed);
 // the same key with other parameters is a 400; while the first is still running a retry gets 409.
-// Responses of 5xx are not stored (the request may be retried). Keys expire after 24 hours.
+// Responses of 5xx are not stored (the request may be retried). Keys expire after 24 hours of real time.
 import { ApiError } from "./http.js";
+import { sha256Hex } from "./crypto.js";
 
 const TTL_MS = 24 * 60 * 60 * 1000;
 /** A key whose first request died without an answer (host crash) can be reused after this long. */
 const ABANDONED_MS = 60 * 1000;
 
 export class Idempotency {
-  /** @param {import("./company.js").Company} co */
-  constructor(co) {
-    this.co = co;
-    this.db = co.db;
+  /** @param {{ db: import("./db.js").Db, core: typeof import("./core.js") }} deps */
+  constructor({ db, core }) {
+    this.db = db;
+    this.core = core;
   }
 
   /**
@@ -27,10 +28,11 @@ export class Idempotency {
       throw new ApiError(400, "invalid_field", "Idempotency-Key must be 1 to 255 characters", "Idempotency-Key");
     }
     const url = new URL(request.url);
-    const fingerprint = `${request.method} ${url.pathname}${url.search} ${await sha256(bodyText)}`;
+    const fingerprint = `${request.method} ${url.pathname}${url.search} ${await sha256Hex(bodyText)}`;
     const nowMs = Date.now();
+    const time = (ms) => this.core.formatTime(ms);
     const claimed = this.db.tx(() => {
-      this.db.run("DELETE FROM idempotency_keys WHERE created_at < ?", new Date(nowMs - TTL_MS).toISOString());
+      this.db.run("DELETE FROM idempotency_keys WHERE created_at < ?", time(nowMs - TTL_MS));
       const row = this.db.one("SELECT * FROM idempotency_keys WHERE key = ?", key);
       if (row) {
         if (row.fingerprint !== fingerprint) {
@@ -38,13 +40,12 @@ export class Idempotency {
             "This Idempotency-Key was used with a different request; use a new key", "Idempotency-Key");
         }
         if (row.status !== null) return row;
-        if (Date.parse(row.created_at) > nowMs - ABANDONED_MS) {
+        if (row.created_at > time(nowMs - ABANDONED_MS)) {
           throw new ApiError(409, "idempotency_key_in_use", "A request with this Idempotency-Key is still running");
         }
         this.db.run("DELETE FROM idempotency_keys WHERE key = ?", key);
       }
-      this.db.insert("idempotency_keys", { key, fingerprint, status: null, response: null,
-        created_at: new Date(nowMs).toISOString() });
+      this.db.insert("idempotency_keys", { key, fingerprint, status: null, response: null, created_at: time(nowMs) });
       return null;
     });
     if (claimed) {
@@ -66,9 +67,4 @@ export class Idempotency {
     this.db.run("UPDATE idempotency_keys SET status = ?, response = ? WHERE key = ?", response.status, text, key);
     return new Response(text, { status: response.status, headers: response.headers });
   }
-}
-
-async function sha256(text) {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

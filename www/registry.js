@@ -1,5 +1,5 @@
 // @ts-check
-// The list of companies, for the cron safety net only (never on a request's path).
+// The list of companies, for the cron safety net only (never on a request's path). Reached by RPC.
 import { DurableObject } from "cloudflare:workers";
 
 export class Registry extends DurableObject {
@@ -8,14 +8,13 @@ export class Registry extends DurableObject {
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS companies (guid TEXT PRIMARY KEY)");
   }
 
-  async fetch(request) {
-    const url = new URL(request.url);
-    if (url.pathname === "/add") {
-      const { guid } = await request.json();
-      this.ctx.storage.sql.exec("INSERT OR IGNORE INTO companies (guid) VALUES (?)", guid);
-      return new Response("ok");
-    }
-    const guids = this.ctx.storage.sql.exec("SELECT guid FROM companies").toArray().map((r) => r.guid);
-    return Response.json({ guids });
+  /** @param {string} guid */
+  async add(guid) {
+    this.ctx.storage.sql.exec("INSERT OR IGNORE INTO companies (guid) VALUES (?)", guid);
+  }
+
+  /** @returns {Promise<string[]>} */
+  async list() {
+    return this.ctx.storage.sql.exec("SELECT guid FROM companies").toArray().map((r) => String(r.guid));
   }
 }

@@ -1,73 +1,117 @@
 // @ts-check
-// The company's scheduler: invoices due subscription periods, retries failed submissions, polls pending ones,
-// resubmits transactions left staged by a crash (same idempotency key, so never a second charge), then arms
-// the Durable Object alarm for the earliest future due time. The cron trigger calls run() as a safety net.
+// The company's scheduler. Due work is a list of sources (www/due.js), each a table of items with a due time;
+// a pass runs every item that is due, each on its own, and arms the Durable Object alarm for the earliest next one.
+// An item that throws is recorded in work_failures with its error and skipped until its retry time, so one bad row
+// never blocks the rest. The cron trigger calls run() as a safety net.
 //
-// Test clock: a company in test mode may have a frozen clock. advanceTo() walks it forward event by event
-// (each due time becomes "now" in turn), so catch-up invoices and retries happen at the times they would have.
+// Test clock: a company in test mode may have a frozen clock. advanceTo() walks it forward event by event (each
+// due time becomes "now" in turn), so catch-up invoices and retries happen at the times they would have.
 
-const MAX_STEPS = 10_000;
+/** Real-time companies: the alarm is set this soon before each processor call (crash recovery). */
 const WATCHDOG_MS = 60_000;
+/** Items fetched per query. */
+const BATCH = 100;
+/** An item due again after this many runs in one pass is making no progress: recorded as a failure. */
+const MAX_RUNS_PER_PASS = 1_000;
+/** A failed item is retried after 1 min, doubling up to a day. */
+const FAILURE_RETRY_MS = (count) => Math.min(60_000 * 2 ** (count - 1), 86_400_000);
+
+/**
+ * @typedef {{ name: string, table: string, due: string, where: string, args?: any[],
+ *   run: (key: string, now: string) => Promise<void> | void }} Source
+ *   `due` is the column holding the item's due time; `where` selects the items that are due work at all.
+ */
 
 export class Scheduler {
-  /** @param {import("./company.js").Company} co */
-  constructor(co) {
-    this.co = co;
-    this.db = co.db;
+  /**
+   * @param {{ db: import("./db.js").Db, core: typeof import("./core.js"), now: () => string,
+   *   testClock: () => boolean, storage: DurableObjectStorage, sources: () => Source[] }} deps
+   */
+  constructor({ db, core, now, testClock, storage, sources }) {
+    this.db = db;
+    this.core = core;
+    this.now = now;
+    this.testClock = testClock;
+    this.storage = storage;
+    this.sources = sources;
     this.running = null;
   }
 
-  /** One scheduler pass at the company's current time. Concurrent calls share one pass. */
+  /** One pass at the company's current time. Concurrent calls share one pass. */
   run() {
     if (!this.running) this.running = this.#run().finally(() => { this.running = null; });
     return this.running;
   }
 
   async #run() {
-    const billing = this.co.billing;
-    const now = this.co.now();
-    // 1. Subscription periods that are due: one transaction per subscription batch.
-    for (;;) {
-      const subs = this.db.all(`SELECT * FROM subscriptions WHERE canceled = 0 AND next_invoice_at <= ?
-        ORDER BY next_invoice_at, seq LIMIT 50`, now);
-      if (subs.length === 0) break;
-      for (const sub of subs) {
-        this.db.tx(() => {
-          const fresh = this.db.one("SELECT * FROM subscriptions WHERE guid = ?", sub.guid);
-          if (!fresh || fresh.canceled || fresh.next_invoice_at > now) return;
-          const plan = this.db.one("SELECT * FROM plans WHERE guid = ?", fresh.plan_guid);
-          billing.invoiceDuePeriods(fresh, plan, now);
-        });
+    const now = this.now();
+    for (const source of this.sources()) {
+      const runs = new Map();
+      for (;;) {
+        const keys = this.db.all(`SELECT guid AS k FROM ${source.table} WHERE ${source.where} AND ${source.due} <= ?
+          AND guid NOT IN (SELECT item FROM work_failures WHERE source = ? AND retry_at > ?)
+          ORDER BY ${source.due}, seq LIMIT ?`, ...(source.args || []), now, source.name, now, BATCH).map((r) => r.k);
+        if (keys.length === 0) break;
+        for (const key of keys) {
+          const n = (runs.get(key) || 0) + 1;
+          runs.set(key, n);
+          if (n > MAX_RUNS_PER_PASS) {
+            this.#fail(source.name, key, new Error(`still due after ${MAX_RUNS_PER_PASS} runs in one pass`), now);
+            continue;
+          }
+          try {
+            await source.run(key, now);
+            this.db.run("DELETE FROM work_failures WHERE source = ? AND item = ?", source.name, key);
+          } catch (err) {
+            this.#fail(source.name, key, err, now);
+          }
+        }
       }
     }
-    // 2. Staged (new, or left by a crash) and due retries.
-    const submit = this.db.all(`SELECT guid FROM transactions WHERE submit_status = 'staged'
-      OR (submit_status = 'retrying' AND next_attempt_at <= ?) ORDER BY seq`, now);
-    for (const { guid } of submit) await billing.submit(guid);
-    // 3. Pending transactions whose poll time has come.
-    const pending = this.db.all(`SELECT guid FROM transactions WHERE submit_status = 'done' AND status = 'pending'
-      AND next_attempt_at <= ? ORDER BY seq`, now);
-    for (const { guid } of pending) await billing.poll(guid);
+    // A failure whose retry time has come was either run again (and re-recorded or cleared) or is no longer due.
+    this.db.run("DELETE FROM work_failures WHERE retry_at <= ?", now);
     await this.arm();
   }
 
-  /** The earliest future time anything is due, or null. */
+  #fail(source, item, err, now) {
+    const error = String(err?.code ? `${err.code}: ${err.message}` : err?.stack || err).slice(0, 2000);
+    console.error(`scheduler: ${source} ${item}:`, error);
+    const prior = this.db.one("SELECT count, first_failed_at FROM work_failures WHERE source = ? AND item = ?", source, item);
+    const count = (prior?.count || 0) + 1;
+    const retryAt = this.core.formatTime(this.core.timeMillis(now) + FAILURE_RETRY_MS(count));
+    this.db.run(`INSERT INTO work_failures (source, item, error, count, first_failed_at, last_failed_at, retry_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, item) DO UPDATE SET error = excluded.error,
+      count = excluded.count, last_failed_at = excluded.last_failed_at, retry_at = excluded.retry_at`,
+      source, item, error, count, prior?.first_failed_at || now, now, retryAt);
+  }
+
+  /** The earliest time anything is due (a failed item at its retry time), or null. */
   nextDue() {
-    const row = this.db.one(`SELECT min(t) AS t FROM (
-      SELECT min(next_invoice_at) AS t FROM subscriptions WHERE canceled = 0
-      UNION ALL SELECT min(updated_at) FROM transactions WHERE submit_status = 'staged'
-      UNION ALL SELECT min(next_attempt_at) FROM transactions WHERE submit_status = 'retrying'
-      UNION ALL SELECT min(next_attempt_at) FROM transactions WHERE submit_status = 'done' AND status = 'pending')`);
-    return row ? row.t : null;
+    const now = this.now();
+    let next = null;
+    for (const source of this.sources()) {
+      const row = this.db.one(`SELECT min(${source.due}) AS t FROM ${source.table} WHERE ${source.where}
+        AND ${source.due} IS NOT NULL AND guid NOT IN (SELECT item FROM work_failures WHERE source = ? AND retry_at > ?)`,
+        ...(source.args || []), source.name, now);
+      if (row?.t && (next === null || row.t < next)) next = row.t;
+    }
+    const failed = this.db.one("SELECT min(retry_at) AS t FROM work_failures WHERE retry_at > ?", now)?.t;
+    if (failed && (next === null || failed < next)) next = failed;
+    return next;
+  }
+
+  /** What the scheduler knows: the next due time and the items that failed. */
+  report() {
+    return { next_due: this.nextDue(), failures: this.db.all(`SELECT source, item, error, count, first_failed_at,
+      last_failed_at, retry_at FROM work_failures ORDER BY last_failed_at DESC, source, item`) };
   }
 
   /** Real-time companies get an alarm at the next due time; test-clock companies are driven by advanceTo(). */
   async arm() {
-    const company = this.co.company();
-    if (!company || company.clock) return;
+    if (this.testClock()) return;
     const next = this.nextDue();
-    if (next) await this.co.ctx.storage.setAlarm(this.co.core.timeMillis(next));
-    else await this.co.ctx.storage.deleteAlarm();
+    if (next) await this.storage.setAlarm(this.core.timeMillis(next));
+    else await this.storage.deleteAlarm();
   }
 
   /**
@@ -75,23 +119,25 @@ export class Scheduler {
    * dying host is resubmitted (same idempotency key) even if no request ever comes again.
    */
   async watchdog() {
-    const company = this.co.company();
-    if (!company || company.clock) return;
-    const storage = this.co.ctx.storage;
+    if (this.testClock()) return;
     const soon = Date.now() + WATCHDOG_MS;
-    const current = await storage.getAlarm();
-    if (current === null || current > soon) await storage.setAlarm(soon);
+    const current = await this.storage.getAlarm();
+    if (current === null || current > soon) await this.storage.setAlarm(soon);
   }
 
-  /** Moves the frozen test clock to `target`, stopping at every due time on the way. */
-  async advanceTo(target) {
-    for (let step = 0; step < MAX_STEPS; step++) {
+  /**
+   * Moves the frozen test clock to `target`, stopping at every due time on the way, at most `maxSteps` of them.
+   * @returns {{ target: string, reached: boolean, steps: number }} reached false: stopped early, at the clock shown
+   */
+  async advanceTo(target, maxSteps) {
+    for (let step = 1; step <= maxSteps; step++) {
       const next = this.nextDue();
       const stop = next && next <= target ? next : target;
-      const current = this.co.now();
-      if (stop > current) this.db.run("UPDATE company SET clock = ?, updated_at = ?", stop, stop);
+      if (stop > this.now()) this.db.run("UPDATE company SET clock = ?, updated_at = ?", stop, stop);
       await this.run();
-      if (stop === target && !(this.nextDue() && this.nextDue() <= target)) return;
+      const after = this.nextDue();
+      if (stop === target && !(after && after <= target)) return { target, reached: true, steps: step };
     }
+    return { target, reached: false, steps: maxSteps };
   }
 }

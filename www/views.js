@@ -1,5 +1,6 @@
 // @ts-check
 // Row → API resource, exactly the field names of the Billy reference. Pure mapping, no rules.
+import { N } from "./core.js";
 
 const bool = (v) => v === 1 || v === true;
 
@@ -43,14 +44,16 @@ export function invoice(row) {
   return out;
 }
 
+/** `reason` is null for movements an owner asked for, `late_success` for a repayment the payments core made. */
 export function transaction(row, failures) {
-  return { guid: row.guid, invoice_guid: row.invoice_guid, transaction_type: row.transaction_type,
+  return { guid: row.guid, invoice_guid: row.owner_type === N.OwnerType.invoice ? row.owner_guid : null,
+    transaction_type: row.transaction_type,
     amount: row.amount, funding_instrument_uri: row.funding_instrument_uri,
     appears_on_statement_as: row.appears_on_statement_as, submit_status: row.submit_status, status: row.status,
     failure_count: row.failure_count,
     failures: failures.map((f) => ({ guid: f.guid, error_code: f.error_code, error_message: f.error_message,
       created_at: f.created_at })),
-    processor_uri: row.processor_uri, reference_guid: row.reference_guid, next_retry_at:
-      row.submit_status === "retrying" ? row.next_attempt_at : null,
+    processor_uri: row.processor_uri, reference_guid: row.reference_guid, reason: row.reason, next_retry_at:
+      row.submit_status === N.SubmitStatus.retrying ? row.next_attempt_at : null,
     created_at: row.created_at, updated_at: row.updated_at };
 }

@@ -2,8 +2,7 @@
 // Edge entry point: routes a request to its company's Durable Object. The API key names its company
 // (`<company guid>_<secret>`), so there is no global lookup on the hot path; the object checks the secret.
 import * as core from "./core.js";
-import { ApiError, apiKeyOf, errorResponse, json, readBody } from "./http.js";
-import { drain, sha256Hex } from "./company.js";
+import { ApiError, apiKeyOf, drain, errorResponse, json, readBody } from "./http.js";
 
 export { Company } from "./company.js";
 export { Simulator } from "./simulator.js";
@@ -13,28 +12,21 @@ const VERSION = "0.1.0";
 
 /** @param {any} env @param {string} guid */
 const companyStub = (env, guid) => env.COMPANY.get(env.COMPANY.idFromName(guid));
+/** @param {any} env */
+const registry = (env) => env.REGISTRY.get(env.REGISTRY.idFromName("registry"));
 
 async function createCompany(request, env) {
   const input = await readBody(request);
   const settings = core.validateCompany(input);
   const guid = core.guid("CP");
-  const apiKey = core.apiKey(guid);
   const clock = input.clock !== undefined && input.clock !== "" && input.clock !== null
     ? core.parseTime(String(input.clock), "clock") : null;
   if (clock && !settings.test_mode) throw new ApiError(400, "invalid_field", "clock needs test_mode", "clock");
-  const stub = companyStub(env, guid);
-  const res = await stub.fetch("https://company/_internal/create", {
-    method: "POST",
-    body: JSON.stringify({ guid, key_hash: await sha256Hex(apiKey), processor_key: settings.processor_key,
-      test_mode: settings.test_mode, clock }),
-  });
-  if (!res.ok) return res;
+  const created = await companyStub(env, guid).create({ guid, ...settings, clock });
+  if (created.error) throw new ApiError(created.error.status, created.error.code, created.error.message);
   // The registry only feeds the cron safety net; it is never read on a request path.
-  await env.REGISTRY.get(env.REGISTRY.idFromName("registry")).fetch("https://registry/add", {
-    method: "POST", body: JSON.stringify({ guid }) });
-  const company = await (await stub.fetch(`https://company/v1/companies/${guid}`, {
-    headers: { "x-billy-api-key": apiKey } })).json();
-  return json({ ...company, api_key: apiKey });
+  await registry(env).add(guid);
+  return json(created.company);
 }
 
 /**
@@ -64,10 +56,8 @@ export default {
 
   /** Cron safety net: wake every company's scheduler in case an alarm was lost. */
   async scheduled(_event, env, ctx) {
-    const res = await env.REGISTRY.get(env.REGISTRY.idFromName("registry")).fetch("https://registry/list");
-    const { guids } = await res.json();
-    ctx.waitUntil(Promise.allSettled(guids.map((g) => companyStub(env, g).fetch("https://company/_internal/tick",
-      { method: "POST" }))));
+    const guids = await registry(env).list();
+    ctx.waitUntil(Promise.allSettled(guids.map((g) => companyStub(env, g).tick())));
   },
 };
 
@@ -83,9 +73,7 @@ async function route(request, env) {
     if (!key) throw new ApiError(401, "invalid_api_key", "Missing API key: pass it as the Basic-auth username");
     let guid;
     try { guid = core.companyOfKey(key); } catch { throw new ApiError(401, "invalid_api_key", "Invalid API key"); }
-    const headers = new Headers(request.headers);
-    headers.set("x-billy-api-key", key);
-    return await companyStub(env, guid).fetch(new Request(request, { headers }));
+    return await companyStub(env, guid).handle(request, key);
   } catch (err) {
     await drain(request);
     return errorResponse(err);

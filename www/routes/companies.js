@@ -1,7 +1,9 @@
 // @ts-check
-// /v1/companies/<guid>: retrieve, settings, the test clock and the simulator's ledger.
+// /v1/companies/<guid>: retrieve, settings, the test clock, the scheduler's report, the simulator's ledger, and
+// the company's API keys (list, rotate).
 import { ApiError, json, notFound } from "../http.js";
 import * as views from "../views.js";
+import { listPage } from "./list.js";
 
 /** The company is the object itself; any other guid is some other company's, hence 404. */
 function own(r) {
@@ -16,27 +18,46 @@ export const routes = [
     own(r);
     return json(fresh(r));
   }],
-  // Settings: max_retry_attempts (processor retries per transaction, default 10).
+  // Settings: max_retry_attempts (processor retries per transaction).
   ["PUT", "/v1/companies/:guid", (r) => updateSettings(r)],
   ["POST", "/v1/companies/:guid", (r) => updateSettings(r)],
-  // Test clock: freeze/advance the company's time and run everything that falls due on the way.
+  // Test clock: freeze/advance the company's time and run everything that falls due on the way. `advance` says
+  // whether the target was reached (a run with more than 10,000 due times on the way stops early, and says so).
   ["POST", "/v1/companies/:guid/clock", async (r) => {
     const company = own(r);
     if (!company.test_mode) throw new ApiError(409, "not_test_mode", "The test clock is only available in test mode");
-    const { advance_to } = r.core.validateClock(r.body, r.co.now());
-    await r.co.scheduler.advanceTo(advance_to);
-    return json(fresh(r));
+    const { advance_to, max_steps } = r.core.validateClock(r.body, r.now());
+    const advance = await r.scheduler.advanceTo(advance_to, max_steps);
+    return json({ ...fresh(r), advance });
+  }],
+  ["GET", "/v1/companies/:guid/scheduler", (r) => {
+    own(r);
+    return json(r.scheduler.report());
   }],
   ["GET", "/v1/companies/:guid/simulator", async (r) => {
     own(r);
-    return json(await r.co.processor().ledger());
+    return json(await r.processor().ledger());
+  }],
+  ["GET", "/v1/companies/:guid/keys", (r) => {
+    own(r);
+    return listPage(r, { table: "keys", view: (row) => r.keys.view(row) });
+  }],
+  // Rotation: a new secret key (shown once); the previous ones keep working for `expires_in` seconds.
+  ["POST", "/v1/companies/:guid/keys/rotate", async (r) => {
+    const company = own(r);
+    const now = r.now();
+    const rotation = r.core.validateRotation(r.body, now);
+    const { key, row } = await r.keys.rotate(company.guid, rotation, now);
+    const expiring = r.db.all("SELECT * FROM keys WHERE guid != ? AND expires_at = ? ORDER BY seq", row.guid,
+      rotation.expires_at);
+    return json({ api_key: key, key: r.keys.view(row), expiring: expiring.map((k) => r.keys.view(k)) });
   }],
 ];
 
 function updateSettings(r) {
   own(r);
   const settings = r.core.validateSettings(r.body);
-  const now = r.co.now();
+  const now = r.now();
   r.db.tx(() => {
     if (settings.max_retry_attempts !== null) {
       r.db.run("UPDATE company SET max_retry_attempts = ?, updated_at = ?", settings.max_retry_attempts, now);

@@ -1,21 +1,16 @@
 // @ts-check
 // /v1/customers: create, retrieve, delete (cancels the customer's subscriptions), list, nested lists.
-import { ApiError, json, notFound } from "../http.js";
+import { ApiError, json } from "../http.js";
 import * as views from "../views.js";
+import { findCustomer } from "./find.js";
 import { listPage } from "./list.js";
 import { subscriptionView } from "./subscriptions.js";
 import { transactionPage } from "./transactions.js";
 
-export function findCustomer(r, guid) {
-  const row = r.db.one("SELECT * FROM customers WHERE guid = ?", guid);
-  if (!row) throw notFound("customer", guid);
-  return row;
-}
-
 export const routes = [
   ["POST", "/v1/customers", (r) => {
     const c = r.core.validateCustomer(r.body);
-    const now = r.co.now();
+    const now = r.now();
     const guid = r.core.guid("CU");
     r.db.tx(() => r.db.insert("customers", { guid, processor_uri: c.processor_uri, deleted: 0, created_at: now,
       updated_at: now }));
@@ -26,7 +21,7 @@ export const routes = [
   ["GET", "/v1/customers/:guid", (r) => json(views.customer(findCustomer(r, r.params[0]), r.company.guid))],
   ["DELETE", "/v1/customers/:guid", (r) => {
     const guid = r.params[0];
-    const now = r.co.now();
+    const now = r.now();
     r.db.tx(() => {
       const c = findCustomer(r, guid);
       if (c.deleted) throw new ApiError(409, "already_deleted", `Customer ${guid} is already deleted`);

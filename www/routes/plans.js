@@ -1,21 +1,16 @@
 // @ts-check
 // /v1/plans: create, retrieve, delete (cancels the plan's active subscriptions), list, and nested lists.
-import { ApiError, json, notFound } from "../http.js";
+import { ApiError, json } from "../http.js";
 import * as views from "../views.js";
+import { findPlan } from "./find.js";
 import { listPage } from "./list.js";
 import { subscriptionView } from "./subscriptions.js";
 import { transactionPage } from "./transactions.js";
 
-export function findPlan(r, guid) {
-  const row = r.db.one("SELECT * FROM plans WHERE guid = ?", guid);
-  if (!row) throw notFound("plan", guid);
-  return row;
-}
-
 export const routes = [
   ["POST", "/v1/plans", (r) => {
     const p = r.core.validatePlan(r.body);
-    const now = r.co.now();
+    const now = r.now();
     const guid = r.core.guid("PL");
     r.db.tx(() => r.db.insert("plans", { guid, ...p, deleted: 0, created_at: now, updated_at: now }));
     return json(views.plan(findPlan(r, guid), r.company.guid));
@@ -24,7 +19,7 @@ export const routes = [
   ["GET", "/v1/plans/:guid", (r) => json(views.plan(findPlan(r, r.params[0]), r.company.guid))],
   ["DELETE", "/v1/plans/:guid", (r) => {
     const guid = r.params[0];
-    const now = r.co.now();
+    const now = r.now();
     r.db.tx(() => {
       const plan = findPlan(r, guid);
       if (plan.deleted) throw new ApiError(409, "already_deleted", `Plan ${guid} is already deleted`);

@@ -1,15 +1,11 @@
 // @ts-check
 // /v1/subscriptions: create (invoices at once when started now), retrieve, cancel, list, nested lists.
-import { ApiError, json, notFound } from "../http.js";
+import { ApiError, json } from "../http.js";
 import * as views from "../views.js";
+import { OWNER } from "../invoicing.js";
+import { findSubscription, referenced } from "./find.js";
 import { listPage } from "./list.js";
 import { transactionPage } from "./transactions.js";
-
-export function findSubscription(r, guid) {
-  const row = r.db.one("SELECT * FROM subscriptions WHERE guid = ?", guid);
-  if (!row) throw notFound("subscription", guid);
-  return row;
-}
 
 /** The API view; effective_amount (override or plan amount) is the core's decision. */
 export function subscriptionView(r, row) {
@@ -17,17 +13,9 @@ export function subscriptionView(r, row) {
   return views.subscription(row, r.core.subscriptionAmount(row.amount, plan.amount));
 }
 
-/** A referenced object must exist in this company (else 404 naming the field) and not be deleted (409). */
-export function referenced(r, table, what, guid, field) {
-  const row = r.db.one(`SELECT * FROM ${table} WHERE guid = ?`, guid);
-  if (!row) throw new ApiError(404, "not_found", `No such ${what}: ${guid}`, field);
-  if (row.deleted) throw new ApiError(409, `${what}_deleted`, `The ${what} ${guid} is deleted`, field);
-  return row;
-}
-
 export const routes = [
   ["POST", "/v1/subscriptions", async (r) => {
-    const now = r.co.now();
+    const now = r.now();
     const s = r.core.validateSubscription(r.body, now);
     const guid = r.core.guid("SU");
     r.db.tx(() => {
@@ -38,24 +26,24 @@ export const routes = [
         appears_on_statement_as: s.appears_on_statement_as, started_at: s.started_at, invoice_count: 0,
         next_invoice_at: s.started_at, canceled: 0, canceled_at: null, created_at: now, updated_at: now });
       // Started now: the core finds the first period due at once and it is invoiced in this same transaction.
-      r.co.billing.invoiceDuePeriods(findSubscription(r, guid), plan, now);
+      r.invoicing.invoiceDuePeriods(findSubscription(r, guid), plan, now);
     });
     const invoices = r.db.all("SELECT guid FROM invoices WHERE subscription_guid = ?", guid);
-    for (const { guid: iv } of invoices) await r.co.billing.submitStaged(iv);
-    await r.co.scheduler.arm();
+    for (const { guid: iv } of invoices) await r.payments.submitOwner(OWNER, iv);
+    await r.scheduler.arm();
     return json(subscriptionView(r, findSubscription(r, guid)));
   }],
   ["GET", "/v1/subscriptions", (r) => listPage(r, { table: "subscriptions", view: (row) => subscriptionView(r, row) })],
   ["GET", "/v1/subscriptions/:guid", (r) => json(subscriptionView(r, findSubscription(r, r.params[0])))],
   ["POST", "/v1/subscriptions/:guid/cancel", async (r) => {
     const guid = r.params[0];
-    const now = r.co.now();
+    const now = r.now();
     r.db.tx(() => {
       const sub = findSubscription(r, guid);
       if (sub.canceled) throw new ApiError(409, "already_canceled", `Subscription ${guid} is already canceled`);
       r.db.update("subscriptions", guid, { canceled: 1, canceled_at: now, updated_at: now });
     });
-    await r.co.scheduler.arm();
+    await r.scheduler.arm();
     return json(subscriptionView(r, findSubscription(r, guid)));
   }],
   ["GET", "/v1/subscriptions/:guid/invoices", (r) => {

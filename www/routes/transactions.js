@@ -1,7 +1,9 @@
 // @ts-check
-// /v1/transactions: retrieve and list. Transactions are created only by invoices (charges, payouts, refunds).
+// /v1/transactions: retrieve and list. Transactions are made by their owners (invoices: charges, payouts, refunds)
+// and by the payments core (repayments of late successes).
 import { json, notFound } from "../http.js";
 import * as views from "../views.js";
+import { OWNER } from "../invoicing.js";
 import { listPage } from "./list.js";
 
 export function transactionView(r, row) {
@@ -10,10 +12,10 @@ export function transactionView(r, row) {
   return views.transaction(row, failures);
 }
 
-/** Transactions of the invoices matching an invoice-level condition (invoices are aliased `i`). */
+/** Transactions owned by the invoices matching an invoice-level condition (invoices are aliased `i`). */
 export function transactionPage(r, invoiceWhere, args) {
-  return listPage(r, { table: "transactions", alias: "t", join: "JOIN invoices i ON i.guid = t.invoice_guid",
-    where: invoiceWhere, args, view: (row) => transactionView(r, row) });
+  return listPage(r, { table: "transactions", alias: "t", join: "JOIN invoices i ON i.guid = t.owner_guid",
+    where: `t.owner_type = ? AND ${invoiceWhere}`, args: [OWNER, ...args], view: (row) => transactionView(r, row) });
 }
 
 export const routes = [

@@ -1,0 +1,28 @@
+// @ts-check
+// Every kind of due work, in one place: each source names its table, which rows are due work at all, the column
+// holding their due time, and what running one item does. The scheduler (www/scheduler.js) runs them in this order
+// and arms the alarm at the earliest due time among them. A new kind of due work is one more entry here.
+import { N } from "./core.js";
+
+/**
+ * @param {{ invoicing: import("./invoicing.js").Invoicing, payments: import("./payments.js").Payments }} services
+ * @returns {import("./scheduler.js").Source[]}
+ */
+export function dueWork({ invoicing, payments }) {
+  return [
+    // Subscription periods: invoiced (and their charges staged) in one transaction per subscription.
+    { name: "subscription_periods", table: "subscriptions", where: "canceled = 0", due: "next_invoice_at",
+      run: (guid, now) => invoicing.invoiceDue(guid, now) },
+    // Submissions: new (or left staged by a crash: same idempotency key, never a second charge) and due retries.
+    { name: "submissions", table: "transactions", where: "submit_status IN (?, ?)",
+      args: [N.SubmitStatus.staged, N.SubmitStatus.retrying], due: "next_attempt_at",
+      run: (guid) => payments.submit(guid) },
+    // Pending payments: ask the processor how they ended.
+    { name: "pending_polls", table: "transactions", where: "submit_status = ? AND status = ?",
+      args: [N.SubmitStatus.done, N.TransactionStatus.pending], due: "next_attempt_at",
+      run: (guid) => payments.poll(guid) },
+    // Released transactions whose earlier attempts may have charged unseen: look them up; repay what is found.
+    { name: "reconciliations", table: "transactions", where: "reconcile_at IS NOT NULL", due: "reconcile_at",
+      run: (guid) => payments.reconcile(guid) },
+  ];
+}
