@@ -17,7 +17,7 @@ use crate::input::{self, Raw};
 use crate::money::{self, MAX_AMOUNT};
 use crate::schedule::{self, Frequency};
 use crate::{
-    company, customer, ids, invoice, keys, ledger, list, plan, retry, subscription, time,
+    company, customer, escrow, ids, invoice, keys, ledger, list, plan, retry, subscription, time,
     transaction,
 };
 
@@ -184,6 +184,10 @@ export interface LedgerSummary {
   captured: number; refunded: number; refundable: number; held: number; reversible: number;
 }
 export interface RefundPlan { transaction_type: "refund"; amount: number; reference_guid: string; funding_instrument_uri: string | null }
+export interface OrderInput { merchant_guid: string; description: string | null; delivery_address: string | null; currency: string }
+export interface EscrowBalances { amount: number; amount_escrowed: number; amount_credited: number }
+export interface CreditPlan { transaction_type: "credit"; destination: CreditDestination; amount: number; funding_instrument_uri: string | null; description: string | null }
+export interface ReturnPlan { transaction_type: "refund" | "reversal"; amount: number; reference_guid: string; description: string | null }
 export interface Defaults { max_retry_attempts: number; pending_poll_seconds: number; key_overlap_seconds: number; key_overlap_max_seconds: number }
 /** Thrown by every export on refusal. */
 export interface CoreError extends Error { code: string; status: number; field: string | null }
@@ -478,6 +482,8 @@ const TS_TRANSACTION_REASON: &'static str = transaction::Reason::TS;
 #[wasm_bindgen(typescript_custom_section)]
 const TS_OWNER_TYPE: &'static str = transaction::OwnerType::TS;
 #[wasm_bindgen(typescript_custom_section)]
+const TS_CREDIT_DESTINATION: &'static str = escrow::Destination::TS;
+#[wasm_bindgen(typescript_custom_section)]
 const TS_MOVEMENT_STATE: &'static str = ledger::State::TS;
 #[wasm_bindgen(typescript_custom_section)]
 const TS_INVOICE_STATUS: &'static str = invoice::Status::TS;
@@ -510,6 +516,7 @@ pub fn js_names() -> JsResult<JsValue> {
         "TransactionEffect" => transaction::Effect,
         "TransactionReason" => transaction::Reason,
         "OwnerType" => transaction::OwnerType,
+        "CreditDestination" => escrow::Destination,
         "MovementState" => ledger::State,
         "InvoiceStatus" => invoice::Status,
         "InvoiceEvent" => invoice::Event,
@@ -745,4 +752,142 @@ pub fn js_key_hint(
     #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
 ) -> JsResult<String> {
     Ok(keys::hint(&str_arg(&key, "key")?))
+}
+
+fn opt_str_arg(value: &JsValue, field: &str) -> Result<Option<String>> {
+    let raw = to_raw(value);
+    if raw.is_absent() {
+        return Ok(None);
+    }
+    input::string_value(&raw, field, 1024).map(Some)
+}
+
+fn balances_arg(value: &JsValue) -> Result<escrow::Balances> {
+    let raw = to_raw(value);
+    let f = |k: &str| {
+        input::req_amount(&raw, k, -MAX_AMOUNT).map_err(|e| e.in_field(&format!("stored.{k}")))
+    };
+    Ok(escrow::Balances {
+        amount: f("amount")?,
+        amount_escrowed: f("amount_escrowed")?,
+        amount_credited: f("amount_credited")?,
+    })
+}
+
+/// Validates an order; `merchant_in_path` (or null) is the merchant named by the path.
+#[wasm_bindgen(js_name = validateOrder, unchecked_return_type = "OrderInput")]
+pub fn js_validate_order(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | null")] merchant_in_path: JsValue,
+) -> JsResult<JsValue> {
+    let merchant = opt_str_arg(&merchant_in_path, "merchant_guid")?;
+    out(&escrow::validate_order(
+        &to_raw(&input),
+        merchant.as_deref(),
+    )?)
+}
+
+/// Validates an order update → `{description, delivery_address}` (null: unchanged).
+#[wasm_bindgen(js_name = validateOrderUpdate, unchecked_return_type = "{ description: string | null; delivery_address: string | null }")]
+pub fn js_validate_order_update(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+) -> JsResult<JsValue> {
+    out(&escrow::validate_order_update(&to_raw(&input))?)
+}
+
+/// Plans a debit into an order of `merchant_guid` (the buyer is anyone but the merchant).
+#[wasm_bindgen(js_name = planOrderDebit, unchecked_return_type = "{ transaction_type: \"debit\"; customer_guid: string; funding_instrument_uri: string; amount: number; description: string | null; appears_on_statement_as: string | null }")]
+pub fn js_plan_order_debit(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] merchant_guid: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | null")] order_description: JsValue,
+) -> JsResult<JsValue> {
+    let merchant = str_arg(&merchant_guid, "merchant_guid")?;
+    let description = opt_str_arg(&order_description, "description")?;
+    out(&escrow::plan_debit(
+        &to_raw(&input),
+        &merchant,
+        description.as_deref(),
+    )?)
+}
+
+/// Plans a credit out of an order holding `escrowed`; beyond it → `insufficient_funds` (409).
+#[wasm_bindgen(js_name = planOrderCredit, unchecked_return_type = "CreditPlan")]
+pub fn js_plan_order_credit(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] escrowed: JsValue,
+) -> JsResult<JsValue> {
+    let escrowed = amount_arg(&escrowed, "escrowed", -MAX_AMOUNT)?;
+    out(&escrow::plan_credit(&to_raw(&input), escrowed)?)
+}
+
+/// Plans a payout with a fee: the marketplace's credit and the merchant's, summing exactly to the payout.
+#[wasm_bindgen(js_name = planOrderPayout, unchecked_return_type = "CreditPlan[]")]
+pub fn js_plan_order_payout(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] escrowed: JsValue,
+) -> JsResult<JsValue> {
+    let escrowed = amount_arg(&escrowed, "escrowed", -MAX_AMOUNT)?;
+    out(&escrow::plan_payout(&to_raw(&input), escrowed)?)
+}
+
+/// Plans a refund of an order debit (row) among the order's transaction rows.
+#[wasm_bindgen(js_name = planOrderRefund, unchecked_return_type = "ReturnPlan")]
+pub fn js_plan_order_refund(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "TransactionRow")] debit: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "TransactionRow[]")] transactions: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] escrowed: JsValue,
+) -> JsResult<JsValue> {
+    let debit = escrow::Related::from_raw(&to_raw(&debit))?;
+    let all = rows_arg(&transactions, "transactions", escrow::Related::from_raw)?;
+    let escrowed = amount_arg(&escrowed, "escrowed", -MAX_AMOUNT)?;
+    out(&escrow::plan_refund(
+        &to_raw(&input),
+        &debit,
+        &all,
+        escrowed,
+    )?)
+}
+
+/// Plans a reversal of an order credit (row) among the order's transaction rows.
+#[wasm_bindgen(js_name = planOrderReversal, unchecked_return_type = "ReturnPlan")]
+pub fn js_plan_order_reversal(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "TransactionRow")] credit: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "TransactionRow[]")] transactions: JsValue,
+) -> JsResult<JsValue> {
+    let credit = escrow::Related::from_raw(&to_raw(&credit))?;
+    let all = rows_arg(&transactions, "transactions", escrow::Related::from_raw)?;
+    out(&escrow::plan_reversal(&to_raw(&input), &credit, &all)?)
+}
+
+/// An order's balances recomputed from its transaction rows.
+#[wasm_bindgen(js_name = escrowBalances, unchecked_return_type = "EscrowBalances")]
+pub fn js_escrow_balances(
+    #[wasm_bindgen(unchecked_param_type = "TransactionRow[]")] transactions: JsValue,
+) -> JsResult<JsValue> {
+    let txs = rows_arg(&transactions, "transactions", transaction::Tx::from_raw)?;
+    out(&escrow::balances(
+        &txs.iter().map(ledger::Movement::from).collect::<Vec<_>>(),
+    )?)
+}
+
+/// The stored balances after one transaction changed from `before` (null: new) to `after`; a result that would
+/// break the escrow rule throws (`internal_error`) so it is never written.
+#[wasm_bindgen(js_name = escrowAfterChange, unchecked_return_type = "EscrowBalances")]
+pub fn js_escrow_after_change(
+    #[wasm_bindgen(unchecked_param_type = "EscrowBalances")] stored: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "TransactionRow | null")] before: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "TransactionRow")] after: JsValue,
+) -> JsResult<JsValue> {
+    let stored = balances_arg(&stored)?;
+    let before = if to_raw(&before).is_absent() {
+        None
+    } else {
+        Some(ledger::Movement::from(&tx_arg(&before)?))
+    };
+    let after = ledger::Movement::from(&tx_arg(&after)?);
+    let d = escrow::delta(before.as_ref(), &after)?;
+    out(&escrow::add(&stored, &d)?)
 }

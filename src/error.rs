@@ -46,6 +46,15 @@ pub enum CoreError {
     },
     /// A currency code that is not in the ISO 4217 table of the core.
     UnknownCurrency { code: String },
+    /// Money would leave an escrow beyond what it holds (HTTP 409).
+    InsufficientFunds { requested: i64, available: i64 },
+    /// A refund beyond what remains of its debit, or a reversal beyond what remains of its credit (HTTP 409).
+    ExceedsRemaining {
+        requested: i64,
+        remaining: i64,
+        /// `debit` or `credit`: what the remainder is of.
+        of: &'static str,
+    },
     /// The action is not allowed in the resource's current state (HTTP 409).
     InvalidState { reason: String },
     /// An API key that is not of the form `<company guid>_<secret>`.
@@ -79,6 +88,8 @@ impl CoreError {
             CoreError::NegativeEffectiveAmount { .. } => "negative_effective_amount",
             CoreError::RefundExceedsAmount { .. } => "refund_exceeds_amount",
             CoreError::UnknownCurrency { .. } => "unknown_currency",
+            CoreError::InsufficientFunds { .. } => "insufficient_funds",
+            CoreError::ExceedsRemaining { .. } => "exceeds_remaining",
             CoreError::InvalidState { .. } => "invalid_state",
             CoreError::InvalidApiKey { .. } => "invalid_api_key",
             CoreError::ScheduleOutOfRange { .. } => "schedule_out_of_range",
@@ -91,7 +102,9 @@ impl CoreError {
     /// HTTP status the worker answers with.
     pub fn status(&self) -> u16 {
         match self {
-            CoreError::InvalidState { .. } => 409,
+            CoreError::InvalidState { .. }
+            | CoreError::InsufficientFunds { .. }
+            | CoreError::ExceedsRemaining { .. } => 409,
             CoreError::InvalidApiKey { .. } => 401,
             CoreError::RandomUnavailable { .. } | CoreError::Internal { .. } => 500,
             _ => 400,
@@ -113,6 +126,9 @@ impl CoreError {
             CoreError::NegativeEffectiveAmount { .. } => Some("adjustments".into()),
             CoreError::RefundExceedsAmount { .. } => Some("amount".into()),
             CoreError::UnknownCurrency { .. } => Some("currency".into()),
+            CoreError::InsufficientFunds { .. } | CoreError::ExceedsRemaining { .. } => {
+                Some("amount".into())
+            }
             CoreError::InvalidState { .. }
             | CoreError::InvalidApiKey { .. }
             | CoreError::RandomUnavailable { .. }
@@ -201,6 +217,14 @@ impl fmt::Display for CoreError {
                 write!(f, "currency \"{code}\" is not a supported ISO 4217 currency code")
             }
             CoreError::InvalidState { reason } => f.write_str(reason),
+            CoreError::InsufficientFunds { requested, available } => write!(
+                f,
+                "insufficient funds: {requested} requested, {available} available in escrow"
+            ),
+            CoreError::ExceedsRemaining { requested, remaining, of } => write!(
+                f,
+                "{requested} requested, but only {remaining} remains of this {of}"
+            ),
             CoreError::InvalidApiKey { reason } => write!(f, "invalid API key: {reason}"),
             CoreError::ScheduleOutOfRange { field, reason } => match field {
                 Some(field) => write!(f, "{field}: {reason}"),
@@ -304,6 +328,15 @@ mod tests {
                 effective_amount: 1,
             },
             CoreError::UnknownCurrency { code: "X".into() },
+            CoreError::InsufficientFunds {
+                requested: 2,
+                available: 1,
+            },
+            CoreError::ExceedsRemaining {
+                requested: 2,
+                remaining: 1,
+                of: "debit",
+            },
             CoreError::InvalidState { reason: "r".into() },
             CoreError::InvalidApiKey { reason: "r".into() },
             CoreError::ScheduleOutOfRange {

@@ -9,6 +9,8 @@
 
 use std::collections::BTreeMap;
 
+use rust_decimal::Decimal;
+
 use crate::error::{CoreError, Result};
 use crate::money::MAX_AMOUNT;
 
@@ -267,6 +269,48 @@ pub fn opt_bool(raw: &Raw, key: &str) -> Result<Option<bool>> {
     present(raw, key).map(|v| bool_value(v, key)).transpose()
 }
 
+/// A decimal rate in `min..=max`: a string of digits with an optional fraction (`"0.10"`, `"1"`), or a JSON number
+/// (read through its shortest decimal form, so `0.1` is exactly 0.1). At most 10 fraction digits.
+pub fn decimal_value(v: &Raw, field: &str, min: Decimal, max: Decimal) -> Result<Decimal> {
+    let bad = || {
+        CoreError::invalid(
+            field,
+            format!(
+                "must be a decimal number from {min} to {max}, got {}",
+                show(v)
+            ),
+        )
+    };
+    let text = match v {
+        Raw::String(s) => s.clone(),
+        Raw::Number(n) if n.is_finite() => format!("{n}"),
+        _ => return Err(bad()),
+    };
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty()
+        || !digits(whole)
+        || !digits(fraction)
+        || fraction.len() > 10
+        || whole.len() > 15
+        || (text.contains('.') && fraction.is_empty())
+    {
+        return Err(bad());
+    }
+    let value: Decimal = text.parse().map_err(|_| bad())?;
+    if value < min || value > max {
+        return Err(bad());
+    }
+    Ok(value)
+}
+
+/// Optional decimal field (see [`decimal_value`]).
+pub fn opt_decimal(raw: &Raw, key: &str, min: Decimal, max: Decimal) -> Result<Option<Decimal>> {
+    present(raw, key)
+        .map(|v| decimal_value(v, key, min, max))
+        .transpose()
+}
+
 /// Appears-on-statement text as card networks accept it: at most 18 characters, printable ASCII
 /// (0x20–0x7E) only, and no `*` (networks use it to separate the merchant prefix).
 pub fn statement_descriptor(raw: &Raw, key: &str) -> Result<Option<String>> {
@@ -419,6 +463,35 @@ mod tests {
                 .code(),
             "invalid_field"
         );
+    }
+
+    #[test]
+    fn decimals() {
+        let one = Decimal::ONE;
+        let d = |v: Raw| decimal_value(&v, "r", Decimal::ZERO, one);
+        assert_eq!(d("0.10".into()).unwrap().to_string(), "0.10");
+        assert_eq!(d(Raw::from(0.1)).unwrap().to_string(), "0.1");
+        assert_eq!(d("1".into()).unwrap(), one);
+        assert_eq!(d("0".into()).unwrap(), Decimal::ZERO);
+        for bad in [
+            "1.01",
+            "-0.1",
+            ".5",
+            "5.",
+            "0.1e1",
+            " 0.1",
+            "0,1",
+            "abc",
+            "0.12345678901",
+        ] {
+            assert_eq!(
+                d(bad.into()).unwrap_err().field().as_deref(),
+                Some("r"),
+                "{bad}"
+            );
+        }
+        assert!(d(Raw::Bool(true)).is_err());
+        assert!(d(Raw::from(f64::NAN)).is_err());
     }
 
     #[test]

@@ -17,6 +17,7 @@
 //! - refunded = refunds planned + in flight + settled; refundable = debits settled − refunded
 //! - held (escrow) = debits settled − refunded − credits going out + reversals settled
 //! - reversible = credits settled − reversals planned + in flight + settled
+//! - credited = credits going out − reversals settled, so held = (debits settled − refunded) − credited
 //!
 //! Refund limits use it now; escrow balances, credit used and customer balances use the same fold, and stored
 //! running totals are checked against it.
@@ -139,6 +140,16 @@ impl Ledger {
     pub fn held(&self) -> Result<i64> {
         let out = money::add(self.refunded()?, self.credit.outgoing()?)?;
         money::add(money::sub(self.debit.settled, out)?, self.reversal.settled)
+    }
+
+    /// Money brought in, net of refunds (an order's `amount`): what may still be refunded.
+    pub fn amount(&self) -> Result<i64> {
+        self.refundable()
+    }
+
+    /// Money paid out, net of reversals that came back (an order's `amount_credited`).
+    pub fn credited(&self) -> Result<i64> {
+        money::sub(self.credit.outgoing()?, self.reversal.settled)
     }
 
     /// Credits that may still be reversed.

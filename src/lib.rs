@@ -8,6 +8,7 @@ pub mod boundary;
 pub mod company;
 pub mod customer;
 pub mod error;
+pub mod escrow;
 pub mod ids;
 pub mod input;
 pub mod invoice;

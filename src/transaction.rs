@@ -104,6 +104,8 @@ crate::names! {
     /// What a transaction belongs to: the object whose money it moves and that follows its effects.
     pub enum OwnerType as "OwnerType" {
         Invoice = "invoice",
+        /// An escrow order ([`crate::escrow`]).
+        Order = "order",
     }
 }
 

@@ -22,13 +22,15 @@ import { routes as customerRoutes } from "./routes/customers.js";
 import { routes as subscriptionRoutes } from "./routes/subscriptions.js";
 import { routes as invoiceRoutes } from "./routes/invoices.js";
 import { routes as transactionRoutes } from "./routes/transactions.js";
+import { routes as orderRoutes } from "./routes/orders.js";
+import { Orders } from "./orders.js";
 
 /**
  * Route table entries: [method, pattern, handler, options]. `options.scope(params)` names the scope a restricted
  * token needs; without it only secret keys may call the route.
  */
 const ROUTES = [...companyRoutes, ...planRoutes, ...customerRoutes, ...subscriptionRoutes, ...invoiceRoutes,
-  ...transactionRoutes].map(([method, pattern, handler, options = {}]) => ({
+  ...transactionRoutes, ...orderRoutes].map(([method, pattern, handler, options = {}]) => ({
   method,
   // "/v1/plans/:guid/invoices" → /^\/v1\/plans\/([^/]+)\/invoices$/
   regex: new RegExp("^" + pattern.replace(/:[a-z_]+/g, "([^/]+)") + "/?$"),
@@ -54,7 +56,8 @@ export class Company extends DurableObject {
       maxAttempts: () => this.company().max_retry_attempts, beforeCall: () => this.scheduler.watchdog() });
     /** What routes and due work use; each names what it needs. */
     this.services = { db, core, now, processor, payments, scheduler: this.scheduler,
-      invoicing: new Invoicing({ db, core, payments }), keys: new Keys({ db, core, now }),
+      invoicing: new Invoicing({ db, core, payments }), orders: new Orders({ db, core, payments }),
+      keys: new Keys({ db, core, now }),
       idempotency: new Idempotency({ db, core }) };
   }
 

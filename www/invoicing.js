@@ -7,6 +7,8 @@ import { N } from "./core.js";
 const MAX_PERIODS_PER_RUN = 100;
 
 export const OWNER = N.OwnerType.invoice;
+/** Billy's amounts are US cents: every invoice and its transactions are in USD. */
+export const CURRENCY = "USD";
 
 export class Invoicing {
   /**
@@ -35,7 +37,7 @@ export class Invoicing {
 
   /** Stages the invoice's charge (a debit, or a credit for payout plans) for its effective amount. */
   charge(guid, invoice, now) {
-    this.payments.stage({ owner_type: OWNER, owner_guid: guid, transaction_type: invoice.transaction_type,
+    this.payments.stage({ owner_type: OWNER, owner_guid: guid, currency: CURRENCY, transaction_type: invoice.transaction_type,
       amount: invoice.effective_amount, funding_instrument_uri: invoice.funding_instrument_uri,
       appears_on_statement_as: invoice.appears_on_statement_as }, now);
   }

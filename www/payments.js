@@ -9,10 +9,14 @@ import { ApiError } from "./http.js";
 import { N } from "./core.js";
 
 /**
- * @typedef {{ onEffect: (tx: any, effect: string, now: string) => void }} OwnerHooks
- * @typedef {{ owner_type: string, owner_guid: string, transaction_type: string, amount: number,
+ * An owner's reactions, inside the transaction that makes the change: `onEffect` to what an answer meant (the
+ * invoice follows its payments), `onChange` to every change of one of its rows, `before` null for a new one (an
+ * order keeps its balances).
+ * @typedef {{ onEffect?: (tx: any, effect: string, now: string) => void,
+ *   onChange?: (before: any|null, after: any, now: string) => void }} OwnerHooks
+ * @typedef {{ owner_type: string, owner_guid: string, transaction_type: string, amount: number, currency: string,
  *   funding_instrument_uri?: string|null, appears_on_statement_as?: string|null, reference_guid?: string|null,
- *   reason?: string|null }} StageFields
+ *   reason?: string|null, customer_guid?: string|null, description?: string|null, destination?: string|null }} StageFields
  */
 
 export class Payments {
@@ -43,9 +47,11 @@ export class Payments {
   /** Inserts a staged transaction (lifecycle columns from the core). @param {StageFields} fields @returns {string} */
   stage(fields, now) {
     const guid = this.core.guid("TX");
-    this.db.insert("transactions", { funding_instrument_uri: null, appears_on_statement_as: null,
-      reference_guid: null, reason: null, ...fields, ...this.#columns(this.core.stagedTransaction(now)), guid,
-      created_at: now, updated_at: now });
+    const row = { funding_instrument_uri: null, appears_on_statement_as: null, reference_guid: null, reason: null,
+      customer_guid: null, description: null, destination: null, ...fields,
+      ...this.#columns(this.core.stagedTransaction(now)), guid, created_at: now, updated_at: now };
+    this.db.insert("transactions", row);
+    this.owners.get(fields.owner_type)?.onChange?.(null, row, now);
     return guid;
   }
 
@@ -69,7 +75,7 @@ export class Payments {
   release(ownerType, ownerGuid, uncertain, now) {
     for (const row of this.rowsOf(ownerType, ownerGuid)) {
       const changes = this.core.releaseTransaction(row, !uncertain.has(row.guid), now);
-      if (changes) this.db.update("transactions", row.guid, { ...this.#columns(changes), updated_at: now });
+      if (changes) this.#write(row, changes, now);
     }
   }
 
@@ -185,7 +191,7 @@ export class Payments {
       const step = mode === "reconcile" ? this.core.reconcileAnswer(tx, answer, now, max)
         : this.core.applyAnswer(tx, answer, now, max);
       if (!step.changes) return null;
-      this.db.update("transactions", guid, { ...this.#columns(step.changes), updated_at: now });
+      this.#write(tx, step.changes, now);
       if (step.failure) {
         this.db.insert("failures", { guid: this.core.guid("FL"), transaction_guid: guid, ...step.failure,
           created_at: now });
@@ -195,12 +201,20 @@ export class Payments {
         staged = this.stage({ owner_type: tx.owner_type, owner_guid: tx.owner_guid,
           transaction_type: step.compensation.transaction_type, amount: step.compensation.amount,
           funding_instrument_uri: tx.funding_instrument_uri, appears_on_statement_as: tx.appears_on_statement_as,
-          reference_guid: tx.guid, reason: step.compensation.reason }, now);
+          reference_guid: tx.guid, reason: step.compensation.reason, currency: tx.currency,
+          customer_guid: tx.customer_guid, destination: tx.destination }, now);
       }
-      this.owners.get(tx.owner_type)?.onEffect(tx, step.effect, now);
+      this.owners.get(tx.owner_type)?.onEffect?.(tx, step.effect, now);
       return staged;
     });
     if (compensation) await this.submit(compensation);
+  }
+
+  /** Writes the core's lifecycle columns of a row and tells its owner. */
+  #write(row, changes, now) {
+    const columns = { ...this.#columns(changes), updated_at: now };
+    this.db.update("transactions", row.guid, columns);
+    this.owners.get(row.owner_type)?.onChange?.(row, { ...row, ...columns }, now);
   }
 
   /** The core's lifecycle columns as SQLite values. */

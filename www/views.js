@@ -47,7 +47,9 @@ export function invoice(row) {
 /** `reason` is null for movements an owner asked for, `late_success` for a repayment the payments core made. */
 export function transaction(row, failures) {
   return { guid: row.guid, invoice_guid: row.owner_type === N.OwnerType.invoice ? row.owner_guid : null,
-    transaction_type: row.transaction_type,
+    order_guid: row.owner_type === N.OwnerType.order ? row.owner_guid : null, transaction_type: row.transaction_type,
+    currency: row.currency, customer_guid: row.customer_guid, destination: row.destination,
+    description: row.description,
     amount: row.amount, funding_instrument_uri: row.funding_instrument_uri,
     appears_on_statement_as: row.appears_on_statement_as, submit_status: row.submit_status, status: row.status,
     failure_count: row.failure_count,
@@ -55,5 +57,12 @@ export function transaction(row, failures) {
       created_at: f.created_at })),
     processor_uri: row.processor_uri, reference_guid: row.reference_guid, reason: row.reason, next_retry_at:
       row.submit_status === N.SubmitStatus.retrying ? row.next_attempt_at : null,
+    created_at: row.created_at, updated_at: row.updated_at };
+}
+
+export function order(row) {
+  return { guid: row.guid, merchant_guid: row.merchant_guid, description: row.description,
+    delivery_address: row.delivery_address, currency: row.currency, amount: row.amount,
+    amount_escrowed: row.amount_escrowed, amount_credited: row.amount_credited,
     created_at: row.created_at, updated_at: row.updated_at };
 }

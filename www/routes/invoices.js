@@ -4,7 +4,7 @@
 // The payments of an invoice go through the payments core (www/payments.js); the invoice is their owner.
 import { ApiError, json } from "../http.js";
 import * as views from "../views.js";
-import { OWNER } from "../invoicing.js";
+import { CURRENCY, OWNER } from "../invoicing.js";
 import { findInvoice, referenced } from "./find.js";
 import { listPage } from "./list.js";
 import { transactionPage } from "./transactions.js";
@@ -64,7 +64,7 @@ export const routes = [
     r.db.tx(() => {
       const inv = findInvoice(r, guid);
       const plan = r.core.planRefund(r.body, inv, r.payments.rowsOf(OWNER, guid));
-      r.payments.stage({ owner_type: OWNER, owner_guid: guid, transaction_type: plan.transaction_type,
+      r.payments.stage({ owner_type: OWNER, owner_guid: guid, currency: CURRENCY, transaction_type: plan.transaction_type,
         amount: plan.amount, funding_instrument_uri: plan.funding_instrument_uri,
         appears_on_statement_as: inv.appears_on_statement_as, reference_guid: plan.reference_guid }, now);
     });
