@@ -17,8 +17,8 @@ use crate::input::{self, Raw};
 use crate::money::{self, MAX_AMOUNT};
 use crate::schedule::{self, Frequency};
 use crate::{
-    company, customer, escrow, ids, invoice, keys, ledger, list, plan, retry, subscription, time,
-    transaction,
+    application, balance, checkout, company, credit, customer, escrow, ids, invoice, keys, ledger,
+    list, plan, retry, subscription, time, transaction,
 };
 
 /// Result of every export: a refusal is a thrown JS `Error`.
@@ -188,6 +188,9 @@ export interface OrderInput { merchant_guid: string; description: string | null;
 export interface EscrowBalances { amount: number; amount_escrowed: number; amount_credited: number }
 export interface CreditPlan { transaction_type: "credit"; destination: CreditDestination; amount: number; funding_instrument_uri: string | null; description: string | null }
 export interface ReturnPlan { transaction_type: "refund" | "reversal"; amount: number; reference_guid: string; description: string | null }
+export interface Allocation { total: number; balance_applied: number; terms_amount: number; card_amount: number; carried_to_balance: number }
+export interface CreditStanding { risk_tier: number | null; credit_limit: number; frozen_until: CanonicalTime | null; paid_on_time: number; paid_late: number }
+export interface CreditEventRow { kind: CreditEventKind; at: CanonicalTime; tier?: number | null; split?: number | boolean | null; credit_used?: number | null }
 export interface Defaults { max_retry_attempts: number; pending_poll_seconds: number; key_overlap_seconds: number; key_overlap_max_seconds: number }
 /** Thrown by every export on refusal. */
 export interface CoreError extends Error { code: string; status: number; field: string | null }
@@ -484,6 +487,24 @@ const TS_OWNER_TYPE: &'static str = transaction::OwnerType::TS;
 #[wasm_bindgen(typescript_custom_section)]
 const TS_CREDIT_DESTINATION: &'static str = escrow::Destination::TS;
 #[wasm_bindgen(typescript_custom_section)]
+const TS_BALANCE_TYPE: &'static str = balance::EntryType::TS;
+#[wasm_bindgen(typescript_custom_section)]
+const TS_CHECKOUT_STATUS: &'static str = checkout::Status::TS;
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TERMS_STATUS: &'static str = checkout::TermsStatus::TS;
+#[wasm_bindgen(typescript_custom_section)]
+const TS_CREDIT_STATUS: &'static str = credit::ProfileStatus::TS;
+#[wasm_bindgen(typescript_custom_section)]
+const TS_CREDIT_EVENT: &'static str = credit::EventKind::TS;
+#[wasm_bindgen(typescript_custom_section)]
+const TS_APPLICATION_STATUS: &'static str = application::Status::TS;
+#[wasm_bindgen(typescript_custom_section)]
+const TS_REVENUE_BAND: &'static str = credit::RevenueBand::TS;
+#[wasm_bindgen(typescript_custom_section)]
+const TS_EMPLOYEES_BAND: &'static str = credit::EmployeesBand::TS;
+#[wasm_bindgen(typescript_custom_section)]
+const TS_INDUSTRY_RISK: &'static str = credit::IndustryRisk::TS;
+#[wasm_bindgen(typescript_custom_section)]
 const TS_MOVEMENT_STATE: &'static str = ledger::State::TS;
 #[wasm_bindgen(typescript_custom_section)]
 const TS_INVOICE_STATUS: &'static str = invoice::Status::TS;
@@ -517,6 +538,12 @@ pub fn js_names() -> JsResult<JsValue> {
         "TransactionReason" => transaction::Reason,
         "OwnerType" => transaction::OwnerType,
         "CreditDestination" => escrow::Destination,
+        "BalanceTransactionType" => balance::EntryType,
+        "CheckoutStatus" => checkout::Status,
+        "TermsInvoiceStatus" => checkout::TermsStatus,
+        "CreditStatus" => credit::ProfileStatus,
+        "CreditEventKind" => credit::EventKind,
+        "ApplicationStatus" => application::Status,
         "MovementState" => ledger::State,
         "InvoiceStatus" => invoice::Status,
         "InvoiceEvent" => invoice::Event,
@@ -890,4 +917,420 @@ pub fn js_escrow_after_change(
     let after = ledger::Movement::from(&tx_arg(&after)?);
     let d = escrow::delta(before.as_ref(), &after)?;
     out(&escrow::add(&stored, &d)?)
+}
+
+fn map_arg(value: &JsValue, field: &str) -> Result<BTreeMap<String, String>> {
+    match to_raw(value) {
+        Raw::Null => Ok(BTreeMap::new()),
+        Raw::Object(m) => m
+            .into_iter()
+            .map(|(k, v)| match v {
+                Raw::String(s) => Ok((k, s)),
+                other => Err(CoreError::invalid(
+                    format!("{field}.{k}"),
+                    format!("must be a string, got {}", other.kind()),
+                )),
+            })
+            .collect(),
+        other => Err(CoreError::invalid(
+            field,
+            format!("must be an object, got {}", other.kind()),
+        )),
+    }
+}
+
+fn allocation_arg(value: &JsValue) -> Result<checkout::Allocation> {
+    let a = to_raw(value);
+    let f =
+        |k: &str| input::req_amount(&a, k, 0).map_err(|e| e.in_field(&format!("allocation.{k}")));
+    Ok(checkout::Allocation {
+        total: f("total")?,
+        balance_applied: f("balance_applied")?,
+        terms_amount: f("terms_amount")?,
+        card_amount: f("card_amount")?,
+        carried_to_balance: f("carried_to_balance")?,
+    })
+}
+
+/// `a + b` in minor units, checked: never beyond ±(2^53−1) (running totals: credit used, balances).
+#[wasm_bindgen(js_name = addAmounts)]
+pub fn js_add_amounts(
+    #[wasm_bindgen(unchecked_param_type = "number")] a: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] b: JsValue,
+) -> JsResult<f64> {
+    let a = amount_arg(&a, "a", -MAX_AMOUNT)?;
+    let b = amount_arg(&b, "b", -MAX_AMOUNT)?;
+    Ok(money::add(a, b)? as f64)
+}
+
+/// The lifecycle columns of a payment received outside the processor: done and succeeded.
+#[wasm_bindgen(js_name = recordedTransaction, unchecked_return_type = "TransactionChanges")]
+pub fn js_recorded_transaction() -> JsResult<JsValue> {
+    out(&transaction::recorded())
+}
+
+/// What a failed checkout gives back: `{release_credit, balance_credit}` of its confirmed allocation.
+#[wasm_bindgen(js_name = checkoutUndo, unchecked_return_type = "{ release_credit: number; balance_credit: number }")]
+pub fn js_checkout_undo(
+    #[wasm_bindgen(unchecked_param_type = "Allocation")] allocation: JsValue,
+) -> JsResult<JsValue> {
+    out(&checkout::undo(&allocation_arg(&allocation)?)?)
+}
+
+/// A new random UUID (version 4), for resources whose published shape uses them.
+#[wasm_bindgen(js_name = uuid)]
+pub fn js_uuid() -> JsResult<String> {
+    Ok(ids::uuid()?)
+}
+
+/// Whole seconds since the Unix epoch of a time (the published shape of balance transactions).
+#[wasm_bindgen(js_name = epochSeconds)]
+pub fn js_epoch_seconds(
+    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] t: JsValue,
+) -> JsResult<f64> {
+    Ok(time::instant_millis(time_arg(&t, "time")?).div_euclid(1000) as f64)
+}
+
+/// Metadata after merging a request's `metadata` (object or `metadata[key]` fields) into the stored object.
+#[wasm_bindgen(js_name = mergeMetadata, unchecked_return_type = "Record<string, string>")]
+pub fn js_merge_metadata(
+    #[wasm_bindgen(unchecked_param_type = "Record<string, string> | null")] stored: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+) -> JsResult<JsValue> {
+    let stored = map_arg(&stored, "stored")?;
+    out(&crate::metadata::merge(&stored, &to_raw(&input))?)
+}
+
+/// The `metadata[key]=value` filters of a list query, as `[key, value]` pairs.
+#[wasm_bindgen(js_name = metadataFilters, unchecked_return_type = "[string, string][]")]
+pub fn js_metadata_filters(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] query: JsValue,
+) -> JsResult<JsValue> {
+    out(&crate::metadata::filters(&to_raw(&query))?)
+}
+
+/// Validates `POST /v1/balance_transactions` in its published shape.
+#[wasm_bindgen(js_name = validateBalanceTransaction, unchecked_return_type = "{ amount: number; currency: string; customer: string; transaction_type: BalanceTransactionType }")]
+pub fn js_validate_balance_transaction(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+) -> JsResult<JsValue> {
+    out(&balance::validate_entry(&to_raw(&input))?)
+}
+
+/// A balance's amount after an entry (checked).
+#[wasm_bindgen(js_name = balanceEnding)]
+pub fn js_balance_ending(
+    #[wasm_bindgen(unchecked_param_type = "number")] current: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] amount: JsValue,
+) -> JsResult<f64> {
+    let current = amount_arg(&current, "current", -MAX_AMOUNT)?;
+    let amount = amount_arg(&amount, "amount", -MAX_AMOUNT)?;
+    Ok(balance::ending(current, amount)? as f64)
+}
+
+/// Validates the scorecard facts.
+#[wasm_bindgen(js_name = validateFacts, unchecked_return_type = "{ years_in_business: number; annual_revenue_band: RevenueBand; employees_band: EmployeesBand; industry_risk: IndustryRisk }")]
+pub fn js_validate_facts(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+) -> JsResult<JsValue> {
+    out(&credit::validate_facts(&to_raw(&input))?)
+}
+
+/// The tier an assessment gives from facts and the history so far `{paid_on_time, paid_late}`.
+#[wasm_bindgen(js_name = creditAssess, unchecked_return_type = "{ tier: number; initial: number; step: number; ceiling: number; terms_days: number[] }")]
+pub fn js_credit_assess(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] facts: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "{ paid_on_time: number; paid_late: number }")]
+    history: JsValue,
+) -> JsResult<JsValue> {
+    let facts = credit::validate_facts(&to_raw(&facts))?;
+    let h = to_raw(&history);
+    let history = credit::History {
+        paid_on_time: input::opt_int(&h, "paid_on_time", 0, MAX_AMOUNT)?.unwrap_or(0),
+        paid_late: input::opt_int(&h, "paid_late", 0, MAX_AMOUNT)?.unwrap_or(0),
+    };
+    out(&credit::assess(&facts, history)?)
+}
+
+/// Replays a profile's events (in order) for `currency`: its tier, limit and freeze.
+#[wasm_bindgen(js_name = creditReplay, unchecked_return_type = "CreditStanding")]
+pub fn js_credit_replay(
+    #[wasm_bindgen(unchecked_param_type = "CreditEventRow[]")] events: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] currency: JsValue,
+) -> JsResult<JsValue> {
+    let events = rows_arg(&events, "events", credit::Event::from_raw)?;
+    out(&credit::replay(&events, &str_arg(&currency, "currency")?)?)
+}
+
+/// The credit profile of a standing with `credit_used`, at `now`.
+#[wasm_bindgen(js_name = creditProfile)]
+pub fn js_credit_profile(
+    #[wasm_bindgen(unchecked_param_type = "CreditStanding")] standing: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] credit_used: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] currency: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
+) -> JsResult<JsValue> {
+    let raw = to_raw(&standing);
+    let standing = credit::Standing {
+        risk_tier: input::opt_int(&raw, "risk_tier", 1, 5)?,
+        credit_limit: input::opt_amount(&raw, "credit_limit", 0)?.unwrap_or(0),
+        frozen_until: input::opt_string(&raw, "frozen_until", 40)?,
+        paid_on_time: input::opt_int(&raw, "paid_on_time", 0, MAX_AMOUNT)?.unwrap_or(0),
+        paid_late: input::opt_int(&raw, "paid_late", 0, MAX_AMOUNT)?.unwrap_or(0),
+    };
+    let used = amount_arg(&credit_used, "credit_used", 0)?;
+    out(&credit::profile(
+        &standing,
+        used,
+        &str_arg(&currency, "currency")?,
+        time_arg(&now, "now")?,
+    )?)
+}
+
+/// Validates a checkout created at `now`.
+#[wasm_bindgen(js_name = validateCheckout)]
+pub fn js_validate_checkout(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
+) -> JsResult<JsValue> {
+    out(&checkout::validate_checkout(
+        &to_raw(&input),
+        time_arg(&now, "now")?,
+    )?)
+}
+
+/// The split of a checkout's `total` against the customer's `balance`, the `available` credit and the currency's
+/// minimum card charge.
+#[wasm_bindgen(js_name = allocateCheckout, unchecked_return_type = "Allocation")]
+pub fn js_allocate_checkout(
+    #[wasm_bindgen(unchecked_param_type = "number")] total: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] balance: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] available: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] currency: JsValue,
+) -> JsResult<JsValue> {
+    let total = amount_arg(&total, "total", 0)?;
+    let balance = amount_arg(&balance, "balance", -MAX_AMOUNT)?;
+    let available = amount_arg(&available, "available", -MAX_AMOUNT)?;
+    let minimum = money::minimum_charge(&str_arg(&currency, "currency")?)?;
+    out(&checkout::allocate(total, balance, available, minimum)?)
+}
+
+/// Validates a confirmation of `allocation` for a buyer allowed `allowed` terms lengths, at `now`.
+#[wasm_bindgen(js_name = validateConfirm)]
+pub fn js_validate_confirm(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Allocation")] allocation: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number | null")] default_days: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number[]")] allowed: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
+) -> JsResult<JsValue> {
+    let a = to_raw(&allocation);
+    let f =
+        |k: &str| input::req_amount(&a, k, 0).map_err(|e| e.in_field(&format!("allocation.{k}")));
+    let allocation = checkout::Allocation {
+        total: f("total")?,
+        balance_applied: f("balance_applied")?,
+        terms_amount: f("terms_amount")?,
+        card_amount: f("card_amount")?,
+        carried_to_balance: f("carried_to_balance")?,
+    };
+    let d = to_raw(&default_days);
+    let default_days = if d.is_absent() {
+        None
+    } else {
+        Some(input::int_value(&d, "terms_days", 1, 365)?)
+    };
+    let allowed = rows_arg(&allowed, "allowed", |r| {
+        input::int_value(r, "allowed", 1, 365)
+    })?;
+    out(&checkout::validate_confirm(
+        &to_raw(&input),
+        &allocation,
+        default_days,
+        &allowed,
+        time_arg(&now, "now")?,
+    )?)
+}
+
+/// The terms a preview of `allocation` would get with `{terms_days?}` (default `default_days`):
+/// `{terms_days, due_at}` (null without a terms part); a length the buyer is not allowed → 400 `terms_days`.
+#[wasm_bindgen(js_name = previewTerms, unchecked_return_type = "{ terms_days: number | null; due_at: CanonicalTime | null }")]
+pub fn js_preview_terms(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Allocation")] allocation: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number | null")] default_days: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number[]")] allowed: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
+) -> JsResult<JsValue> {
+    #[derive(Serialize)]
+    struct Out {
+        terms_days: Option<i64>,
+        due_at: Option<String>,
+    }
+    let allocation = allocation_arg(&allocation)?;
+    let raw = to_raw(&input);
+    let d = to_raw(&default_days);
+    let default_days = if d.is_absent() {
+        None
+    } else {
+        Some(input::int_value(&d, "terms_days", 1, 365)?)
+    };
+    let days = input::opt_int(&raw, "terms_days", 1, 365)?.or(default_days);
+    let allowed = rows_arg(&allowed, "allowed", |r| {
+        input::int_value(r, "allowed", 1, 365)
+    })?;
+    let (terms_days, due_at) =
+        checkout::terms_choice(days, &allocation, &allowed, time_arg(&now, "now")?)?;
+    out(&Out { terms_days, due_at })
+}
+
+/// The smallest card charge in `currency` (minor units).
+#[wasm_bindgen(js_name = minimumCharge)]
+pub fn js_minimum_charge(
+    #[wasm_bindgen(unchecked_param_type = "string")] currency: JsValue,
+) -> JsResult<f64> {
+    Ok(money::minimum_charge(&str_arg(&currency, "currency")?)? as f64)
+}
+
+/// Validates an application creation → `{customer_guid, fields}`.
+#[wasm_bindgen(js_name = validateApplication, unchecked_return_type = "{ customer_guid: string; fields: Record<string, string> }")]
+pub fn js_validate_application(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+) -> JsResult<JsValue> {
+    #[derive(Serialize)]
+    struct Out {
+        customer_guid: String,
+        fields: BTreeMap<String, String>,
+    }
+    let (customer_guid, fields) = application::validate_application(&to_raw(&input))?;
+    out(&Out {
+        customer_guid,
+        fields,
+    })
+}
+
+/// The status a stored checkout has at `now`.
+#[wasm_bindgen(js_name = checkoutStatusAt, unchecked_return_type = "CheckoutStatus")]
+pub fn js_checkout_status_at(
+    #[wasm_bindgen(unchecked_param_type = "CheckoutStatus")] status: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] expires_at: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
+) -> JsResult<String> {
+    let status = checkout::Status::parse(&str_arg(&status, "status")?, "status")?;
+    Ok(checkout::status_at(
+        status,
+        time_arg(&expires_at, "expires_at")?,
+        time_arg(&now, "now")?,
+    )
+    .as_str()
+    .into())
+}
+
+/// Throws 409 unless the checkout can be confirmed at `now`.
+#[wasm_bindgen(js_name = checkCanConfirm)]
+pub fn js_check_can_confirm(
+    #[wasm_bindgen(unchecked_param_type = "CheckoutStatus")] status: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] expires_at: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
+) -> JsResult<()> {
+    let status = checkout::Status::parse(&str_arg(&status, "status")?, "status")?;
+    Ok(checkout::can_confirm(
+        status,
+        time_arg(&expires_at, "expires_at")?,
+        time_arg(&now, "now")?,
+    )?)
+}
+
+/// A checkout's status after an effect of its card payment.
+#[wasm_bindgen(js_name = checkoutAfterPayment, unchecked_return_type = "CheckoutStatus")]
+pub fn js_checkout_after_payment(
+    #[wasm_bindgen(unchecked_param_type = "CheckoutStatus")] status: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "TransactionEffect")] effect: JsValue,
+) -> JsResult<String> {
+    let status = checkout::Status::parse(&str_arg(&status, "status")?, "status")?;
+    let effect = transaction::Effect::parse(&str_arg(&effect, "effect")?, "effect")?;
+    Ok(checkout::after_payment(status, effect).as_str().into())
+}
+
+/// Validates a payment `{amount?, paid_at?}` of a terms invoice with `outstanding` left.
+#[wasm_bindgen(js_name = validateTermsPayment, unchecked_return_type = "{ amount: number; paid_at: CanonicalTime }")]
+pub fn js_validate_terms_payment(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "TermsInvoiceStatus")] status: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] outstanding: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
+) -> JsResult<JsValue> {
+    let status = checkout::TermsStatus::parse(&str_arg(&status, "status")?, "status")?;
+    let outstanding = amount_arg(&outstanding, "outstanding", 0)?;
+    out(&checkout::validate_payment(
+        &to_raw(&input),
+        status,
+        outstanding,
+        time_arg(&now, "now")?,
+    )?)
+}
+
+/// A terms invoice after payments bring `paid` of its `amount`, the last at `paid_at`.
+#[wasm_bindgen(js_name = termsAfterPayment, unchecked_return_type = "{ status: TermsInvoiceStatus; paid_on_time: boolean | null }")]
+pub fn js_terms_after_payment(
+    #[wasm_bindgen(unchecked_param_type = "TermsInvoiceStatus")] status: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] amount: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] paid: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] due_at: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] paid_at: JsValue,
+) -> JsResult<JsValue> {
+    let status = checkout::TermsStatus::parse(&str_arg(&status, "status")?, "status")?;
+    out(&checkout::after_terms_payment(
+        status,
+        amount_arg(&amount, "amount", 0)?,
+        amount_arg(&paid, "paid", 0)?,
+        time_arg(&due_at, "due_at")?,
+        time_arg(&paid_at, "paid_at")?,
+    ))
+}
+
+/// Whether an open terms invoice has fallen due at `now`.
+#[wasm_bindgen(js_name = termsFallsOverdue)]
+pub fn js_terms_falls_overdue(
+    #[wasm_bindgen(unchecked_param_type = "TermsInvoiceStatus")] status: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] due_at: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
+) -> JsResult<bool> {
+    let status = checkout::TermsStatus::parse(&str_arg(&status, "status")?, "status")?;
+    Ok(checkout::falls_overdue(
+        status,
+        time_arg(&due_at, "due_at")?,
+        time_arg(&now, "now")?,
+    ))
+}
+
+/// An application's fields after merging a request (pre-fill or edit) into the stored ones.
+#[wasm_bindgen(js_name = mergeApplication, unchecked_return_type = "Record<string, string>")]
+pub fn js_merge_application(
+    #[wasm_bindgen(unchecked_param_type = "Record<string, string> | null")] stored: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+) -> JsResult<JsValue> {
+    out(&application::merge(
+        &map_arg(&stored, "stored")?,
+        &to_raw(&input),
+    )?)
+}
+
+/// Validates an application for submission → `{facts, currency}` to assess.
+#[wasm_bindgen(js_name = validateApplicationSubmission)]
+pub fn js_validate_application_submission(
+    #[wasm_bindgen(unchecked_param_type = "ApplicationStatus")] status: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Record<string, string>")] fields: JsValue,
+) -> JsResult<JsValue> {
+    #[derive(Serialize)]
+    struct Out {
+        facts: credit::Facts,
+        currency: &'static str,
+    }
+    let status = application::Status::parse(&str_arg(&status, "status")?, "status")?;
+    let s = application::validate_submission(status, &map_arg(&fields, "fields")?)?;
+    out(&Out {
+        facts: s.facts,
+        currency: s.currency,
+    })
 }

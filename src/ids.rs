@@ -56,6 +56,23 @@ pub fn guid(prefix: &str) -> Result<String> {
     Ok(format!("{prefix}{}", base58(&random::<16>()?)))
 }
 
+/// A new random (version 4) UUID in its canonical lowercase form, for resources whose published shape uses UUIDs
+/// (balance transactions and balances).
+pub fn uuid() -> Result<String> {
+    let mut b = random::<16>()?;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    ))
+}
+
 /// A new API key for a company: `"<company_guid>_<base58 of 32 random bytes>"`.
 pub fn api_key(company_guid: &str) -> Result<String> {
     check_company_guid(company_guid)
@@ -98,6 +115,20 @@ pub fn company_of_key(key: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uuids_are_version_4() {
+        let u = uuid().unwrap();
+        assert_eq!(u.len(), 36);
+        let parts: Vec<&str> = u.split('-').collect();
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            vec![8, 4, 4, 4, 12]
+        );
+        assert!(parts[2].starts_with('4'));
+        assert!(matches!(&parts[3][..1], "8" | "9" | "a" | "b"));
+        assert_ne!(uuid().unwrap(), u);
+    }
 
     #[test]
     fn base58_known_vectors() {

@@ -83,12 +83,12 @@ const ITEM_FIELDS: [&str; 6] = ["name", "amount", "type", "quantity", "volume", 
 const ADJUSTMENT_FIELDS: [&str; 2] = ["amount", "reason"];
 
 /// One line's fields, looked up by field name, with the name each field has in errors.
-struct Line<'a> {
+pub(crate) struct Line<'a> {
     values: BTreeMap<&'static str, (&'a Raw, String)>,
 }
 
 impl<'a> Line<'a> {
-    fn get(&self, field: &str) -> Option<(&'a Raw, &str)> {
+    pub(crate) fn get(&self, field: &str) -> Option<(&'a Raw, &str)> {
         self.values
             .get(field)
             .filter(|(v, _)| !v.is_absent())
@@ -268,7 +268,7 @@ fn json_lines<'a>(value: &'a Raw, key: &str, fields: &[&'static str]) -> Result<
         .collect()
 }
 
-fn parse_lines<T>(
+pub(crate) fn parse_lines<T>(
     raw: &Raw,
     json_key: &str,
     prefixes: &[&'static str],

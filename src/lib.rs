@@ -4,8 +4,12 @@
 //! Nothing here reads the clock (`now` comes from the host) and nothing panics on input: every rule returns
 //! [`error::CoreError`], which crosses into JS as an `Error` with `code`, `status` and `field`.
 
+pub mod application;
+pub mod balance;
 pub mod boundary;
+pub mod checkout;
 pub mod company;
+pub mod credit;
 pub mod customer;
 pub mod error;
 pub mod escrow;
@@ -15,6 +19,7 @@ pub mod invoice;
 pub mod keys;
 pub mod ledger;
 pub mod list;
+pub mod metadata;
 pub mod money;
 pub mod names;
 pub mod plan;

@@ -207,6 +207,35 @@ pub fn allocate(total: i64, weights: &[u64]) -> Result<Vec<i64>> {
     Ok(parts.into_iter().map(|p| sign * p as i64).collect())
 }
 
+/// The smallest card charge a processor accepts in `currency`, in minor units: card networks' minimums for the
+/// common currencies (0.50 USD, 0.30 GBP, 50 JPY, 3.00 SEK, …), half a major unit for the others.
+pub fn minimum_charge(currency: &str) -> Result<i64> {
+    let c = self::currency(currency)?;
+    let table: &[(&str, i64)] = &[
+        ("USD", 50),
+        ("EUR", 50),
+        ("GBP", 30),
+        ("CAD", 50),
+        ("AUD", 50),
+        ("NZD", 50),
+        ("CHF", 50),
+        ("SGD", 50),
+        ("JPY", 50),
+        ("SEK", 300),
+        ("NOK", 300),
+        ("DKK", 250),
+        ("MXN", 1000),
+        ("HKD", 400),
+        ("BRL", 50),
+        ("INR", 50),
+    ];
+    Ok(table
+        .iter()
+        .find(|(code, _)| *code == c.code)
+        .map(|(_, m)| *m)
+        .unwrap_or_else(|| (10_i64.pow(u32::from(c.exponent)) / 2).max(1)))
+}
+
 /// `amount × rate`, rounded once to a whole minor unit half to even (banker's rounding).
 /// Errors with `arithmetic_overflow` if the product does not fit a decimal, `amount_out_of_range` if the
 /// rounded result leaves ±[`MAX_AMOUNT`].
@@ -228,6 +257,16 @@ mod tests {
     use super::*;
     use crate::testutil::XorShift;
     use std::str::FromStr;
+
+    #[test]
+    fn minimum_charges() {
+        assert_eq!(minimum_charge("usd").unwrap(), 50);
+        assert_eq!(minimum_charge("GBP").unwrap(), 30);
+        assert_eq!(minimum_charge("JPY").unwrap(), 50);
+        assert_eq!(minimum_charge("KWD").unwrap(), 500, "half a dinar in fils");
+        assert_eq!(minimum_charge("CLP").unwrap(), 1);
+        assert!(minimum_charge("QQQ").is_err());
+    }
 
     #[test]
     fn currency_table() {

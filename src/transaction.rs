@@ -106,6 +106,8 @@ crate::names! {
         Invoice = "invoice",
         /// An escrow order ([`crate::escrow`]).
         Order = "order",
+        /// A split-payment checkout's card part ([`crate::checkout`]).
+        Checkout = "checkout",
     }
 }
 
@@ -114,6 +116,8 @@ crate::names! {
     pub enum Reason as "TransactionReason" {
         /// Repays a success that arrived after its owner let go of it.
         LateSuccess = "late_success",
+        /// Money the merchant received outside the processor (a bank transfer against a terms invoice).
+        ExternalPayment = "external_payment",
     }
 }
 
@@ -301,6 +305,19 @@ pub fn staged(now: Instant) -> Changes {
         status: None,
         failure_count: 0,
         next_attempt_at: Some(time::format(now)),
+        processor_uri: None,
+        unwanted: false,
+        reconcile_at: None,
+    }
+}
+
+/// The lifecycle of a payment the merchant received outside the processor, recorded at `now`: done and succeeded.
+pub fn recorded() -> Changes {
+    Changes {
+        submit_status: SubmitStatus::Done,
+        status: Some(Status::Succeeded),
+        failure_count: 0,
+        next_attempt_at: None,
         processor_uri: None,
         unwanted: false,
         reconcile_at: None,

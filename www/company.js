@@ -23,14 +23,22 @@ import { routes as subscriptionRoutes } from "./routes/subscriptions.js";
 import { routes as invoiceRoutes } from "./routes/invoices.js";
 import { routes as transactionRoutes } from "./routes/transactions.js";
 import { routes as orderRoutes } from "./routes/orders.js";
+import { routes as checkoutRoutes } from "./routes/checkouts.js";
+import { routes as balanceRoutes } from "./routes/balance_transactions.js";
+import { routes as creditRoutes } from "./routes/credit.js";
+import { routes as applicationRoutes } from "./routes/applications.js";
 import { Orders } from "./orders.js";
+import { Credit } from "./credit.js";
+import { Balances } from "./balances.js";
+import { Terms } from "./terms.js";
+import { Checkouts } from "./checkouts.js";
 
 /**
- * Route table entries: [method, pattern, handler, options]. `options.scope(params)` names the scope a restricted
- * token needs; without it only secret keys may call the route.
+ * Route table entries: [method, pattern, handler, options]. `options.scope(params, principal)` names the scope a
+ * restricted token needs; without it only secret keys may call the route.
  */
 const ROUTES = [...companyRoutes, ...planRoutes, ...customerRoutes, ...subscriptionRoutes, ...invoiceRoutes,
-  ...transactionRoutes, ...orderRoutes].map(([method, pattern, handler, options = {}]) => ({
+  ...transactionRoutes, ...orderRoutes, ...checkoutRoutes, ...balanceRoutes, ...creditRoutes, ...applicationRoutes].map(([method, pattern, handler, options = {}]) => ({
   method,
   // "/v1/plans/:guid/invoices" → /^\/v1\/plans\/([^/]+)\/invoices$/
   regex: new RegExp("^" + pattern.replace(/:[a-z_]+/g, "([^/]+)") + "/?$"),
@@ -54,10 +62,13 @@ export class Company extends DurableObject {
       storage: ctx.storage, sources: () => dueWork(this.services) });
     const payments = new Payments({ db, core, now, processor,
       maxAttempts: () => this.company().max_retry_attempts, beforeCall: () => this.scheduler.watchdog() });
+    const credit = new Credit({ db, core });
+    const balances = new Balances({ db, core });
+    const terms = new Terms({ db, core, payments, credit });
     /** What routes and due work use; each names what it needs. */
-    this.services = { db, core, now, processor, payments, scheduler: this.scheduler,
-      invoicing: new Invoicing({ db, core, payments }), orders: new Orders({ db, core, payments }),
-      keys: new Keys({ db, core, now }),
+    this.services = { db, core, now, processor, payments, scheduler: this.scheduler, credit, balances, terms,
+      invoicing: new Invoicing({ db, core, payments, terms }), orders: new Orders({ db, core, payments }),
+      checkouts: new Checkouts({ db, core, payments, credit, balances, terms }), keys: new Keys({ db, core, now }),
       idempotency: new Idempotency({ db, core }) };
   }
 
@@ -122,7 +133,7 @@ export class Company extends DurableObject {
         pathMatched = true;
         if (route.method !== method) continue;
         const params = m.slice(1).map(decodeParam);
-        this.services.keys.authorize(principal, route.scope ? route.scope(params) : null);
+        this.services.keys.authorize(principal, route.scope ? route.scope(params, principal) : null);
         const r = { ...this.services, company, principal, url, query: query(url), params, body: {} };
         if (method === "GET") return await route.handler(r);
         const text = await request.text();

@@ -3,12 +3,14 @@
 // holding their due time, and what running one item does. The scheduler (www/scheduler.js) runs them in this order
 // and arms the alarm at the earliest due time among them. A new kind of due work is one more entry here.
 import { N } from "./core.js";
+import { TERMS } from "./invoicing.js";
 
 /**
- * @param {{ invoicing: import("./invoicing.js").Invoicing, payments: import("./payments.js").Payments }} services
+ * @param {{ invoicing: import("./invoicing.js").Invoicing, payments: import("./payments.js").Payments,
+ *   terms: import("./terms.js").Terms }} services
  * @returns {import("./scheduler.js").Source[]}
  */
-export function dueWork({ invoicing, payments }) {
+export function dueWork({ invoicing, payments, terms }) {
   return [
     // Subscription periods: invoiced (and their charges staged) in one transaction per subscription.
     { name: "subscription_periods", table: "subscriptions", where: "canceled = 0", due: "next_invoice_at",
@@ -21,6 +23,12 @@ export function dueWork({ invoicing, payments }) {
     { name: "pending_polls", table: "transactions", where: "submit_status = ? AND status = ?",
       args: [N.SubmitStatus.done, N.TransactionStatus.pending], due: "next_attempt_at",
       run: (guid) => payments.poll(guid) },
+    // Terms invoices with an instrument: charged at their due date for what is outstanding.
+    { name: "terms_charges", table: "invoices", where: "invoice_type = ? AND status = ? AND terms_charged = 0 AND terms_funding_instrument_uri IS NOT NULL",
+      args: [TERMS, N.TermsInvoiceStatus.open], due: "due_at", run: (guid, now) => terms.charge(guid, now) },
+    // Terms invoices without one: overdue when unpaid at their due date (growth freezes).
+    { name: "terms_overdue", table: "invoices", where: "invoice_type = ? AND status = ? AND terms_funding_instrument_uri IS NULL",
+      args: [TERMS, N.TermsInvoiceStatus.open], due: "due_at", run: (guid, now) => terms.fallDue(guid, now) },
     // Released transactions whose earlier attempts may have charged unseen: look them up; repay what is found.
     { name: "reconciliations", table: "transactions", where: "reconcile_at IS NOT NULL", due: "reconcile_at",
       run: (guid) => payments.reconcile(guid) },

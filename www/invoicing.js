@@ -3,6 +3,9 @@
 // and following the effects of their own payments. Inside a transaction unless said otherwise.
 import { N } from "./core.js";
 
+/** Invoices a confirmed checkout opens for its terms part (www/terms.js). */
+export const TERMS = "terms";
+
 /** At most this many periods are invoiced per subscription per run (the scheduler runs it again for more). */
 const MAX_PERIODS_PER_RUN = 100;
 
@@ -13,13 +16,14 @@ export const CURRENCY = "USD";
 export class Invoicing {
   /**
    * @param {{ db: import("./db.js").Db, core: typeof import("./core.js"),
-   *   payments: import("./payments.js").Payments }} deps
+   *   payments: import("./payments.js").Payments, terms: import("./terms.js").Terms }} deps
    */
-  constructor({ db, core, payments }) {
+  constructor({ db, core, payments, terms }) {
     this.db = db;
     this.core = core;
     this.payments = payments;
-    payments.register(OWNER, { onEffect: (tx, effect, now) => this.#follow(tx.owner_guid, effect, now) });
+    this.terms = terms;
+    payments.register(OWNER, { onEffect: (tx, effect, now) => this.#follow(tx, effect, now) });
   }
 
   /**
@@ -78,10 +82,11 @@ export class Invoicing {
   }
 
   /** An invoice follows what happened to one of its payments; the core decides (a canceled one never moves). */
-  #follow(invoiceGuid, effect, now) {
-    const inv = this.db.one("SELECT status FROM invoices WHERE guid = ?", invoiceGuid);
+  #follow(tx, effect, now) {
+    const inv = this.db.one("SELECT * FROM invoices WHERE guid = ?", tx.owner_guid);
     if (!inv) return;
+    if (inv.invoice_type === TERMS) return this.terms.follow(inv, tx, effect, now);
     const next = this.core.invoiceAfterPayment(inv.status, effect);
-    if (next !== inv.status) this.db.update("invoices", invoiceGuid, { status: next, updated_at: now });
+    if (next !== inv.status) this.db.update("invoices", inv.guid, { status: next, updated_at: now });
   }
 }

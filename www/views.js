@@ -3,6 +3,8 @@
 import { N } from "./core.js";
 
 const bool = (v) => v === 1 || v === true;
+/** Stored metadata (JSON text) as an object; rows from before metadata existed have none. */
+const meta = (row) => JSON.parse(row.metadata || "{}");
 
 export function company(row) {
   return { guid: row.guid, created_at: row.created_at, updated_at: row.updated_at,
@@ -11,13 +13,13 @@ export function company(row) {
 
 export function plan(row, companyGuid) {
   return { guid: row.guid, company_guid: companyGuid, plan_type: row.plan_type, frequency: row.frequency,
-    amount: row.amount, interval: row.interval, deleted: bool(row.deleted),
+    amount: row.amount, interval: row.interval, deleted: bool(row.deleted), metadata: meta(row),
     created_at: row.created_at, updated_at: row.updated_at };
 }
 
 export function customer(row, companyGuid) {
   return { guid: row.guid, company_guid: companyGuid, processor_uri: row.processor_uri, deleted: bool(row.deleted),
-    created_at: row.created_at, updated_at: row.updated_at };
+    metadata: meta(row), created_at: row.created_at, updated_at: row.updated_at };
 }
 
 /** effective_amount is decided by the core and passed in. */
@@ -26,7 +28,7 @@ export function subscription(row, effectiveAmount) {
     effective_amount: effectiveAmount, funding_instrument_uri: row.funding_instrument_uri,
     appears_on_statement_as: row.appears_on_statement_as, started_at: row.started_at,
     invoice_count: row.invoice_count, next_invoice_at: bool(row.canceled) ? null : row.next_invoice_at,
-    canceled: bool(row.canceled), canceled_at: row.canceled_at,
+    canceled: bool(row.canceled), canceled_at: row.canceled_at, metadata: meta(row),
     created_at: row.created_at, updated_at: row.updated_at };
 }
 
@@ -35,11 +37,16 @@ export function invoice(row) {
     customer_guid: row.customer_guid, amount: row.amount, total_adjustment_amount: row.total_adjustment_amount,
     effective_amount: row.effective_amount, title: row.title, external_id: row.external_id,
     appears_on_statement_as: row.appears_on_statement_as, funding_instrument_uri: row.funding_instrument_uri,
-    status: row.status, items: JSON.parse(row.items), adjustments: JSON.parse(row.adjustments),
+    status: row.status, items: JSON.parse(row.items), adjustments: JSON.parse(row.adjustments), metadata: meta(row),
     created_at: row.created_at, updated_at: row.updated_at };
   if (row.invoice_type === "subscription") {
     out.subscription_guid = row.subscription_guid;
     out.scheduled_at = row.scheduled_at;
+  }
+  if (row.invoice_type === "terms") {
+    Object.assign(out, { currency: row.currency, terms_days: row.terms_days, due_at: row.due_at,
+      checkout_guid: row.checkout_guid, amount_paid: row.amount_paid,
+      terms_funding_instrument_uri: row.terms_funding_instrument_uri });
   }
   return out;
 }
@@ -57,12 +64,39 @@ export function transaction(row, failures) {
       created_at: f.created_at })),
     processor_uri: row.processor_uri, reference_guid: row.reference_guid, reason: row.reason, next_retry_at:
       row.submit_status === N.SubmitStatus.retrying ? row.next_attempt_at : null,
+    checkout_guid: row.owner_type === N.OwnerType.checkout ? row.owner_guid : null, metadata: meta(row),
     created_at: row.created_at, updated_at: row.updated_at };
 }
 
 export function order(row) {
   return { guid: row.guid, merchant_guid: row.merchant_guid, description: row.description,
     delivery_address: row.delivery_address, currency: row.currency, amount: row.amount,
-    amount_escrowed: row.amount_escrowed, amount_credited: row.amount_credited,
+    amount_escrowed: row.amount_escrowed, amount_credited: row.amount_credited, metadata: meta(row),
     created_at: row.created_at, updated_at: row.updated_at };
+}
+
+/** `status` is the checkout's status now (expiry read off the clock); `allocation` the confirmed or previewed split. */
+export function checkout(row, status, allocation) {
+  return { guid: row.guid, customer_guid: row.customer_guid, currency: row.currency, amount: row.total,
+    items: JSON.parse(row.items), terms_days: row.terms_days, status, expires_at: row.expires_at, allocation,
+    invoice_guid: row.invoice_guid, transaction_guid: row.transaction_guid, metadata: meta(row),
+    created_at: row.created_at, updated_at: row.updated_at };
+}
+
+export function application(row) {
+  return { guid: row.guid, customer_guid: row.customer_guid, status: row.status, ...JSON.parse(row.fields),
+    metadata: meta(row), submitted_at: row.submitted_at, created_at: row.created_at, updated_at: row.updated_at };
+}
+
+/** The published shape of a balance transaction: UUIDs, lowercase currency, epoch seconds. */
+export function balanceTransaction(row, epochSeconds) {
+  return { id: row.id, object: "balance_transaction", amount: row.amount, currency: row.currency,
+    ending_balance_amount: row.ending_balance_amount, transaction_type: row.transaction_type, balance: row.balance_id,
+    customer: row.customer_guid, checkout: row.checkout_guid, created_at: epochSeconds(row.created_at),
+    updated_at: epochSeconds(row.updated_at) };
+}
+
+export function balance(row, epochSeconds) {
+  return { id: row.id, object: "balance", customer: row.customer_guid, currency: row.currency, amount: row.amount,
+    created_at: epochSeconds(row.created_at), updated_at: epochSeconds(row.updated_at) };
 }

@@ -69,7 +69,8 @@ async function route(request, env) {
     if (path === "/") return json({ name: "billy-edge", version: VERSION, api: "/v1" });
     if (!path.startsWith("/v1/")) throw new ApiError(404, "not_found", `No route for ${url.pathname}`);
     if (path === "/v1/companies" && request.method === "POST") return await createCompany(request, env);
-    const key = apiKeyOf(request);
+    // An application's token is its own credential, carried in its path (/v1/applications/by_token/<token>).
+    const key = apiKeyOf(request) ?? /^\/v1\/applications\/by_token\/([^/]+)/.exec(path)?.[1] ?? null;
     if (!key) throw new ApiError(401, "invalid_api_key", "Missing API key: pass it as the Basic-auth username");
     let guid;
     try { guid = core.companyOfKey(key); } catch { throw new ApiError(401, "invalid_api_key", "Invalid API key"); }

@@ -2,6 +2,10 @@
 // Paginated lists: {items, offset, limit, total_count}; newest first with insertion order as the tie-break.
 import { json } from "../http.js";
 
+/** Tables whose rows carry metadata: their lists take `metadata[key]=value` filters. */
+const WITH_METADATA = new Set(["customers", "plans", "subscriptions", "invoices", "transactions", "orders", "checkouts",
+  "applications"]);
+
 /** The query filters each resource's lists honour, nested or not (as Billy did): column = query value. */
 export const FILTERS = {
   invoices: ["external_id"],
@@ -22,6 +26,13 @@ export function listPage(r, spec) {
     if (r.query[column] === undefined) continue;
     where.push(`${a}.${column} = ?`);
     args.push(r.query[column]);
+  }
+  if (WITH_METADATA.has(spec.table)) {
+    // Keys are checked by the core (no quote, backslash or bracket), so the JSON path is always well-formed.
+    for (const [key, value] of r.core.metadataFilters(r.query)) {
+      where.push(`json_extract(${a}.metadata, ?) = ?`);
+      args.push(`$."${key}"`, value);
+    }
   }
   const from = `${spec.table} ${spec.alias || ""} ${spec.join || ""} ${where.length ? "WHERE " + where.join(" AND ") : ""}`;
   const total = r.db.one(`SELECT count(*) AS n FROM ${from}`, ...args).n;

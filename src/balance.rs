@@ -1,0 +1,203 @@
+//! The customer balance: a ledger per customer and currency of what the customer owes (positive) or is owed
+//! (negative, a credit), in the published shape of balance transactions.
+//!
+//! Each entry's `ending_balance_amount` is the running total of its balance after it. Entries created through the
+//! API are `adjustment`s; checkouts write `applied_to_checkout` (a credit used up: a positive entry),
+//! `checkout_below_currency_minimum` (a card part too small to charge, owed for the next checkout: positive) and
+//! `checkout_credit` (a failed checkout gives back what it took: the negation of its entries).
+
+use serde::Serialize;
+
+use crate::error::{CoreError, Result};
+use crate::input::{self, Raw};
+use crate::money;
+
+crate::names! {
+    /// Why a balance changed.
+    pub enum EntryType as "BalanceTransactionType" {
+        Adjustment = "adjustment",
+        AppliedToCheckout = "applied_to_checkout",
+        CheckoutBelowCurrencyMinimum = "checkout_below_currency_minimum",
+        CheckoutCredit = "checkout_credit",
+    }
+}
+
+/// A validated `POST /v1/balance_transactions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EntryInput {
+    pub amount: i64,
+    /// Lowercase, as the published shape has it.
+    pub currency: String,
+    pub customer: String,
+    pub transaction_type: EntryType,
+}
+
+/// Reads the published body `{"balance_transaction": {amount, currency, customer}}` (JSON), or the form fields
+/// `balance_transaction[amount]` etc. Errors name `balance_transaction[field]`. A zero amount changes nothing and is
+/// refused.
+pub fn validate_entry(raw: &Raw) -> Result<EntryInput> {
+    input::object(raw, "input")?;
+    let nested = match raw.get("balance_transaction") {
+        Some(v @ Raw::Object(_)) => v.clone(),
+        Some(Raw::Null) | None => {
+            let map: std::collections::BTreeMap<String, Raw> = match raw {
+                Raw::Object(m) => m
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        k.strip_prefix("balance_transaction[")
+                            .and_then(|r| r.strip_suffix(']'))
+                            .map(|f| (f.to_string(), v.clone()))
+                    })
+                    .collect(),
+                _ => Default::default(),
+            };
+            if map.is_empty() {
+                return Err(CoreError::missing("balance_transaction"));
+            }
+            Raw::Object(map)
+        }
+        Some(other) => {
+            return Err(CoreError::invalid(
+                "balance_transaction",
+                format!("must be an object, got {}", other.kind()),
+            ))
+        }
+    };
+    let f = |name: &str| format!("balance_transaction[{name}]");
+    let amount = input::req_amount(&nested, "amount", -money::MAX_AMOUNT)
+        .map_err(|e| e.in_field(&f("amount")))?;
+    if amount == 0 {
+        return Err(CoreError::invalid(f("amount"), "must not be 0"));
+    }
+    let currency =
+        input::req_string(&nested, "currency", 3).map_err(|e| e.in_field(&f("currency")))?;
+    let currency = money::currency(&currency).map_err(|_| {
+        CoreError::invalid(
+            f("currency"),
+            format!("\"{currency}\" is not a supported ISO 4217 currency code"),
+        )
+    })?;
+    Ok(EntryInput {
+        amount,
+        currency: currency.code.to_ascii_lowercase(),
+        customer: input::req_string(&nested, "customer", 64)
+            .map_err(|e| e.in_field(&f("customer")))?,
+        transaction_type: EntryType::Adjustment,
+    })
+}
+
+/// The balance after an entry of `amount` on a balance of `current` (checked: never beyond ±(2^53−1)).
+pub fn ending(current: i64, amount: i64) -> Result<i64> {
+    money::add(current, amount).map_err(|e| e.in_field("amount"))
+}
+
+/// How much of a customer's credit (a negative balance) a checkout of `total` uses up: the entry's amount.
+pub fn applicable(balance: i64, total: i64) -> i64 {
+    if balance >= 0 {
+        0
+    } else {
+        total.min(balance.saturating_neg())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_published_body() {
+        let raw = Raw::object([(
+            "balance_transaction",
+            Raw::object([
+                ("amount", Raw::from(5000i64)),
+                ("currency", Raw::from("usd")),
+                ("customer", Raw::from("CU1")),
+            ]),
+        )]);
+        let e = validate_entry(&raw).unwrap();
+        assert_eq!(
+            (
+                e.amount,
+                e.currency.as_str(),
+                e.customer.as_str(),
+                e.transaction_type
+            ),
+            (5000, "usd", "CU1", EntryType::Adjustment)
+        );
+        let form = Raw::object([
+            ("balance_transaction[amount]", Raw::from("-250")),
+            ("balance_transaction[currency]", Raw::from("EUR")),
+            ("balance_transaction[customer]", Raw::from("CU2")),
+        ]);
+        let e = validate_entry(&form).unwrap();
+        assert_eq!((e.amount, e.currency.as_str()), (-250, "eur"));
+    }
+
+    #[test]
+    fn errors_name_the_nested_field() {
+        let body =
+            |pairs: Vec<(&str, Raw)>| Raw::object([("balance_transaction", Raw::object(pairs))]);
+        let field = |raw: Raw| validate_entry(&raw).unwrap_err().field();
+        assert_eq!(
+            field(body(vec![
+                ("currency", "usd".into()),
+                ("customer", "C".into())
+            ]))
+            .as_deref(),
+            Some("balance_transaction[amount]")
+        );
+        assert_eq!(
+            field(body(vec![
+                ("amount", 0i64.into()),
+                ("currency", "usd".into()),
+                ("customer", "C".into())
+            ]))
+            .as_deref(),
+            Some("balance_transaction[amount]")
+        );
+        assert_eq!(
+            field(body(vec![
+                ("amount", 1.5.into()),
+                ("currency", "usd".into()),
+                ("customer", "C".into())
+            ]))
+            .as_deref(),
+            Some("balance_transaction[amount]")
+        );
+        assert_eq!(
+            field(body(vec![
+                ("amount", 5i64.into()),
+                ("currency", "qqq".into()),
+                ("customer", "C".into())
+            ]))
+            .as_deref(),
+            Some("balance_transaction[currency]")
+        );
+        assert_eq!(
+            field(body(vec![
+                ("amount", 5i64.into()),
+                ("currency", "usd".into())
+            ]))
+            .as_deref(),
+            Some("balance_transaction[customer]")
+        );
+        assert_eq!(
+            field(Raw::object::<&str>([])).as_deref(),
+            Some("balance_transaction")
+        );
+        assert_eq!(
+            field(Raw::object([("balance_transaction", Raw::from("x"))])).as_deref(),
+            Some("balance_transaction")
+        );
+    }
+
+    #[test]
+    fn running_totals_and_application() {
+        assert_eq!(ending(5000, -7000).unwrap(), -2000);
+        assert!(ending(money::MAX_AMOUNT, 1).is_err());
+        assert_eq!(applicable(-2000, 1500), 1500);
+        assert_eq!(applicable(-2000, 5000), 2000);
+        assert_eq!(applicable(300, 5000), 0);
+        assert_eq!(applicable(0, 5000), 0);
+    }
+}

@@ -1,0 +1,697 @@
+//! Checkouts with split payment, and the terms invoices they open.
+//!
+//! **Allocation** of a checkout's total, in this order:
+//! 1. the customer's credit balance (a negative balance) is applied first;
+//! 2. the terms part is the least of what remains and the available credit;
+//! 3. the card part is the rest;
+//! 4. a card part above zero but below the currency's minimum charge moves to terms when the credit allows, otherwise
+//!    it is carried to the customer's balance (`checkout_below_currency_minimum`), owed with the next checkout.
+//!
+//! `balance_applied + terms_amount + card_amount + carried_to_balance = total`, always.
+//!
+//! **Checkout status**: `open` → (confirm) `processing` while its card part is with the processor → `completed`, or
+//! `failed` (the card part failed: the credit reservation is released, the balance entries reversed, the terms
+//! invoice canceled); a confirm with no card part completes at once. An open checkout past `expires_at` (24 hours
+//! after creation) is `expired`.
+//!
+//! **Terms invoices**: `open` until paid in full (→ `settled`, a growth event on time or late) or past `due_at`
+//! (→ `overdue`, growth frozen); an overdue invoice paid in full is `settled` too (a late payment).
+
+use chrono::TimeDelta;
+use serde::Serialize;
+
+use crate::credit;
+use crate::error::{CoreError, Result};
+use crate::input::{self, Raw};
+use crate::invoice::{parse_lines, Line};
+use crate::money::{self, MAX_AMOUNT};
+use crate::time::{self, Instant};
+use crate::transaction::Effect;
+
+crate::names! {
+    /// Where a checkout is.
+    pub enum Status as "CheckoutStatus" {
+        Open = "open",
+        Processing = "processing",
+        Completed = "completed",
+        Failed = "failed",
+        Expired = "expired",
+    }
+}
+
+crate::names! {
+    /// Where a terms invoice is (besides the invoice statuses it shares: settled, canceled).
+    pub enum TermsStatus as "TermsInvoiceStatus" {
+        Open = "open",
+        Overdue = "overdue",
+        Settled = "settled",
+        Canceled = "canceled",
+    }
+}
+
+/// How long a checkout stays open.
+pub const TTL_HOURS: i64 = 24;
+
+/// A cart line: the core totals quantity × unit amount.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CartItem {
+    pub name: String,
+    pub quantity: i64,
+    pub unit_amount: i64,
+    pub amount: i64,
+}
+
+/// A validated checkout creation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckoutInput {
+    pub customer_guid: String,
+    pub currency: &'static str,
+    pub total: i64,
+    pub items: Vec<CartItem>,
+    pub terms_days: Option<i64>,
+    pub expires_at: String,
+}
+
+fn item_from(line: &Line, name_of: &dyn Fn(&str) -> String) -> Result<CartItem> {
+    let name = line
+        .get("name")
+        .map(|(v, n)| input::string_value(v, n, 128))
+        .transpose()?
+        .ok_or_else(|| CoreError::missing(name_of("name")))?;
+    let quantity = line
+        .get("quantity")
+        .map(|(v, n)| input::int_value(v, n, 1, 1_000_000))
+        .transpose()?
+        .unwrap_or(1);
+    let unit_amount = line
+        .get("unit_amount")
+        .map(|(v, n)| input::amount_value(v, n, 0))
+        .transpose()?
+        .ok_or_else(|| CoreError::missing(name_of("unit_amount")))?;
+    let amount = money::check(i128::from(quantity) * i128::from(unit_amount))
+        .map_err(|e| e.in_field(&name_of("quantity")))?;
+    Ok(CartItem {
+        name,
+        quantity,
+        unit_amount,
+        amount,
+    })
+}
+
+/// Validates a checkout `{customer_guid, currency?, amount | items, terms_days?}` created at `now`. Items come as a
+/// JSON array `items: [{name, quantity, unit_amount}]` or form keys `item_name<n>`, `item_quantity<n>`,
+/// `item_unit_amount<n>`; the total is their sum. Giving both `amount` and items, or neither, is a 400.
+pub fn validate_checkout(raw: &Raw, now: Instant) -> Result<CheckoutInput> {
+    input::object(raw, "input")?;
+    let customer_guid = input::req_string(raw, "customer_guid", 64)?;
+    let currency = match input::opt_string(raw, "currency", 3)? {
+        Some(c) => money::currency(&c)?.code,
+        None => "USD",
+    };
+    let items = parse_lines(
+        raw,
+        "items",
+        &["item_"],
+        &["name", "quantity", "unit_amount"],
+        |line, name_of| item_from(line, name_of),
+    )?;
+    let amount = input::opt_amount(raw, "amount", 1)?;
+    let total = match (amount, items.is_empty()) {
+        (Some(_), false) => {
+            return Err(CoreError::invalid(
+                "amount",
+                "give amount or items, not both",
+            ))
+        }
+        (None, true) => return Err(CoreError::missing("amount")),
+        (Some(a), true) => a,
+        (None, false) => {
+            money::sum(items.iter().map(|i| i.amount)).map_err(|e| e.in_field("items"))?
+        }
+    };
+    if total < 1 {
+        return Err(CoreError::AmountOutOfRange {
+            field: Some("amount".into()),
+            reason: "the total must be at least 1".into(),
+        });
+    }
+    let terms_days = input::opt_int(raw, "terms_days", 1, 365)?;
+    if let Some(d) = terms_days {
+        terms_length(d)?;
+    }
+    Ok(CheckoutInput {
+        customer_guid,
+        currency,
+        total,
+        items,
+        terms_days,
+        expires_at: time::format(time::add(now, TimeDelta::hours(TTL_HOURS))?),
+    })
+}
+
+fn terms_length(days: i64) -> Result<()> {
+    if !credit::TERMS_DAYS.contains(&days) {
+        return Err(CoreError::invalid(
+            "terms_days",
+            "must be one of 15, 30, 60, 90",
+        ));
+    }
+    Ok(())
+}
+
+/// A checkout's split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Allocation {
+    pub total: i64,
+    pub balance_applied: i64,
+    pub terms_amount: i64,
+    pub card_amount: i64,
+    pub carried_to_balance: i64,
+}
+
+/// Allocates `total` against the customer's `balance` (negative: a credit), the `available` credit and the
+/// currency's `minimum` card charge (see the module docs).
+pub fn allocate(total: i64, balance: i64, available: i64, minimum: i64) -> Result<Allocation> {
+    if !(0..=MAX_AMOUNT).contains(&total) {
+        return Err(CoreError::invalid("total", "must be from 0 to 2^53−1"));
+    }
+    let balance_applied = crate::balance::applicable(balance, total);
+    let rest = total - balance_applied;
+    let available = available.max(0);
+    let mut terms = rest.min(available);
+    let mut card = rest - terms;
+    let mut carried = 0;
+    if card > 0 && card < minimum {
+        if available - terms >= card {
+            terms += card;
+        } else {
+            carried = card;
+        }
+        card = 0;
+    }
+    Ok(Allocation {
+        total,
+        balance_applied,
+        terms_amount: terms,
+        card_amount: card,
+        carried_to_balance: carried,
+    })
+}
+
+/// A validated confirmation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Confirmation {
+    pub terms_days: Option<i64>,
+    pub funding_instrument_uri: Option<String>,
+    pub terms_funding_instrument_uri: Option<String>,
+    /// When the terms invoice falls due.
+    pub due_at: Option<String>,
+}
+
+/// Validates `{terms_days?, funding_instrument_uri?, terms_funding_instrument_uri?}` for `allocation` at `now`:
+/// `terms_days` (default: the checkout's) must be one the buyer is allowed when there is a terms part; an
+/// instrument is required when there is a card part.
+pub fn validate_confirm(
+    raw: &Raw,
+    allocation: &Allocation,
+    default_days: Option<i64>,
+    allowed: &[i64],
+    now: Instant,
+) -> Result<Confirmation> {
+    input::object(raw, "input")?;
+    let days = input::opt_int(raw, "terms_days", 1, 365)?.or(default_days);
+    let funding_instrument_uri = input::opt_string(raw, "funding_instrument_uri", 255)?;
+    let terms_funding_instrument_uri = input::opt_string(raw, "terms_funding_instrument_uri", 255)?;
+    if allocation.card_amount > 0 && funding_instrument_uri.is_none() {
+        return Err(CoreError::invalid(
+            "funding_instrument_uri",
+            format!(
+                "is required: {} of this checkout is paid by card",
+                allocation.card_amount
+            ),
+        ));
+    }
+    let (terms_days, due_at) = terms_choice(days, allocation, allowed, now)?;
+    Ok(Confirmation {
+        terms_days,
+        funding_instrument_uri,
+        terms_funding_instrument_uri,
+        due_at,
+    })
+}
+
+/// The terms length chosen (`days`, already defaulted) for `allocation` and the due date it gives, when there is
+/// a terms part: one of 15/30/60/90 that the buyer is allowed.
+pub fn terms_choice(
+    days: Option<i64>,
+    allocation: &Allocation,
+    allowed: &[i64],
+    now: Instant,
+) -> Result<(Option<i64>, Option<String>)> {
+    if allocation.terms_amount == 0 {
+        return Ok((None, None));
+    }
+    let days = days.ok_or_else(|| CoreError::missing("terms_days"))?;
+    terms_length(days)?;
+    if !allowed.contains(&days) {
+        let list: Vec<String> = allowed.iter().map(|d| d.to_string()).collect();
+        return Err(CoreError::invalid(
+            "terms_days",
+            format!("must be one of {} for this buyer", list.join(", ")),
+        ));
+    }
+    Ok((
+        Some(days),
+        Some(time::format(time::add(now, TimeDelta::days(days))?)),
+    ))
+}
+
+/// The status a stored checkout has at `now` (an open one past its expiry is expired).
+pub fn status_at(status: Status, expires_at: Instant, now: Instant) -> Status {
+    if status == Status::Open && now >= expires_at {
+        Status::Expired
+    } else {
+        status
+    }
+}
+
+/// Whether a checkout may be confirmed: open and not expired, else 409.
+pub fn can_confirm(status: Status, expires_at: Instant, now: Instant) -> Result<()> {
+    match status_at(status, expires_at, now) {
+        Status::Open => Ok(()),
+        Status::Expired => Err(CoreError::InvalidState {
+            reason: "this checkout has expired".into(),
+        }),
+        other => Err(CoreError::InvalidState {
+            reason: format!("this checkout is already {other}"),
+        }),
+    }
+}
+
+/// A checkout after an effect of its card payment: succeeded → completed, failed → failed (undone by the worker as
+/// the core says), anything else unchanged.
+pub fn after_payment(status: Status, effect: Effect) -> Status {
+    match (status, effect) {
+        (Status::Processing, Effect::Succeeded) => Status::Completed,
+        (Status::Processing, Effect::Failed) => Status::Failed,
+        (s, _) => s,
+    }
+}
+
+/// What a failed checkout gives back: the credit it reserved, and a balance credit for what it took from or added
+/// to the customer's balance (`checkout_credit`, the negation of its entries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Undo {
+    pub release_credit: i64,
+    pub balance_credit: i64,
+}
+
+/// The undo of a confirmed `allocation`.
+pub fn undo(allocation: &Allocation) -> Result<Undo> {
+    Ok(Undo {
+        release_credit: allocation.terms_amount,
+        balance_credit: money::neg(money::add(
+            allocation.balance_applied,
+            allocation.carried_to_balance,
+        )?)?,
+    })
+}
+
+/// A payment recorded against a terms invoice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PaymentInput {
+    pub amount: i64,
+    pub paid_at: String,
+}
+
+/// Validates `{amount?, paid_at?}` (default: all that is outstanding, now) for a terms invoice with `outstanding` left.
+pub fn validate_payment(
+    raw: &Raw,
+    status: TermsStatus,
+    outstanding: i64,
+    now: Instant,
+) -> Result<PaymentInput> {
+    input::object(raw, "input")?;
+    if !matches!(status, TermsStatus::Open | TermsStatus::Overdue) {
+        return Err(CoreError::InvalidState {
+            reason: format!("this terms invoice is {status}: nothing to pay"),
+        });
+    }
+    let amount = input::opt_amount(raw, "amount", 1)?.unwrap_or(outstanding);
+    if amount > outstanding {
+        return Err(CoreError::ExceedsRemaining {
+            requested: amount,
+            remaining: outstanding,
+            of: "invoice",
+        });
+    }
+    let paid_at = time::opt_field(raw, "paid_at")?.unwrap_or(now);
+    if paid_at > now {
+        return Err(CoreError::invalid("paid_at", "must not be in the future"));
+    }
+    Ok(PaymentInput {
+        amount,
+        paid_at: time::format(paid_at),
+    })
+}
+
+/// What a terms invoice becomes after payments bring `paid` of its `amount` in, the last at `paid_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TermsOutcome {
+    pub status: TermsStatus,
+    /// Paid in full just now: whether by its due date (the growth event to record); `None` otherwise.
+    pub paid_on_time: Option<bool>,
+}
+
+/// A terms invoice after a payment.
+pub fn after_terms_payment(
+    status: TermsStatus,
+    amount: i64,
+    paid: i64,
+    due_at: Instant,
+    paid_at: Instant,
+) -> TermsOutcome {
+    if matches!(status, TermsStatus::Open | TermsStatus::Overdue) && paid >= amount {
+        TermsOutcome {
+            status: TermsStatus::Settled,
+            paid_on_time: Some(paid_at <= due_at),
+        }
+    } else {
+        TermsOutcome {
+            status,
+            paid_on_time: None,
+        }
+    }
+}
+
+/// Whether an open terms invoice has fallen due at `now` (→ overdue).
+pub fn falls_overdue(status: TermsStatus, due_at: Instant, now: Instant) -> bool {
+    status == TermsStatus::Open && now >= due_at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::XorShift;
+
+    fn at(s: &str) -> Instant {
+        time::parse(s, "t").unwrap()
+    }
+
+    #[test]
+    fn allocation_order_and_minimums() {
+        let a = allocate(10_000, -1_500, 5_000, 50).unwrap();
+        assert_eq!(
+            (
+                a.balance_applied,
+                a.terms_amount,
+                a.card_amount,
+                a.carried_to_balance
+            ),
+            (1_500, 5_000, 3_500, 0)
+        );
+        // Within credit: all terms.
+        assert_eq!(allocate(4_000, 0, 5_000, 50).unwrap().terms_amount, 4_000);
+        // No credit at all: all card.
+        assert_eq!(allocate(4_000, 0, 0, 50).unwrap().card_amount, 4_000);
+        // A positive balance (owed) is not applied here.
+        assert_eq!(allocate(4_000, 700, 0, 50).unwrap().balance_applied, 0);
+        // A card part below the minimum that the credit has no room for is carried to the balance.
+        let a = allocate(5_030, 0, 5_000, 50).unwrap();
+        assert_eq!(
+            (a.terms_amount, a.card_amount, a.carried_to_balance),
+            (5_000, 0, 30)
+        );
+    }
+
+    #[test]
+    fn below_minimum_goes_to_terms_when_there_is_room() {
+        let a = allocate(5_030, 0, 6_000, 50).unwrap();
+        assert_eq!(a.terms_amount, 5_030, "all within credit");
+        // 10 of balance, then 5,020 of credit for 5,030: the 10 left is below the minimum and there is no room.
+        let a = allocate(5_040, -10, 5_020, 50).unwrap();
+        assert_eq!(
+            (
+                a.balance_applied,
+                a.terms_amount,
+                a.card_amount,
+                a.carried_to_balance
+            ),
+            (10, 5_020, 0, 10)
+        );
+    }
+
+    #[test]
+    fn property_allocations_always_sum_and_respect_credit() {
+        let mut rng = XorShift::new(5);
+        for _ in 0..20_000 {
+            let total = rng.range(0, 1_000_000);
+            let balance = rng.range(-500_000, 500_000);
+            let available = rng.range(-1_000, 600_000);
+            let minimum = rng.range(1, 500);
+            let a = allocate(total, balance, available, minimum).unwrap();
+            assert_eq!(
+                a.balance_applied + a.terms_amount + a.card_amount + a.carried_to_balance,
+                total
+            );
+            assert!(a.terms_amount <= available.max(0));
+            assert!(a.card_amount == 0 || a.card_amount >= minimum);
+            assert!(
+                a.balance_applied == total.min((-balance).max(0)),
+                "balance first"
+            );
+            assert!(
+                a.balance_applied >= 0
+                    && a.terms_amount >= 0
+                    && a.card_amount >= 0
+                    && a.carried_to_balance >= 0
+            );
+            assert!(a.carried_to_balance < minimum);
+        }
+    }
+
+    #[test]
+    fn checkouts_validate_and_total_their_items() {
+        let now = at("2024-01-01T00:00:00Z");
+        let raw = Raw::object([
+            ("customer_guid", Raw::from("CU1")),
+            ("item_name0", Raw::from("Widget")),
+            ("item_quantity0", Raw::from("3")),
+            ("item_unit_amount0", Raw::from("1250")),
+            ("item_name1", Raw::from("Gadget")),
+            ("item_unit_amount1", Raw::from("99")),
+            ("terms_days", Raw::from("30")),
+        ]);
+        let c = validate_checkout(&raw, now).unwrap();
+        assert_eq!(
+            (c.total, c.items.len(), c.currency, c.terms_days),
+            (3_849, 2, "USD", Some(30))
+        );
+        assert_eq!(c.expires_at, "2024-01-02T00:00:00.000000+00:00");
+        let e = |pairs: Vec<(&str, Raw)>| {
+            validate_checkout(&Raw::object(pairs), now)
+                .unwrap_err()
+                .field()
+        };
+        assert_eq!(
+            e(vec![("customer_guid", "CU1".into())]).as_deref(),
+            Some("amount")
+        );
+        assert_eq!(
+            e(vec![
+                ("customer_guid", "CU1".into()),
+                ("amount", "5".into()),
+                ("item_name1", "A".into()),
+                ("item_unit_amount1", "5".into())
+            ])
+            .as_deref(),
+            Some("amount")
+        );
+        assert_eq!(
+            e(vec![
+                ("customer_guid", "CU1".into()),
+                ("amount", "5".into()),
+                ("terms_days", "45".into())
+            ])
+            .as_deref(),
+            Some("terms_days")
+        );
+        assert_eq!(
+            e(vec![
+                ("customer_guid", "CU1".into()),
+                ("amount", "0".into())
+            ])
+            .as_deref(),
+            Some("amount")
+        );
+        assert_eq!(
+            e(vec![
+                ("customer_guid", "CU1".into()),
+                ("item_name1", "A".into())
+            ])
+            .as_deref(),
+            Some("item_unit_amount1")
+        );
+        assert_eq!(
+            e(vec![("amount", "5".into())]).as_deref(),
+            Some("customer_guid")
+        );
+    }
+
+    #[test]
+    fn confirmation_rules() {
+        let now = at("2024-01-01T00:00:00Z");
+        let split = allocate(10_000, 0, 5_000, 50).unwrap();
+        let c = validate_confirm(
+            &Raw::object([("funding_instrument_uri", Raw::from("/c"))]),
+            &split,
+            Some(30),
+            &[15, 30],
+            now,
+        )
+        .unwrap();
+        assert_eq!(
+            (c.terms_days, c.due_at.as_deref()),
+            (Some(30), Some("2024-01-31T00:00:00.000000+00:00"))
+        );
+        let e = validate_confirm(&Raw::Null, &split, Some(30), &[15, 30], now).unwrap_err();
+        assert_eq!(e.field().as_deref(), Some("funding_instrument_uri"));
+        let e = validate_confirm(
+            &Raw::object([
+                ("funding_instrument_uri", Raw::from("/c")),
+                ("terms_days", Raw::from("60")),
+            ]),
+            &split,
+            None,
+            &[15, 30],
+            now,
+        )
+        .unwrap_err();
+        assert_eq!(e.field().as_deref(), Some("terms_days"));
+        assert!(e.to_string().contains("15, 30"));
+        let card_only = allocate(10_000, 0, 0, 50).unwrap();
+        assert_eq!(
+            validate_confirm(
+                &Raw::object([("funding_instrument_uri", Raw::from("/c"))]),
+                &card_only,
+                None,
+                &[],
+                now
+            )
+            .unwrap()
+            .terms_days,
+            None
+        );
+        let terms_only = allocate(100, 0, 5_000, 50).unwrap();
+        assert_eq!(
+            validate_confirm(&Raw::Null, &terms_only, None, &[15], now)
+                .unwrap_err()
+                .field()
+                .as_deref(),
+            Some("terms_days")
+        );
+    }
+
+    #[test]
+    fn a_failed_checkout_gives_everything_back() {
+        let a = allocate(10_000, -1_500, 5_000, 50).unwrap();
+        assert_eq!(
+            undo(&a).unwrap(),
+            Undo {
+                release_credit: 5_000,
+                balance_credit: -1_500
+            }
+        );
+        let a = allocate(5_030, 0, 5_000, 50).unwrap();
+        assert_eq!(
+            undo(&a).unwrap(),
+            Undo {
+                release_credit: 5_000,
+                balance_credit: -30
+            }
+        );
+    }
+
+    #[test]
+    fn states() {
+        let exp = at("2024-01-02T00:00:00Z");
+        assert!(can_confirm(Status::Open, exp, at("2024-01-01T23:59:59Z")).is_ok());
+        assert_eq!(
+            can_confirm(Status::Open, exp, exp).unwrap_err().to_string(),
+            "this checkout has expired"
+        );
+        assert_eq!(
+            can_confirm(Status::Completed, exp, at("2024-01-01"))
+                .unwrap_err()
+                .status(),
+            409
+        );
+        assert_eq!(
+            after_payment(Status::Processing, Effect::Succeeded),
+            Status::Completed
+        );
+        assert_eq!(
+            after_payment(Status::Processing, Effect::Failed),
+            Status::Failed
+        );
+        assert_eq!(
+            after_payment(Status::Processing, Effect::Recorded),
+            Status::Processing
+        );
+        assert_eq!(
+            after_payment(Status::Completed, Effect::Failed),
+            Status::Completed
+        );
+        let due = at("2024-02-01T00:00:00Z");
+        assert_eq!(
+            after_terms_payment(TermsStatus::Open, 900, 500, due, at("2024-01-15")).status,
+            TermsStatus::Open
+        );
+        assert_eq!(
+            after_terms_payment(TermsStatus::Open, 900, 900, due, due).paid_on_time,
+            Some(true)
+        );
+        assert_eq!(
+            after_terms_payment(TermsStatus::Overdue, 900, 900, due, at("2024-02-02")).paid_on_time,
+            Some(false)
+        );
+        assert!(falls_overdue(TermsStatus::Open, due, due));
+        assert!(!falls_overdue(TermsStatus::Settled, due, due));
+        let now = at("2024-01-10");
+        assert_eq!(
+            validate_payment(&Raw::Null, TermsStatus::Open, 900, now)
+                .unwrap()
+                .amount,
+            900
+        );
+        assert_eq!(
+            validate_payment(
+                &Raw::object([("amount", Raw::from("901"))]),
+                TermsStatus::Open,
+                900,
+                now
+            )
+            .unwrap_err()
+            .code(),
+            "exceeds_remaining"
+        );
+        assert_eq!(
+            validate_payment(&Raw::Null, TermsStatus::Settled, 0, now)
+                .unwrap_err()
+                .code(),
+            "invalid_state"
+        );
+        assert_eq!(
+            validate_payment(
+                &Raw::object([("paid_at", Raw::from("2024-01-11"))]),
+                TermsStatus::Open,
+                9,
+                now
+            )
+            .unwrap_err()
+            .field()
+            .as_deref(),
+            Some("paid_at")
+        );
+    }
+}

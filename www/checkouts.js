@@ -1,0 +1,88 @@
+// @ts-check
+// Split-payment checkouts as owners of their card part: the confirm writes everything in one transaction (the
+// core's allocation against the current balance and credit, the balance entries, the credit reservation and terms
+// invoice, the staged card charge); the card's outcome completes the checkout or, when it fails, gives back
+// what the core's undo says. Inside a transaction unless said otherwise.
+import { ApiError } from "./http.js";
+import { N } from "./core.js";
+import { TERMS } from "./invoicing.js";
+
+export const OWNER = N.OwnerType.checkout;
+
+export class Checkouts {
+  /**
+   * @param {{ db: import("./db.js").Db, core: typeof import("./core.js"), payments: import("./payments.js").Payments,
+   *   credit: import("./credit.js").Credit, balances: import("./balances.js").Balances, terms: import("./terms.js").Terms }} deps
+   */
+  constructor({ db, core, payments, credit, balances, terms }) {
+    Object.assign(this, { db, core, payments, credit, balances, terms });
+    payments.register(OWNER, { onEffect: (tx, effect, now) => this.#follow(tx.owner_guid, effect, now) });
+  }
+
+  row(guid) {
+    return this.db.one("SELECT * FROM checkouts WHERE guid = ?", guid);
+  }
+
+  /** The buyer's terms in the checkout's currency: available credit and the terms lengths allowed. */
+  creditFor(checkout, now) {
+    const p = this.credit.profile(checkout.customer_guid, now, checkout.currency);
+    const usable = p.status !== N.CreditStatus.none && p.currency === checkout.currency;
+    return { available: usable ? p.available_credit : 0, allowed: usable ? p.terms_days_allowed : [], profile: p };
+  }
+
+  /** The allocation the checkout would get now. */
+  allocation(checkout, now) {
+    const { available } = this.creditFor(checkout, now);
+    return this.core.allocateCheckout(checkout.total, this.balances.amount(checkout.customer_guid, checkout.currency),
+      available, checkout.currency);
+  }
+
+  /** Confirms a checkout (see the file comment). Returns the card charge's guid to submit, or null. */
+  confirm(guid, body, metadata, now) {
+    const checkout = this.row(guid);
+    this.core.checkCanConfirm(checkout.status, checkout.expires_at, now);
+    const { allowed } = this.creditFor(checkout, now);
+    const allocation = this.allocation(checkout, now);
+    const c = this.core.validateConfirm(body, allocation, checkout.terms_days, allowed, now);
+    const entry = (amount, type) => amount > 0 && this.balances.entry({ customer_guid: checkout.customer_guid,
+      currency: checkout.currency, amount, transaction_type: type, checkout_guid: guid }, now);
+    entry(allocation.balance_applied, N.BalanceTransactionType.applied_to_checkout);
+    entry(allocation.carried_to_balance, N.BalanceTransactionType.checkout_below_currency_minimum);
+    const invoice = allocation.terms_amount > 0 ? this.terms.open(checkout, allocation, c, metadata, now) : null;
+    const card = allocation.card_amount > 0 ? this.payments.stage({ owner_type: OWNER, owner_guid: guid,
+      transaction_type: N.TransactionKind.debit, amount: allocation.card_amount, currency: checkout.currency,
+      customer_guid: checkout.customer_guid, funding_instrument_uri: c.funding_instrument_uri,
+      description: `checkout ${guid}` }, now) : null;
+    this.db.update("checkouts", guid, { status: card ? N.CheckoutStatus.processing : N.CheckoutStatus.completed,
+      allocation: JSON.stringify(allocation), invoice_guid: invoice, transaction_guid: card,
+      terms_days: c.terms_days ?? checkout.terms_days, updated_at: now });
+    return card;
+  }
+
+  /** The card part's outcome: the core says what the checkout becomes; a failure gives everything back. */
+  #follow(guid, effect, now) {
+    const checkout = this.row(guid);
+    if (!checkout) return;
+    const next = this.core.checkoutAfterPayment(checkout.status, effect);
+    if (next === checkout.status) return;
+    this.db.update("checkouts", guid, { status: next, updated_at: now });
+    if (next !== N.CheckoutStatus.failed) return;
+    const undo = this.core.checkoutUndo(JSON.parse(checkout.allocation));
+    if (undo.balance_credit !== 0) {
+      this.balances.entry({ customer_guid: checkout.customer_guid, currency: checkout.currency,
+        amount: undo.balance_credit, transaction_type: N.BalanceTransactionType.checkout_credit, checkout_guid: guid }, now);
+    }
+    if (checkout.invoice_guid) {
+      this.db.update("invoices", checkout.invoice_guid, { status: N.TermsInvoiceStatus.canceled, updated_at: now });
+      this.credit.use(checkout.customer_guid, -undo.release_credit, now);
+    }
+  }
+}
+
+/** Guards the Billy invoice actions that do not apply to terms invoices. */
+export function refuseTerms(inv) {
+  if (inv.invoice_type === TERMS) {
+    throw new ApiError(409, "invalid_state",
+      "This is a terms invoice: record what the buyer paid with POST /v1/invoices/<guid>/payments");
+  }
+}
