@@ -1001,6 +1001,14 @@ pub fn js_merge_metadata(
     out(&crate::metadata::merge(&stored, &to_raw(&input))?)
 }
 
+/// Whether a request carries metadata (`metadata` object or `metadata[key]` fields); malformed → 400.
+#[wasm_bindgen(js_name = hasMetadata)]
+pub fn js_has_metadata(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+) -> JsResult<bool> {
+    Ok(crate::metadata::changes(&to_raw(&input))?.is_some())
+}
+
 /// The `metadata[key]=value` filters of a list query, as `[key, value]` pairs.
 #[wasm_bindgen(js_name = metadataFilters, unchecked_return_type = "[string, string][]")]
 pub fn js_metadata_filters(

@@ -727,3 +727,57 @@ fn invoice_opening() {
         Some("effective_amount"),
     );
 }
+
+#[wasm_bindgen_test]
+fn net_terms_exports() {
+    let a = js_allocate_checkout(n(10_000.0), n(-1_500.0), n(5_000.0), s("USD")).unwrap();
+    assert_eq!(get_num(&a, "balance_applied"), 1_500.0);
+    assert_eq!(get_num(&a, "terms_amount"), 5_000.0);
+    assert_eq!(get_num(&a, "card_amount"), 3_500.0);
+    assert_error(
+        js_allocate_checkout(n(1.0), n(0.0), n(0.0), s("QQQ")),
+        "unknown_currency",
+        400,
+        Some("currency"),
+    );
+    let body = obj(&[(
+        "balance_transaction",
+        obj(&[
+            ("amount", n(5000.0)),
+            ("currency", s("USD")),
+            ("customer", s("CU1")),
+        ]),
+    )]);
+    let e = js_validate_balance_transaction(body).unwrap();
+    assert_eq!(get_str(&e, "currency").as_deref(), Some("usd"));
+    assert_eq!(
+        get_str(&e, "transaction_type").as_deref(),
+        Some("adjustment")
+    );
+    assert_error(
+        js_validate_balance_transaction(obj(&[])),
+        "missing_field",
+        400,
+        Some("balance_transaction"),
+    );
+    let events = arr(&[obj(&[
+        ("kind", s("assessed")),
+        ("at", s("2024-01-01T00:00:00.000000+00:00")),
+        ("tier", n(5.0)),
+    ])]);
+    let standing = js_credit_replay(events, s("USD")).unwrap();
+    assert_eq!(get_num(&standing, "credit_limit"), 50_000.0);
+    let m = js_merge_metadata(obj(&[("a", s("1"))]), obj(&[("metadata[b]", s("2"))])).unwrap();
+    assert_eq!(get_str(&m, "b").as_deref(), Some("2"));
+    assert_error(
+        js_merge_metadata(JsValue::NULL, obj(&[("metadata[a]", arr(&[]))])),
+        "invalid_field",
+        400,
+        Some("metadata[a]"),
+    );
+    assert_eq!(js_uuid().unwrap().len(), 36);
+    assert_eq!(
+        js_epoch_seconds(s("2024-01-01T00:00:00.999000+00:00")).unwrap(),
+        1_704_067_200.0
+    );
+}

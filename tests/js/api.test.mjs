@@ -399,7 +399,7 @@ test("huge numbers: 1e30 and 9007199254740993 are 400 naming the field, 2^53-1 i
 
 test("wrong methods are 405 JSON errors; every write endpoint answers 415 for an unsupported content type", async () => {
   const p = await populated();
-  for (const [method, path] of [["DELETE", "/v1/invoices"], ["PUT", "/v1/plans/" + p.plan.guid], ["DELETE", `/v1/invoices/${p.invoice.guid}`],
+  for (const [method, path] of [["DELETE", "/v1/invoices"], ["PATCH", "/v1/plans/" + p.plan.guid], ["DELETE", `/v1/invoices/${p.invoice.guid}`],
     ["GET", `/v1/invoices/${p.invoice.guid}/refund`], ["DELETE", "/v1/transactions/" + p.tx.guid], ["PATCH", "/v1/customers"]]) {
     err(await call(w.base, method, path, { key: p.key }), 405);
   }

@@ -4,15 +4,17 @@ import { ApiError, json } from "../http.js";
 import * as views from "../views.js";
 import { findCustomer } from "./find.js";
 import { listPage } from "./list.js";
+import { mergedMetadata, metadataRoute } from "./metadata.js";
 import { subscriptionView } from "./subscriptions.js";
 import { transactionPage } from "./transactions.js";
 
 export const routes = [
+  metadataRoute("/v1/customers/:guid", "customers", findCustomer, (r, row) => views.customer(row, r.company.guid)),
   ["POST", "/v1/customers", (r) => {
     const c = r.core.validateCustomer(r.body);
     const now = r.now();
     const guid = r.core.guid("CU");
-    r.db.tx(() => r.db.insert("customers", { guid, processor_uri: c.processor_uri, deleted: 0, created_at: now,
+    r.db.tx(() => r.db.insert("customers", { guid, processor_uri: c.processor_uri, deleted: 0, metadata: mergedMetadata(r), created_at: now,
       updated_at: now }));
     return json(views.customer(findCustomer(r, guid), r.company.guid));
   }],

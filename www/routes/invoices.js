@@ -4,9 +4,11 @@
 // The payments of an invoice go through the payments core (www/payments.js); the invoice is their owner.
 import { ApiError, json } from "../http.js";
 import * as views from "../views.js";
-import { CURRENCY, OWNER } from "../invoicing.js";
+import { CURRENCY, OWNER, TERMS } from "../invoicing.js";
 import { findInvoice, referenced } from "./find.js";
 import { listPage } from "./list.js";
+import { mergedMetadata } from "./metadata.js";
+import { refuseTerms } from "../checkouts.js";
 import { transactionPage } from "./transactions.js";
 
 const show = (r, guid) => json(views.invoice(findInvoice(r, guid)));
@@ -26,7 +28,8 @@ export const routes = [
         customer_guid: v.customer_guid, subscription_guid: null, period: null, scheduled_at: null, amount: v.amount,
         total_adjustment_amount: v.total_adjustment_amount, effective_amount: v.effective_amount, title: v.title,
         external_id: v.external_id, appears_on_statement_as: v.appears_on_statement_as,
-        funding_instrument_uri: v.funding_instrument_uri, items: v.items, adjustments: v.adjustments }, now);
+        funding_instrument_uri: v.funding_instrument_uri, items: v.items, adjustments: v.adjustments,
+        metadata: mergedMetadata(r) }, now);
     });
     await r.payments.submitOwner(OWNER, guid);
     return show(r, guid);
@@ -38,7 +41,14 @@ export const routes = [
   // twice. A payment pending at the processor may still succeed: 409 until it ends.
   ["PUT", "/v1/invoices/:guid", async (r) => {
     const guid = r.params[0];
-    findInvoice(r, guid);
+    const found = findInvoice(r, guid);
+    // Metadata alone: merged, nothing else changes.
+    if (r.body.funding_instrument_uri === undefined && r.core.hasMetadata(r.body)) {
+      const now = r.now();
+      r.db.tx(() => r.db.update("invoices", guid, { metadata: mergedMetadata(r, findInvoice(r, guid).metadata), updated_at: now }));
+      return show(r, guid);
+    }
+    refuseTerms(found);
     const { funding_instrument_uri } = r.core.validateFundingInstrument(r.body);
     await r.payments.lookUpOpen(OWNER, guid, { strict: true });
     const now = r.now();
@@ -50,7 +60,8 @@ export const routes = [
           "A payment for this invoice is pending at the processor; retry after it settles");
       }
       r.payments.release(OWNER, guid, new Set(), now);
-      r.db.update("invoices", guid, { funding_instrument_uri, status, updated_at: now });
+      r.db.update("invoices", guid, { funding_instrument_uri, status, metadata: mergedMetadata(r, inv.metadata),
+        updated_at: now });
       r.invoicing.charge(guid, { ...inv, funding_instrument_uri }, now);
     });
     await r.payments.submitOwner(OWNER, guid);
@@ -58,7 +69,7 @@ export const routes = [
   }],
   ["POST", "/v1/invoices/:guid/refund", async (r) => {
     const guid = r.params[0];
-    findInvoice(r, guid);
+    refuseTerms(findInvoice(r, guid));
     await r.payments.quiesce(OWNER, guid);
     const now = r.now();
     r.db.tx(() => {
@@ -75,7 +86,7 @@ export const routes = [
   // answer lost and not yet confirmed) is repaid automatically by the payments core.
   ["POST", "/v1/invoices/:guid/cancel", async (r) => {
     const guid = r.params[0];
-    findInvoice(r, guid);
+    refuseTerms(findInvoice(r, guid));
     const uncertain = await r.payments.lookUpOpen(OWNER, guid, { strict: false });
     const now = r.now();
     r.db.tx(() => {
@@ -85,6 +96,19 @@ export const routes = [
       r.db.update("invoices", guid, { status, updated_at: now });
     });
     await r.scheduler.arm();
+    return show(r, guid);
+  }],
+  // A payment the merchant received for a terms invoice (a bank transfer): partial allowed.
+  ["POST", "/v1/invoices/:guid/payments", (r) => {
+    const guid = r.params[0];
+    const now = r.now();
+    r.db.tx(() => {
+      const inv = findInvoice(r, guid);
+      if (inv.invoice_type !== TERMS) {
+        throw new ApiError(409, "invalid_state", "Only terms invoices take recorded payments; pay this one with PUT funding_instrument_uri");
+      }
+      r.terms.record(inv, r.core.validateTermsPayment(r.body, inv.status, r.terms.outstanding(inv), now), now);
+    });
     return show(r, guid);
   }],
   ["GET", "/v1/invoices/:guid/transactions", (r) => {

@@ -9,6 +9,7 @@ import { N } from "../core.js";
 import { OWNER } from "../orders.js";
 import { find, findCustomer, referenced } from "./find.js";
 import { listPage } from "./list.js";
+import { mergedMetadata } from "./metadata.js";
 import { transactionView } from "./transactions.js";
 
 const findOrder = (r, guid) => find(r, "orders", "order", guid);
@@ -29,7 +30,7 @@ function create(r, merchantInPath) {
     }
     r.db.insert("orders", { guid, merchant_guid: v.merchant_guid, description: v.description,
       delivery_address: v.delivery_address, currency: v.currency, amount: 0, amount_escrowed: 0, amount_credited: 0,
-      created_at: now, updated_at: now });
+      metadata: mergedMetadata(r), created_at: now, updated_at: now });
   });
   return show(r, guid);
 }
@@ -49,7 +50,7 @@ function payOut(r, order, plans, now) {
     customer_guid: p.destination === N.CreditDestination.merchant ? merchant.guid : null,
     funding_instrument_uri: p.funding_instrument_uri ?? (p.destination === N.CreditDestination.merchant
       ? merchant.processor_uri : null),
-    description: p.description ?? order.description }, now));
+    description: p.description ?? order.description, metadata: mergedMetadata(r) }, now));
   return guids;
 }
 
@@ -74,8 +75,9 @@ export const routes = [
     const now = r.now();
     r.db.tx(() => {
       findOrder(r, guid);
+      const order = findOrder(r, guid);
       const changes = Object.fromEntries(Object.entries(u).filter(([, v]) => v !== null));
-      r.db.update("orders", guid, { ...changes, updated_at: now });
+      r.db.update("orders", guid, { ...changes, metadata: mergedMetadata(r, order.metadata), updated_at: now });
     });
     return show(r, guid);
   }],
@@ -94,7 +96,7 @@ export const routes = [
       return r.payments.stage({ owner_type: OWNER, owner_guid: order.guid, transaction_type: plan.transaction_type,
         amount: plan.amount, currency: order.currency, customer_guid: plan.customer_guid,
         funding_instrument_uri: plan.funding_instrument_uri, description: plan.description,
-        appears_on_statement_as: plan.appears_on_statement_as }, now);
+        appears_on_statement_as: plan.appears_on_statement_as, metadata: mergedMetadata(r) }, now);
     });
     await submitAll(r, [guid]);
     return showTx(r, guid);

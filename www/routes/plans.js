@@ -4,15 +4,18 @@ import { ApiError, json } from "../http.js";
 import * as views from "../views.js";
 import { findPlan } from "./find.js";
 import { listPage } from "./list.js";
+import { mergedMetadata, metadataRoute } from "./metadata.js";
 import { subscriptionView } from "./subscriptions.js";
 import { transactionPage } from "./transactions.js";
 
 export const routes = [
+  metadataRoute("/v1/plans/:guid", "plans", findPlan, (r, row) => views.plan(row, r.company.guid)),
   ["POST", "/v1/plans", (r) => {
     const p = r.core.validatePlan(r.body);
     const now = r.now();
     const guid = r.core.guid("PL");
-    r.db.tx(() => r.db.insert("plans", { guid, ...p, deleted: 0, created_at: now, updated_at: now }));
+    r.db.tx(() => r.db.insert("plans", { guid, ...p, deleted: 0, metadata: mergedMetadata(r), created_at: now,
+      updated_at: now }));
     return json(views.plan(findPlan(r, guid), r.company.guid));
   }],
   ["GET", "/v1/plans", (r) => listPage(r, { table: "plans", view: (row) => views.plan(row, r.company.guid) })],

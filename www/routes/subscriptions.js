@@ -5,6 +5,7 @@ import * as views from "../views.js";
 import { OWNER } from "../invoicing.js";
 import { findSubscription, referenced } from "./find.js";
 import { listPage } from "./list.js";
+import { mergedMetadata, metadataRoute } from "./metadata.js";
 import { transactionPage } from "./transactions.js";
 
 /** The API view; effective_amount (override or plan amount) is the core's decision. */
@@ -14,6 +15,7 @@ export function subscriptionView(r, row) {
 }
 
 export const routes = [
+  metadataRoute("/v1/subscriptions/:guid", "subscriptions", findSubscription, (r, row) => subscriptionView(r, row)),
   ["POST", "/v1/subscriptions", async (r) => {
     const now = r.now();
     const s = r.core.validateSubscription(r.body, now);
@@ -24,7 +26,8 @@ export const routes = [
       r.db.insert("subscriptions", { guid, plan_guid: s.plan_guid, customer_guid: s.customer_guid,
         funding_instrument_uri: s.funding_instrument_uri, amount: s.amount,
         appears_on_statement_as: s.appears_on_statement_as, started_at: s.started_at, invoice_count: 0,
-        next_invoice_at: s.started_at, canceled: 0, canceled_at: null, created_at: now, updated_at: now });
+        next_invoice_at: s.started_at, canceled: 0, canceled_at: null, metadata: mergedMetadata(r), created_at: now,
+        updated_at: now });
       // Started now: the core finds the first period due at once and it is invoiced in this same transaction.
       r.invoicing.invoiceDuePeriods(findSubscription(r, guid), plan, now);
     });

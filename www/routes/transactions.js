@@ -5,6 +5,7 @@ import { json, notFound } from "../http.js";
 import * as views from "../views.js";
 import { OWNER } from "../invoicing.js";
 import { listPage } from "./list.js";
+import { metadataRoute } from "./metadata.js";
 
 export function transactionView(r, row) {
   const failures = row.failure_count
@@ -18,7 +19,14 @@ export function transactionPage(r, invoiceWhere, args) {
     where: `t.owner_type = ? AND ${invoiceWhere}`, args: [OWNER, ...args], view: (row) => transactionView(r, row) });
 }
 
+const findTransaction = (r, guid) => {
+  const row = r.db.one("SELECT * FROM transactions WHERE guid = ?", guid);
+  if (!row) throw notFound("transaction", guid);
+  return row;
+};
+
 export const routes = [
+  metadataRoute("/v1/transactions/:guid", "transactions", findTransaction, transactionView),
   ["GET", "/v1/transactions", (r) => listPage(r, { table: "transactions", view: (row) => transactionView(r, row) })],
   ["GET", "/v1/transactions/:guid", (r) => {
     const row = r.db.one("SELECT * FROM transactions WHERE guid = ?", r.params[0]);
