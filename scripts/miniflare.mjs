@@ -25,6 +25,10 @@ export function miniflareOptions({ port = 8787, host = "127.0.0.1", dataDir = nu
       SIMULATOR: { className: "Simulator", useSQLite: true },
       REGISTRY: { className: "Registry", useSQLite: true },
     },
+    // The buyer and merchant pages (www/static, with a copy of pkg/): files are served as they are, and any other
+    // path goes to the worker, which answers /checkout/…, /apply/… and /dashboard with their page.
+    assets: { directory: path.join(ROOT, "www/static"), binding: "ASSETS",
+      routerConfig: { has_user_worker: true }, assetConfig: { html_handling: "none" } },
     port,
     host,
   };

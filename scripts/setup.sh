@@ -51,4 +51,11 @@ if [ ! -f pkg/billy_edge_bg.wasm ] || [ "$(cat pkg/.stamp 2>/dev/null)" != "$STA
   wasm-pack build --target web --release --out-dir pkg --no-pack 2>&1 | grep -v '^\s*$' >&2
   echo "$STAMP" > pkg/.stamp
 fi
+
+# 7. The browser pages load the same core: a copy of pkg/ inside the static assets the worker serves.
+if ! cmp -s pkg/billy_edge_bg.wasm www/static/pkg/billy_edge_bg.wasm 2>/dev/null \
+   || ! cmp -s pkg/billy_edge.js www/static/pkg/billy_edge.js 2>/dev/null; then
+  mkdir -p www/static/pkg
+  cp pkg/billy_edge.js pkg/billy_edge_bg.wasm pkg/billy_edge.d.ts www/static/pkg/
+fi
 say "ready"

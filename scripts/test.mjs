@@ -3,6 +3,7 @@
 //   2. wasm-pack test --node  the wasm boundary (tests/web.rs) on the real wasm build
 //   3. node --test            the worker in workerd over real HTTP (tests/js/*.test.mjs)
 //   4. billy-client           Billy's published Python client against the worker (tests/billy-client/)
+//   5. browser                the pages in headless Debian Chromium (tests/browser/*.test.mjs)
 import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import path from "node:path";
@@ -46,6 +47,7 @@ const suites = [
   ["wasm", "wasm-pack", ["test", "--node"]],
   ["worker", "node", ["--test", "--test-concurrency=1", ...jsTests]],
   ["client", "node", ["tests/billy-client/run.mjs"]],
+  ["browser", "bash", ["-c", "bash tests/browser/setup.sh && node --test --test-concurrency=1 tests/browser/*.test.mjs"]],
 ].filter(([name]) => !only || only === name);
 
 const results = [];

@@ -188,6 +188,7 @@ export interface OrderInput { merchant_guid: string; description: string | null;
 export interface EscrowBalances { amount: number; amount_escrowed: number; amount_credited: number }
 export interface CreditPlan { transaction_type: "credit"; destination: CreditDestination; amount: number; funding_instrument_uri: string | null; description: string | null }
 export interface ReturnPlan { transaction_type: "refund" | "reversal"; amount: number; reference_guid: string; description: string | null }
+export interface CartItem { name: string; quantity: number; unit_amount: number; amount: number }
 export interface Allocation { total: number; balance_applied: number; terms_amount: number; card_amount: number; carried_to_balance: number }
 export interface CreditStanding { risk_tier: number | null; credit_limit: number; frozen_until: CanonicalTime | null; paid_on_time: number; paid_late: number }
 export interface CreditEventRow { kind: CreditEventKind; at: CanonicalTime; tier?: number | null; split?: number | boolean | null; credit_used?: number | null }
@@ -1190,6 +1191,57 @@ pub fn js_preview_terms(
     let (terms_days, due_at) =
         checkout::terms_choice(days, &allocation, &allowed, time_arg(&now, "now")?)?;
     out(&Out { terms_days, due_at })
+}
+
+/// An amount as a buyer reads it: `$1,234.50`, `¥500`, `1,234.500 KWD` (exact, from minor units).
+/// @example formatMoney(123450, "USD") // "$1,234.50"
+#[wasm_bindgen(js_name = formatMoney)]
+pub fn js_format_money(
+    #[wasm_bindgen(unchecked_param_type = "number")] amount: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] currency: JsValue,
+) -> JsResult<String> {
+    let amount = amount_arg(&amount, "amount", -MAX_AMOUNT)?;
+    Ok(money::format(amount, &str_arg(&currency, "currency")?)?)
+}
+
+/// The cart of a checkout with the buyer's quantities (`{quantities}` or `item_quantity<i>`): `{items, total}`; a
+/// checkout made with an amount and no items keeps `amount`.
+#[wasm_bindgen(js_name = requantifyCart, unchecked_return_type = "{ items: CartItem[]; total: number }")]
+pub fn js_requantify_cart(
+    #[wasm_bindgen(unchecked_param_type = "CartItem[]")] items: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "boolean")] adjustable: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] amount: JsValue,
+) -> JsResult<JsValue> {
+    #[derive(Serialize)]
+    struct Out {
+        items: Vec<checkout::CartItem>,
+        total: i64,
+    }
+    let items = rows_arg(&items, "items", |r| {
+        Ok(checkout::CartItem {
+            name: input::req_string(r, "name", 128)?,
+            quantity: input::opt_int(r, "quantity", 1, 1_000_000)?.unwrap_or(1),
+            unit_amount: input::req_amount(r, "unit_amount", 0)?,
+            amount: input::req_amount(r, "amount", 0)?,
+        })
+    })?;
+    let adjustable = input::bool_value(&to_raw(&adjustable), "adjustable")?;
+    let amount = amount_arg(&amount, "amount", 0)?;
+    let (items, total) = checkout::requantify(&items, &to_raw(&input), adjustable, amount)?;
+    out(&Out { items, total })
+}
+
+/// Throws 409 when the buyer's `expected_allocation` differs from `allocation` (the split changed meanwhile).
+#[wasm_bindgen(js_name = checkExpectedAllocation)]
+pub fn js_check_expected_allocation(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Allocation")] allocation: JsValue,
+) -> JsResult<()> {
+    Ok(checkout::check_expected(
+        &to_raw(&input),
+        &allocation_arg(&allocation)?,
+    )?)
 }
 
 /// The smallest card charge in `currency` (minor units).

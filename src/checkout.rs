@@ -70,6 +70,8 @@ pub struct CheckoutInput {
     pub items: Vec<CartItem>,
     pub terms_days: Option<i64>,
     pub expires_at: String,
+    /// The buyer may change quantities (or remove lines) before confirming.
+    pub adjustable_quantities: bool,
 }
 
 fn item_from(line: &Line, name_of: &dyn Fn(&str) -> String) -> Result<CartItem> {
@@ -146,6 +148,7 @@ pub fn validate_checkout(raw: &Raw, now: Instant) -> Result<CheckoutInput> {
         items,
         terms_days,
         expires_at: time::format(time::add(now, TimeDelta::hours(TTL_HOURS))?),
+        adjustable_quantities: input::opt_bool(raw, "adjustable_quantities")?.unwrap_or(false),
     })
 }
 
@@ -155,6 +158,129 @@ fn terms_length(days: i64) -> Result<()> {
             "terms_days",
             "must be one of 15, 30, 60, 90",
         ));
+    }
+    Ok(())
+}
+
+/// The cart with the buyer's quantities `{quantities: [n, …]}` (JSON) or `item_quantity<i>` (form, 0-based as the
+/// items are listed): 0 removes a line; a checkout that does not allow changes keeps its quantities, and a request
+/// to change them is a 400. Returns the lines kept and the new total (at least 1). A checkout made with an amount and
+/// no items keeps its `amount`.
+pub fn requantify(
+    items: &[CartItem],
+    raw: &Raw,
+    adjustable: bool,
+    amount: i64,
+) -> Result<(Vec<CartItem>, i64)> {
+    if items.is_empty() {
+        return Ok((vec![], amount));
+    }
+    let mut quantities: Vec<Option<i64>> = vec![None; items.len()];
+    if let Some(v) = input::present(raw, "quantities") {
+        let Raw::Array(list) = v else {
+            return Err(CoreError::invalid(
+                "quantities",
+                "must be an array of integers, one per item",
+            ));
+        };
+        if list.len() != items.len() {
+            return Err(CoreError::invalid(
+                "quantities",
+                format!("must have {} entries, one per item", items.len()),
+            ));
+        }
+        for (i, q) in list.iter().enumerate() {
+            quantities[i] = Some(input::int_value(
+                q,
+                &format!("quantities[{i}]"),
+                0,
+                1_000_000,
+            )?);
+        }
+    }
+    for (i, slot) in quantities.iter_mut().enumerate() {
+        if let Some(q) = input::opt_int(raw, &format!("item_quantity{i}"), 0, 1_000_000)? {
+            *slot = Some(q);
+        }
+    }
+    let changed = quantities
+        .iter()
+        .zip(items)
+        .any(|(q, item)| q.is_some_and(|q| q != item.quantity));
+    if changed && !adjustable {
+        return Err(CoreError::invalid(
+            "quantities",
+            "this checkout's quantities cannot be changed",
+        ));
+    }
+    let mut kept = vec![];
+    for (item, q) in items.iter().zip(quantities) {
+        let quantity = q.unwrap_or(item.quantity);
+        if quantity == 0 {
+            continue;
+        }
+        let amount = money::check(i128::from(quantity) * i128::from(item.unit_amount))?;
+        kept.push(CartItem {
+            quantity,
+            amount,
+            ..item.clone()
+        });
+    }
+    let total = money::sum(kept.iter().map(|i| i.amount))?;
+    if total < 1 {
+        return Err(CoreError::invalid("quantities", "the cart would be empty"));
+    }
+    Ok((kept, total))
+}
+
+/// Whether the allocation a buyer saw (`expected_allocation` with `terms_amount`, `card_amount`,
+/// `balance_applied`, `carried_to_balance`, any given) is the one the server computes now. Absent: nothing to compare.
+pub fn check_expected(raw: &Raw, actual: &Allocation) -> Result<()> {
+    let expected = match raw.get("expected_allocation") {
+        Some(v @ Raw::Object(_)) => v.clone(),
+        Some(Raw::Null) | None => {
+            let map: std::collections::BTreeMap<String, Raw> = match raw {
+                Raw::Object(m) => m
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        k.strip_prefix("expected_allocation[")
+                            .and_then(|r| r.strip_suffix(']'))
+                            .map(|f| (f.to_string(), v.clone()))
+                    })
+                    .collect(),
+                _ => Default::default(),
+            };
+            if map.is_empty() {
+                return Ok(());
+            }
+            Raw::Object(map)
+        }
+        Some(other) => {
+            return Err(CoreError::invalid(
+                "expected_allocation",
+                format!("must be an object, got {}", other.kind()),
+            ))
+        }
+    };
+    let parts = [
+        ("total", actual.total),
+        ("balance_applied", actual.balance_applied),
+        ("terms_amount", actual.terms_amount),
+        ("card_amount", actual.card_amount),
+        ("carried_to_balance", actual.carried_to_balance),
+    ];
+    for (key, value) in parts {
+        if let Some(want) = input::opt_amount(&expected, key, 0)
+            .map_err(|e| e.in_field(&format!("expected_allocation[{key}]")))?
+        {
+            if want != value {
+                return Err(CoreError::InvalidState {
+                    reason: format!(
+                        "the split changed: {key} is now {value}, not {want}; review the new split and confirm again"
+                    ),
+                });
+            }
+        }
     }
     Ok(())
 }
@@ -609,6 +735,88 @@ mod tests {
                 release_credit: 5_000,
                 balance_credit: -30
             }
+        );
+    }
+
+    #[test]
+    fn quantities_and_expected_splits() {
+        let items = vec![
+            CartItem {
+                name: "A".into(),
+                quantity: 2,
+                unit_amount: 1000,
+                amount: 2000,
+            },
+            CartItem {
+                name: "B".into(),
+                quantity: 1,
+                unit_amount: 500,
+                amount: 500,
+            },
+        ];
+        let (kept, total) = requantify(
+            &items,
+            &Raw::object([(
+                "quantities",
+                Raw::Array(vec![Raw::from(3i64), Raw::from(0i64)]),
+            )]),
+            true,
+            2500,
+        )
+        .unwrap();
+        assert_eq!((kept.len(), kept[0].amount, total), (1, 3000, 3000));
+        let (_, total) = requantify(
+            &items,
+            &Raw::object([("item_quantity1", Raw::from("4"))]),
+            true,
+            2500,
+        )
+        .unwrap();
+        assert_eq!(total, 4000);
+        assert_eq!(requantify(&items, &Raw::Null, false, 2500).unwrap().1, 2500);
+        let e = requantify(
+            &items,
+            &Raw::object([("item_quantity1", Raw::from("4"))]),
+            false,
+            2500,
+        )
+        .unwrap_err();
+        assert_eq!(e.field().as_deref(), Some("quantities"));
+        let e = requantify(
+            &items,
+            &Raw::object([(
+                "quantities",
+                Raw::Array(vec![Raw::from(0i64), Raw::from(0i64)]),
+            )]),
+            true,
+            2500,
+        )
+        .unwrap_err();
+        assert_eq!(e.field().as_deref(), Some("quantities"));
+        assert_eq!(
+            requantify(&[], &Raw::Null, false, 777).unwrap(),
+            (vec![], 777),
+            "an amount, no items"
+        );
+        let a = allocate(2500, 0, 1000, 50).unwrap();
+        assert!(check_expected(&Raw::Null, &a).is_ok());
+        assert!(check_expected(
+            &Raw::object([("expected_allocation[card_amount]", Raw::from("1500"))]),
+            &a
+        )
+        .is_ok());
+        let e = check_expected(
+            &Raw::object([(
+                "expected_allocation",
+                Raw::object([("card_amount", Raw::from(1000i64))]),
+            )]),
+            &a,
+        )
+        .unwrap_err();
+        assert_eq!(e.status(), 409);
+        assert!(
+            e.to_string().contains("card_amount is now 1500, not 1000"),
+            "{e}"
         );
     }
 

@@ -236,6 +236,41 @@ pub fn minimum_charge(currency: &str) -> Result<i64> {
         .unwrap_or_else(|| (10_i64.pow(u32::from(c.exponent)) / 2).max(1)))
 }
 
+/// An amount as a buyer reads it: the currency's symbol where it has a common one (`$1,234.50`, `€0.50`, `¥500`,
+/// `£12.00`), else the amount and its code (`1,234.500 KWD`); the minor unit's digits always shown, thousands
+/// grouped with commas. Exact: digits are cut from the integer, never through floating point.
+pub fn format(amount: i64, currency: &str) -> Result<String> {
+    let c = self::currency(currency)?;
+    let exp = usize::from(c.exponent);
+    let digits = amount.unsigned_abs().to_string();
+    let padded = format!("{digits:0>width$}", width = exp + 1);
+    let (whole, fraction) = padded.split_at(padded.len() - exp);
+    let mut grouped = String::new();
+    for (i, ch) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    let number = if exp > 0 {
+        format!("{grouped}.{fraction}")
+    } else {
+        grouped
+    };
+    let sign = if amount < 0 { "-" } else { "" };
+    let symbol = match c.code {
+        "USD" => Some("$"),
+        "EUR" => Some("€"),
+        "GBP" => Some("£"),
+        "JPY" => Some("¥"),
+        _ => None,
+    };
+    Ok(match symbol {
+        Some(sym) => format!("{sign}{sym}{number}"),
+        None => format!("{sign}{number} {}", c.code),
+    })
+}
+
 /// `amount × rate`, rounded once to a whole minor unit half to even (banker's rounding).
 /// Errors with `arithmetic_overflow` if the product does not fit a decimal, `amount_out_of_range` if the
 /// rounded result leaves ±[`MAX_AMOUNT`].
@@ -257,6 +292,21 @@ mod tests {
     use super::*;
     use crate::testutil::XorShift;
     use std::str::FromStr;
+
+    #[test]
+    fn formatting() {
+        assert_eq!(format(123_450, "USD").unwrap(), "$1,234.50");
+        assert_eq!(format(5, "usd").unwrap(), "$0.05");
+        assert_eq!(format(0, "EUR").unwrap(), "€0.00");
+        assert_eq!(format(-50, "GBP").unwrap(), "-£0.50");
+        assert_eq!(format(500, "JPY").unwrap(), "¥500");
+        assert_eq!(format(1_234_500, "KWD").unwrap(), "1,234.500 KWD");
+        assert_eq!(format(MAX_AMOUNT, "USD").unwrap(), "$90,071,992,547,409.91");
+        assert_eq!(
+            format(-MAX_AMOUNT, "CLP").unwrap(),
+            "-9,007,199,254,740,991 CLP"
+        );
+    }
 
     #[test]
     fn minimum_charges() {

@@ -30,10 +30,10 @@ export class Checkouts {
     return { available: usable ? p.available_credit : 0, allowed: usable ? p.terms_days_allowed : [], profile: p };
   }
 
-  /** The allocation the checkout would get now. */
-  allocation(checkout, now) {
+  /** The allocation the checkout would get now (for `total`, default its own). */
+  allocation(checkout, now, total = checkout.total) {
     const { available } = this.creditFor(checkout, now);
-    return this.core.allocateCheckout(checkout.total, this.balances.amount(checkout.customer_guid, checkout.currency),
+    return this.core.allocateCheckout(total, this.balances.amount(checkout.customer_guid, checkout.currency),
       available, checkout.currency);
   }
 
@@ -42,18 +42,24 @@ export class Checkouts {
     const checkout = this.row(guid);
     this.core.checkCanConfirm(checkout.status, checkout.expires_at, now);
     const { allowed } = this.creditFor(checkout, now);
-    const allocation = this.allocation(checkout, now);
+    const cart = this.core.requantifyCart(JSON.parse(checkout.items), body, Boolean(checkout.adjustable_quantities),
+      checkout.total);
+    const allocation = this.allocation(checkout, now, cart.total);
+    // The buyer confirms the split it was shown; if credit or balance moved meanwhile, it is asked again (409).
+    this.core.checkExpectedAllocation(body, allocation);
     const c = this.core.validateConfirm(body, allocation, checkout.terms_days, allowed, now);
     const entry = (amount, type) => amount > 0 && this.balances.entry({ customer_guid: checkout.customer_guid,
       currency: checkout.currency, amount, transaction_type: type, checkout_guid: guid }, now);
     entry(allocation.balance_applied, N.BalanceTransactionType.applied_to_checkout);
     entry(allocation.carried_to_balance, N.BalanceTransactionType.checkout_below_currency_minimum);
-    const invoice = allocation.terms_amount > 0 ? this.terms.open(checkout, allocation, c, metadata, now) : null;
+    const invoice = allocation.terms_amount > 0
+      ? this.terms.open({ ...checkout, items: JSON.stringify(cart.items) }, allocation, c, metadata, now) : null;
     const card = allocation.card_amount > 0 ? this.payments.stage({ owner_type: OWNER, owner_guid: guid,
       transaction_type: N.TransactionKind.debit, amount: allocation.card_amount, currency: checkout.currency,
       customer_guid: checkout.customer_guid, funding_instrument_uri: c.funding_instrument_uri,
       description: `checkout ${guid}` }, now) : null;
     this.db.update("checkouts", guid, { status: card ? N.CheckoutStatus.processing : N.CheckoutStatus.completed,
+      items: JSON.stringify(cart.items), total: cart.total,
       allocation: JSON.stringify(allocation), invoice_guid: invoice, transaction_guid: card,
       terms_days: c.terms_days ?? checkout.terms_days, updated_at: now });
     return card;

@@ -8,13 +8,14 @@ import m0004 from "./migrations/0004_keys.sql";
 import m0004js from "./migrations/0004_keys.js";
 import m0005 from "./migrations/0005_orders.sql";
 import m0006 from "./migrations/0006_net_terms.sql";
+import m0007 from "./migrations/0007_checkout_pages.sql";
 
 /**
  * Numbered migrations, applied in order, each exactly once, each in its own transaction: SQL text, then an
  * optional JS step for what SQL alone cannot do (guids from the core).
  * @type {[number, string, ((db: Db, c: typeof core) => void)?][]}
  */
-const MIGRATIONS = [[1, m0001], [2, m0002], [3, m0003], [4, m0004, m0004js], [5, m0005], [6, m0006]];
+const MIGRATIONS = [[1, m0001], [2, m0002], [3, m0003], [4, m0004, m0004js], [5, m0005], [6, m0006], [7, m0007]];
 
 export class Db {
   /** @param {DurableObjectStorage} storage */

@@ -78,7 +78,8 @@ export function order(row) {
 /** `status` is the checkout's status now (expiry read off the clock); `allocation` the confirmed or previewed split. */
 export function checkout(row, status, allocation) {
   return { guid: row.guid, customer_guid: row.customer_guid, currency: row.currency, amount: row.total,
-    items: JSON.parse(row.items), terms_days: row.terms_days, status, expires_at: row.expires_at, allocation,
+    items: JSON.parse(row.items), adjustable_quantities: bool(row.adjustable_quantities), terms_days: row.terms_days,
+    status, expires_at: row.expires_at, allocation,
     invoice_guid: row.invoice_guid, transaction_guid: row.transaction_guid, metadata: meta(row),
     created_at: row.created_at, updated_at: row.updated_at };
 }

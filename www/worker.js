@@ -41,6 +41,17 @@ const CORS = {
   "access-control-max-age": "86400",
 };
 
+/**
+ * A 401 names the scheme the caller used: `Basic` for Basic auth (Billy's clients), else `Bearer`. A browser that
+ * gets `Basic` back for a fetch would stop and prompt for a password instead of letting the page say what is wrong.
+ */
+function challenge(request, response) {
+  if (response.status !== 401 || /^basic\s/i.test(request.headers.get("authorization") || "")) return response;
+  const out = new Response(response.body, response);
+  out.headers.set("www-authenticate", 'Bearer realm="billy"');
+  return out;
+}
+
 function withCors(response) {
   const out = new Response(response.body, response);
   for (const [k, v] of Object.entries(CORS)) out.headers.set(k, v);
@@ -51,7 +62,7 @@ export default {
   /** @param {Request} request @param {any} env */
   async fetch(request, env) {
     if (request.method === "OPTIONS") return new Response(null, { status: 204, headers: CORS });
-    return withCors(await route(request, env));
+    return withCors(challenge(request, await route(request, env)));
   },
 
   /** Cron safety net: wake every company's scheduler in case an alarm was lost. */
@@ -61,12 +72,34 @@ export default {
   },
 };
 
+/** The pages the worker serves from its static assets, by path. */
+const PAGES = [[/^\/checkout\/[^/]+$/, "/checkout.html"], [/^\/apply\/[^/]+$/, "/apply.html"],
+  [/^\/dashboard$/, "/dashboard.html"]];
+const pageFor = (path) => PAGES.find(([re]) => re.test(path))?.[1] ?? null;
+
+/**
+ * A page: its HTML from the assets, with headers that keep its credential where it belongs (no referrer, no
+ * framing, scripts only from this origin; `wasm-unsafe-eval` lets it compile the core).
+ */
+async function servePage(request, env, page) {
+  const res = await env.ASSETS.fetch(new Request(new URL(page, request.url)));
+  const out = new Response(res.body, res);
+  out.headers.set("content-security-policy", "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; " +
+    "style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'");
+  out.headers.set("referrer-policy", "no-referrer");
+  out.headers.set("x-content-type-options", "nosniff");
+  out.headers.set("cache-control", "no-store");
+  return out;
+}
+
 /** @param {Request} request @param {any} env */
 async function route(request, env) {
   try {
     const url = new URL(request.url);
     const path = url.pathname.replace(/\/+$/, "") || "/";
     if (path === "/") return json({ name: "billy-edge", version: VERSION, api: "/v1" });
+    const page = pageFor(path);
+    if (page) return await servePage(request, env, page);
     if (!path.startsWith("/v1/")) throw new ApiError(404, "not_found", `No route for ${url.pathname}`);
     if (path === "/v1/companies" && request.method === "POST") return await createCompany(request, env);
     // An application's token is its own credential, carried in its path (/v1/applications/by_token/<token>).
