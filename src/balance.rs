@@ -37,32 +37,8 @@ pub struct EntryInput {
 /// refused.
 pub fn validate_entry(raw: &Raw) -> Result<EntryInput> {
     input::object(raw, "input")?;
-    let nested = match raw.get("balance_transaction") {
-        Some(v @ Raw::Object(_)) => v.clone(),
-        Some(Raw::Null) | None => {
-            let map: std::collections::BTreeMap<String, Raw> = match raw {
-                Raw::Object(m) => m
-                    .iter()
-                    .filter_map(|(k, v)| {
-                        k.strip_prefix("balance_transaction[")
-                            .and_then(|r| r.strip_suffix(']'))
-                            .map(|f| (f.to_string(), v.clone()))
-                    })
-                    .collect(),
-                _ => Default::default(),
-            };
-            if map.is_empty() {
-                return Err(CoreError::missing("balance_transaction"));
-            }
-            Raw::Object(map)
-        }
-        Some(other) => {
-            return Err(CoreError::invalid(
-                "balance_transaction",
-                format!("must be an object, got {}", other.kind()),
-            ))
-        }
-    };
+    let nested = input::nested(raw, "balance_transaction")?
+        .ok_or_else(|| CoreError::missing("balance_transaction"))?;
     let f = |name: &str| format!("balance_transaction[{name}]");
     let amount = input::req_amount(&nested, "amount", -money::MAX_AMOUNT)
         .map_err(|e| e.in_field(&f("amount")))?;

@@ -236,31 +236,8 @@ pub fn requantify(
 /// Whether the allocation a buyer saw (`expected_allocation` with `terms_amount`, `card_amount`,
 /// `balance_applied`, `carried_to_balance`, any given) is the one the server computes now. Absent: nothing to compare.
 pub fn check_expected(raw: &Raw, actual: &Allocation) -> Result<()> {
-    let expected = match raw.get("expected_allocation") {
-        Some(v @ Raw::Object(_)) => v.clone(),
-        Some(Raw::Null) | None => {
-            let map: std::collections::BTreeMap<String, Raw> = match raw {
-                Raw::Object(m) => m
-                    .iter()
-                    .filter_map(|(k, v)| {
-                        k.strip_prefix("expected_allocation[")
-                            .and_then(|r| r.strip_suffix(']'))
-                            .map(|f| (f.to_string(), v.clone()))
-                    })
-                    .collect(),
-                _ => Default::default(),
-            };
-            if map.is_empty() {
-                return Ok(());
-            }
-            Raw::Object(map)
-        }
-        Some(other) => {
-            return Err(CoreError::invalid(
-                "expected_allocation",
-                format!("must be an object, got {}", other.kind()),
-            ))
-        }
+    let Some(expected) = input::nested(raw, "expected_allocation")? else {
+        return Ok(());
     };
     let parts = [
         ("total", actual.total),

@@ -269,6 +269,34 @@ pub fn opt_bool(raw: &Raw, key: &str) -> Result<Option<bool>> {
     present(raw, key).map(|v| bool_value(v, key)).transpose()
 }
 
+/// A nested object under `key`: a JSON object `{key: {...}}`, or form fields `key[field]=…` gathered into one.
+/// `None` when neither is given; another type under `key` is `invalid_field`.
+pub fn nested(raw: &Raw, key: &str) -> Result<Option<Raw>> {
+    match raw.get(key) {
+        Some(v @ Raw::Object(_)) => Ok(Some(v.clone())),
+        Some(Raw::Null) | None => {
+            let prefix = format!("{key}[");
+            let map: BTreeMap<String, Raw> = match raw {
+                Raw::Object(m) => m
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        k.strip_prefix(prefix.as_str())
+                            .and_then(|r| r.strip_suffix(']'))
+                            .map(|f| (f.to_string(), v.clone()))
+                    })
+                    .collect(),
+                _ => BTreeMap::new(),
+            };
+            Ok((!map.is_empty()).then_some(Raw::Object(map)))
+        }
+        Some(Raw::String(s)) if s.is_empty() => Ok(None),
+        Some(other) => Err(CoreError::invalid(
+            key,
+            format!("must be an object, got {}", other.kind()),
+        )),
+    }
+}
+
 /// A decimal rate in `min..=max`: a string of digits with an optional fraction (`"0.10"`, `"1"`), or a JSON number
 /// (read through its shortest decimal form, so `0.1` is exactly 0.1). At most 10 fraction digits.
 pub fn decimal_value(v: &Raw, field: &str, min: Decimal, max: Decimal) -> Result<Decimal> {
@@ -462,6 +490,32 @@ mod tests {
                 .unwrap_err()
                 .code(),
             "invalid_field"
+        );
+    }
+
+    #[test]
+    fn nested_objects_from_json_or_form() {
+        let json = Raw::object([("a", Raw::object([("x", Raw::from("1"))]))]);
+        assert_eq!(
+            nested(&json, "a").unwrap(),
+            Some(Raw::object([("x", Raw::from("1"))]))
+        );
+        let form = Raw::object([
+            ("a[x]", Raw::from("1")),
+            ("a[y]", Raw::from("2")),
+            ("b", Raw::from("3")),
+        ]);
+        assert_eq!(
+            nested(&form, "a").unwrap(),
+            Some(Raw::object([("x", Raw::from("1")), ("y", Raw::from("2"))]))
+        );
+        assert_eq!(nested(&form, "c").unwrap(), None);
+        assert_eq!(
+            nested(&Raw::object([("a", Raw::from(5i64))]), "a")
+                .unwrap_err()
+                .field()
+                .as_deref(),
+            Some("a")
         );
     }
 

@@ -23,6 +23,8 @@ crate::names! {
         Secret = "secret",
         /// Only what its scopes name (a browser).
         Restricted = "restricted",
+        /// A merchant's dashboard session: what a secret key may, but the keys themselves; short-lived, revocable.
+        Session = "session",
     }
 }
 
@@ -85,11 +87,17 @@ pub fn status(expires_at: Option<Instant>, revoked: bool, now: Instant) -> KeySt
     }
 }
 
-/// Whether a credential of `kind` with `scopes` may act on `required` (`None`: only a secret key may).
-/// A scope is exact (`checkout:CH123`) or a family prefix ending in `:*`.
+/// The scope of the company's credentials themselves (listing, rotating, opening sessions): secret keys only.
+pub const KEYS_SCOPE: &str = "keys";
+
+/// Whether a credential of `kind` with `scopes` may act on `required` (`None`: what a merchant may).
+/// A scope is exact (`checkout:CH123`) or a family prefix ending in `:*`. A dashboard session may do what a secret
+/// key may, but manage keys; a restricted token only what its scopes name.
 pub fn allows(kind: Kind, scopes: &[String], required: Option<&str>) -> bool {
     match (kind, required) {
         (Kind::Secret, _) => true,
+        (Kind::Session, Some(KEYS_SCOPE)) => false,
+        (Kind::Session, _) => true,
         (Kind::Restricted, None) => false,
         (Kind::Restricted, Some(need)) => scopes.iter().any(|s| match s.strip_suffix('*') {
             Some(prefix) => prefix.ends_with(':') && need.starts_with(prefix),

@@ -27,6 +27,7 @@ import { routes as checkoutRoutes } from "./routes/checkouts.js";
 import { routes as balanceRoutes } from "./routes/balance_transactions.js";
 import { routes as creditRoutes } from "./routes/credit.js";
 import { routes as applicationRoutes } from "./routes/applications.js";
+import { routes as dashboardRoutes } from "./routes/dashboard.js";
 import { Orders } from "./orders.js";
 import { Credit } from "./credit.js";
 import { Balances } from "./balances.js";
@@ -38,7 +39,8 @@ import { Checkouts } from "./checkouts.js";
  * restricted token needs; without it only secret keys may call the route.
  */
 const ROUTES = [...companyRoutes, ...planRoutes, ...customerRoutes, ...subscriptionRoutes, ...invoiceRoutes,
-  ...transactionRoutes, ...orderRoutes, ...checkoutRoutes, ...balanceRoutes, ...creditRoutes, ...applicationRoutes].map(([method, pattern, handler, options = {}]) => ({
+  ...transactionRoutes, ...orderRoutes, ...checkoutRoutes, ...balanceRoutes, ...creditRoutes, ...applicationRoutes,
+  ...dashboardRoutes].map(([method, pattern, handler, options = {}]) => ({
   method,
   // "/v1/plans/:guid/invoices" → /^\/v1\/plans\/([^/]+)\/invoices$/
   regex: new RegExp("^" + pattern.replace(/:[a-z_]+/g, "([^/]+)") + "/?$"),

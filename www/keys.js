@@ -63,8 +63,9 @@ export class Keys {
   /** A 403 unless the principal may act on `scope` (null: secret keys only). @param {Principal} p */
   authorize(p, scope) {
     if (!this.core.keyAllows(p.kind, p.scopes, scope)) {
-      throw new ApiError(403, "insufficient_scope", scope
-        ? `This key may not act on ${scope}` : "This endpoint needs a secret API key");
+      throw new ApiError(403, "insufficient_scope", scope === "keys"
+        ? "Managing keys and sessions needs a secret API key"
+        : scope ? `This key may not act on ${scope}` : "This endpoint needs a secret API key");
     }
   }
 
@@ -80,6 +81,12 @@ export class Keys {
       this.insert(fresh.row);
     });
     return fresh;
+  }
+
+  /** Revokes a credential now (a dashboard session signing out). */
+  revoke(guid, now) {
+    this.db.run("UPDATE keys SET revoked_at = ? WHERE guid = ? AND revoked_at IS NULL", now, guid);
+    this.cache.clear();
   }
 
   /** A key row as the API shows it: never the secret, never the hash. */

@@ -12,6 +12,8 @@ function own(r) {
 }
 
 const fresh = (r) => views.company(r.db.one("SELECT * FROM company"));
+/** The company's credentials are for its secret keys alone (not dashboard sessions, not browser tokens). */
+const KEYS = { scope: () => "keys" };
 
 export const routes = [
   ["GET", "/v1/companies/:guid", (r) => {
@@ -41,7 +43,7 @@ export const routes = [
   ["GET", "/v1/companies/:guid/keys", (r) => {
     own(r);
     return listPage(r, { table: "keys", view: (row) => r.keys.view(row) });
-  }],
+  }, KEYS],
   // Rotation: a new secret key (shown once); the previous ones keep working for `expires_in` seconds.
   ["POST", "/v1/companies/:guid/keys/rotate", async (r) => {
     const company = own(r);
@@ -51,7 +53,7 @@ export const routes = [
     const expiring = r.db.all("SELECT * FROM keys WHERE guid != ? AND expires_at = ? ORDER BY seq", row.guid,
       rotation.expires_at);
     return json({ api_key: key, key: r.keys.view(row), expiring: expiring.map((k) => r.keys.view(k)) });
-  }],
+  }, KEYS],
 ];
 
 function updateSettings(r) {

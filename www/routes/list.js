@@ -8,8 +8,9 @@ const WITH_METADATA = new Set(["customers", "plans", "subscriptions", "invoices"
 
 /** The query filters each resource's lists honour, nested or not (as Billy did): column = query value. */
 export const FILTERS = {
-  invoices: ["external_id"],
+  invoices: ["external_id", "status", "invoice_type", "customer_guid"],
   customers: ["processor_uri"],
+  transactions: ["transaction_type", "status", "submit_status", "reference_guid"],
 };
 
 /**
@@ -26,6 +27,12 @@ export function listPage(r, spec) {
     if (r.query[column] === undefined) continue;
     where.push(`${a}.${column} = ?`);
     args.push(r.query[column]);
+  }
+  // Every list takes a creation-time window.
+  for (const [param, op] of [["created_after", ">="], ["created_before", "<"]]) {
+    if (r.query[param] === undefined || r.query[param] === "") continue;
+    where.push(`${a}.created_at ${op} ?`);
+    args.push(r.core.parseTime(r.query[param], param));
   }
   if (WITH_METADATA.has(spec.table)) {
     // Keys are checked by the core (no quote, backslash or bracket), so the JSON path is always well-formed.

@@ -27,7 +27,13 @@ const findTransaction = (r, guid) => {
 
 export const routes = [
   metadataRoute("/v1/transactions/:guid", "transactions", findTransaction, transactionView),
-  ["GET", "/v1/transactions", (r) => listPage(r, { table: "transactions", view: (row) => transactionView(r, row) })],
+  // ?customer_guid= finds a customer's transactions whatever owns them (its invoices', its debits into orders).
+  ["GET", "/v1/transactions", (r) => {
+    const customer = r.query.customer_guid;
+    return listPage(r, { table: "transactions",
+      where: customer ? "(transactions.customer_guid = ? OR transactions.owner_guid IN (SELECT guid FROM invoices WHERE customer_guid = ?) OR transactions.owner_guid IN (SELECT guid FROM checkouts WHERE customer_guid = ?))" : "",
+      args: customer ? [customer, customer, customer] : [], view: (row) => transactionView(r, row) });
+  }],
   ["GET", "/v1/transactions/:guid", (r) => {
     const row = r.db.one("SELECT * FROM transactions WHERE guid = ?", r.params[0]);
     if (!row) throw notFound("transaction", r.params[0]);
