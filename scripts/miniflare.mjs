@@ -8,7 +8,7 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 /**
  * @param {{ port?: number, host?: string, dataDir?: string|null }} opts dataDir null = in-memory state
  */
-export function miniflareOptions({ port = 8787, host = "127.0.0.1", dataDir = null } = {}) {
+export function miniflareOptions({ port = 8787, host = "127.0.0.1", dataDir = null, bindings = {} } = {}) {
   const opts = {
     rootPath: ROOT,
     scriptPath: path.join(ROOT, "www/worker.js"),
@@ -29,6 +29,8 @@ export function miniflareOptions({ port = 8787, host = "127.0.0.1", dataDir = nu
     // path goes to the worker, which answers /checkout/…, /apply/… and /dashboard with their page.
     assets: { directory: path.join(ROOT, "www/static"), binding: "ASSETS",
       routerConfig: { has_user_worker: true }, assetConfig: { html_handling: "none" } },
+    // SIMULATOR_LATENCY_MS: how long the built-in processor takes to answer (benchmarks; default 0).
+    bindings: { SIMULATOR_LATENCY_MS: process.env.SIMULATOR_LATENCY_MS || "0", ...bindings },
     port,
     host,
   };

@@ -4,6 +4,7 @@
 //   3. node --test            the worker in workerd over real HTTP (tests/js/*.test.mjs)
 //   4. billy-client           Billy's published Python client against the worker (tests/billy-client/)
 //   5. browser                the pages in headless Debian Chromium (tests/browser/*.test.mjs)
+//   6. bench                  `npm run bench --smoke`: the benchmark harness at tiny sizes, so it cannot rot
 import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import path from "node:path";
@@ -48,6 +49,7 @@ const suites = [
   ["worker", "node", ["--test", "--test-concurrency=1", ...jsTests]],
   ["client", "node", ["tests/billy-client/run.mjs"]],
   ["browser", "bash", ["-c", "bash tests/browser/setup.sh && node --test --test-concurrency=1 tests/browser/*.test.mjs"]],
+  ["bench", "node", ["scripts/bench.mjs", "--smoke"]],
 ].filter(([name]) => !only || only === name);
 
 const results = [];

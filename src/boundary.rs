@@ -7,10 +7,9 @@
 
 use std::collections::BTreeMap;
 
-use js_sys::{Array, Object, Reflect};
+use js_sys::Reflect;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 use crate::error::{CoreError, Result};
 use crate::input::{self, Raw};
@@ -47,63 +46,88 @@ impl From<CoreError> for JsValue {
 /// Nesting deeper than this is refused (API inputs are at most three levels deep).
 const MAX_DEPTH: u32 = 16;
 
-/// A JS value as [`Raw`]; values JSON cannot express become [`Raw::Unsupported`] and are refused by readers.
+/// A JS value as [`Raw`]. Scalars are read directly; an object or array crosses as one `JSON.stringify` string read by
+/// [`crate::json`] (one boundary call instead of one per field). Values JSON cannot express become
+/// [`Raw::Unsupported`] (bigints, symbols, functions at the top) and are refused by the readers; a function inside an
+/// object is dropped by `JSON.stringify`, so its field reads as absent.
 pub fn to_raw(value: &JsValue) -> Raw {
-    raw_at(value, 0)
+    if let Some(raw) = to_raw_scalar(value) {
+        return raw;
+    }
+    match js_sys::JSON::stringify(value) {
+        Ok(text) => crate::json::parse(&String::from(text), MAX_DEPTH)
+            .unwrap_or(Raw::Unsupported("a value JSON cannot express")),
+        // JSON.stringify throws on a bigint or a cycle somewhere inside: walk the value instead, so the error names
+        // the field that holds it. Rare, so the slow way is fine.
+        Err(_) => walk(value, 0),
+    }
 }
 
-fn raw_at(value: &JsValue, depth: u32) -> Raw {
-    if value.is_null() || value.is_undefined() {
-        return Raw::Null;
-    }
-    if let Some(s) = value.as_string() {
-        return Raw::String(s);
-    }
-    if let Some(b) = value.as_bool() {
-        return Raw::Bool(b);
-    }
-    if let Some(n) = value.as_f64() {
-        return Raw::Number(n);
-    }
-    if value.is_bigint() {
-        return Raw::Unsupported("a bigint");
-    }
-    if value.is_function() {
-        return Raw::Unsupported("a function");
-    }
-    if value.is_symbol() {
-        return Raw::Unsupported("a symbol");
-    }
+/// [`to_raw`] field by field, for values `JSON.stringify` refuses.
+fn walk(value: &JsValue, depth: u32) -> Raw {
+    use js_sys::{Array, Object};
+    use wasm_bindgen::JsCast;
     if depth >= MAX_DEPTH {
         return Raw::Unsupported("a too deeply nested value");
     }
+    if !value.is_object() || value.is_function() {
+        return match to_raw_scalar(value) {
+            Some(raw) => raw,
+            None => Raw::Unsupported("an unsupported value"),
+        };
+    }
     if Array::is_array(value) {
         let array: &Array = value.unchecked_ref();
-        return Raw::Array(array.iter().map(|v| raw_at(&v, depth + 1)).collect());
+        return Raw::Array(array.iter().map(|v| walk(&v, depth + 1)).collect());
     }
-    if value.is_object() {
-        let object: &Object = value.unchecked_ref();
-        let mut map = BTreeMap::new();
-        for entry in Object::entries(object).iter() {
-            let pair: Array = entry.unchecked_into();
-            if let Some(key) = pair.get(0).as_string() {
-                map.insert(key, raw_at(&pair.get(1), depth + 1));
-            }
+    let object: &Object = value.unchecked_ref();
+    let mut map = std::collections::BTreeMap::new();
+    for entry in Object::entries(object).iter() {
+        let pair: Array = entry.unchecked_into();
+        if let Some(key) = pair.get(0).as_string() {
+            map.insert(key, walk(&pair.get(1), depth + 1));
         }
-        return Raw::Object(map);
     }
-    Raw::Unsupported("an unsupported value")
+    Raw::Object(map)
 }
 
+fn to_raw_scalar(value: &JsValue) -> Option<Raw> {
+    if value.is_null() || value.is_undefined() {
+        return Some(Raw::Null);
+    }
+    if let Some(s) = value.as_string() {
+        return Some(Raw::String(s));
+    }
+    if let Some(b) = value.as_bool() {
+        return Some(Raw::Bool(b));
+    }
+    if let Some(n) = value.as_f64() {
+        return Some(Raw::Number(n));
+    }
+    if value.is_bigint() {
+        return Some(Raw::Unsupported("a bigint"));
+    }
+    if value.is_function() {
+        return Some(Raw::Unsupported("a function"));
+    }
+    if value.is_symbol() {
+        return Some(Raw::Unsupported("a symbol"));
+    }
+    None
+}
+
+/// A result as a plain JS value: serialised to JSON in the core and parsed once by `JSON.parse` (`null`, never
+/// `undefined`; integers as numbers within ±(2^53−1)).
 fn out<T: Serialize + ?Sized>(value: &T) -> JsResult<JsValue> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| {
-            CoreError::Internal {
-                reason: e.to_string(),
-            }
-            .into()
-        })
+    let text = serde_json::to_string(value).map_err(|e| CoreError::Internal {
+        reason: e.to_string(),
+    })?;
+    js_sys::JSON::parse(&text).map_err(|_| {
+        CoreError::Internal {
+            reason: "JSON.parse refused the core's own output".into(),
+        }
+        .into()
+    })
 }
 
 fn str_arg(value: &JsValue, field: &str) -> Result<String> {
@@ -192,7 +216,7 @@ export interface CartItem { name: string; quantity: number; unit_amount: number;
 export interface Allocation { total: number; balance_applied: number; terms_amount: number; card_amount: number; carried_to_balance: number }
 export interface CreditStanding { risk_tier: number | null; credit_limit: number; frozen_until: CanonicalTime | null; paid_on_time: number; paid_late: number }
 export interface CreditEventRow { kind: CreditEventKind; at: CanonicalTime; tier?: number | null; split?: number | boolean | null; credit_used?: number | null }
-export interface Defaults { max_retry_attempts: number; pending_poll_seconds: number; key_overlap_seconds: number; key_overlap_max_seconds: number }
+export interface Defaults { max_retry_attempts: number; pending_poll_seconds: number; key_overlap_seconds: number; key_overlap_max_seconds: number; processor_concurrency: number }
 /** Thrown by every export on refusal. */
 export interface CoreError extends Error { code: string; status: number; field: string | null }
 "#;
@@ -331,15 +355,16 @@ pub fn js_due_periods(
 
 /// Validates `{processor_key?, test_mode?}` → `{processor_key, test_mode, max_retry_attempts}` (test_mode defaults
 /// to true; max_retry_attempts is the default a new company starts with).
-#[wasm_bindgen(js_name = validateCompany, unchecked_return_type = "{ processor_key: string | null; test_mode: boolean; max_retry_attempts: number }")]
+#[wasm_bindgen(js_name = validateCompany, unchecked_return_type = "{ processor_key: string | null; test_mode: boolean; max_retry_attempts: number; processor_concurrency: number }")]
 pub fn js_validate_company(
     #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
 ) -> JsResult<JsValue> {
     out(&company::validate_company(&to_raw(&input))?)
 }
 
-/// Validates `{max_retry_attempts?}` → `{max_retry_attempts: 1..=50 | null}`.
-#[wasm_bindgen(js_name = validateSettings, unchecked_return_type = "{ max_retry_attempts: number | null }")]
+/// Validates `{max_retry_attempts?, processor_concurrency?}` → `{max_retry_attempts: 1..=50 | null,
+/// processor_concurrency: 1..=256 | null}`.
+#[wasm_bindgen(js_name = validateSettings, unchecked_return_type = "{ max_retry_attempts: number | null; processor_concurrency: number | null }")]
 pub fn js_validate_settings(
     #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
 ) -> JsResult<JsValue> {
@@ -347,7 +372,7 @@ pub fn js_validate_settings(
 }
 
 /// Validates `{advance_to, max_steps?}` against the company's `current` time; backwards → `clock_backwards`.
-#[wasm_bindgen(js_name = validateClock, unchecked_return_type = "{ advance_to: CanonicalTime; max_steps: number }")]
+#[wasm_bindgen(js_name = validateClock, unchecked_return_type = "{ advance_to: CanonicalTime; max_steps: number; budget_ms: number | null }")]
 pub fn js_validate_clock(
     #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
     #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] current: JsValue,
@@ -502,6 +527,10 @@ const TS_APPLICATION_STATUS: &'static str = application::Status::TS;
 #[wasm_bindgen(typescript_custom_section)]
 const TS_REVENUE_BAND: &'static str = credit::RevenueBand::TS;
 #[wasm_bindgen(typescript_custom_section)]
+const TS_WEBHOOK_EVENT: &'static str = crate::webhook::EventType::TS;
+#[wasm_bindgen(typescript_custom_section)]
+const TS_WEBHOOK_DELIVERY: &'static str = crate::webhook::DeliveryStatus::TS;
+#[wasm_bindgen(typescript_custom_section)]
 const TS_EMPLOYEES_BAND: &'static str = credit::EmployeesBand::TS;
 #[wasm_bindgen(typescript_custom_section)]
 const TS_INDUSTRY_RISK: &'static str = credit::IndustryRisk::TS;
@@ -545,6 +574,8 @@ pub fn js_names() -> JsResult<JsValue> {
         "CreditStatus" => credit::ProfileStatus,
         "CreditEventKind" => credit::EventKind,
         "ApplicationStatus" => application::Status,
+        "WebhookEventType" => crate::webhook::EventType,
+        "WebhookDeliveryStatus" => crate::webhook::DeliveryStatus,
         "MovementState" => ledger::State,
         "InvoiceStatus" => invoice::Status,
         "InvoiceEvent" => invoice::Event,
@@ -562,8 +593,10 @@ pub fn js_defaults() -> JsResult<JsValue> {
         pending_poll_seconds: i64,
         key_overlap_seconds: i64,
         key_overlap_max_seconds: i64,
+        processor_concurrency: i64,
     }
     out(&Defaults {
+        processor_concurrency: company::DEFAULT_PROCESSOR_CONCURRENCY,
         max_retry_attempts: retry::DEFAULT_MAX_ATTEMPTS,
         pending_poll_seconds: transaction::PENDING_POLL_SECONDS,
         key_overlap_seconds: keys::DEFAULT_OVERLAP_SECONDS,
@@ -1393,4 +1426,242 @@ pub fn js_validate_application_submission(
         facts: s.facts,
         currency: s.currency,
     })
+}
+
+/// The bills of many due subscriptions at once (one crossing for the whole batch): each item
+/// `{started_at, frequency, interval, invoice_count, amount, plan_amount, funding_instrument_uri}` gives
+/// `{periods, next_invoice_at, amount, opening}` or `{error: {code, message, field}}` for that item alone.
+#[wasm_bindgen(js_name = billSubscriptions)]
+pub fn js_bill_subscriptions(
+    #[wasm_bindgen(unchecked_param_type = "RawInput[]")] items: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] max: JsValue,
+) -> JsResult<JsValue> {
+    #[derive(Serialize)]
+    #[serde(untagged)]
+    enum Item {
+        Bill(subscription::Bill),
+        Error { error: ErrorView },
+    }
+    #[derive(Serialize)]
+    struct ErrorView {
+        code: &'static str,
+        message: String,
+        field: Option<String>,
+    }
+    let now = time_arg(&now, "now")?;
+    let max = int_arg(&max, "max", 0, 10_000)? as usize;
+    let Raw::Array(items) = to_raw(&items) else {
+        return Err(CoreError::invalid("items", "must be an array").into());
+    };
+    let out_items: Vec<Item> = items
+        .iter()
+        .map(|raw| {
+            match subscription::Billable::from_raw(raw)
+                .and_then(|b| subscription::bill(&b, now, max))
+            {
+                Ok(b) => Item::Bill(b),
+                Err(e) => Item::Error {
+                    error: ErrorView {
+                        code: e.code(),
+                        message: e.to_string(),
+                        field: e.field(),
+                    },
+                },
+            }
+        })
+        .collect();
+    out(&out_items)
+}
+
+/// `n` new GUIDs with `prefix` (one crossing for a batch of rows).
+#[wasm_bindgen(js_name = guids, unchecked_return_type = "string[]")]
+pub fn js_guids(
+    #[wasm_bindgen(unchecked_param_type = "string")] prefix: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] n: JsValue,
+) -> JsResult<JsValue> {
+    let prefix = str_arg(&prefix, "prefix")?;
+    let n = int_arg(&n, "n", 0, 10_000)?;
+    let all = (0..n)
+        .map(|_| ids::guid(&prefix))
+        .collect::<Result<Vec<_>>>()?;
+    out(&all)
+}
+
+// ---- batch exports: one crossing for many values (the scheduler, benchmarks, the dashboard's schedules) ----------
+
+fn amounts_arg(value: &JsValue, field: &str) -> Result<Vec<i64>> {
+    rows_arg(value, field, |r| input::amount_value(r, field, -MAX_AMOUNT))
+}
+
+/// Periods `first .. first + count` of a schedule, canonical (a period past the year 9999 ends the list).
+#[wasm_bindgen(js_name = periodsBatch, unchecked_return_type = "CanonicalTime[]")]
+pub fn js_periods_batch(
+    #[wasm_bindgen(unchecked_param_type = "string")] started_at: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] frequency: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] interval: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] first: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] count: JsValue,
+) -> JsResult<JsValue> {
+    let started_at = time_arg(&started_at, "started_at")?;
+    let frequency = frequency_arg(&frequency)?;
+    let interval = int_arg(&interval, "interval", 1, MAX_AMOUNT)?;
+    let first = int_arg(&first, "first", 0, MAX_AMOUNT)?;
+    let count = int_arg(&count, "count", 0, 10_000_000)?;
+    let mut all = Vec::with_capacity(count as usize);
+    for n in first..first + count {
+        match schedule::period_at(started_at, frequency, interval, n) {
+            Ok(t) => all.push(time::format(t)),
+            Err(CoreError::ScheduleOutOfRange { .. }) => break,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    out(&all)
+}
+
+/// Effective amounts of many invoices sharing one list of adjustments.
+#[wasm_bindgen(js_name = totalsBatch, unchecked_return_type = "number[]")]
+pub fn js_totals_batch(
+    #[wasm_bindgen(unchecked_param_type = "number[]")] amounts: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Array<{ amount: number; reason?: string | null }>")]
+    adjustments: JsValue,
+) -> JsResult<JsValue> {
+    let amounts = amounts_arg(&amounts, "amounts")?;
+    let adjustments = invoice::adjustments_from_array(&to_raw(&adjustments))?;
+    let all = amounts
+        .iter()
+        .map(|&a| invoice::invoice_totals(a, &adjustments).map(|t| t.effective_amount))
+        .collect::<Result<Vec<_>>>()?;
+    out(&all)
+}
+
+/// Splits of many totals by the same weights, flattened (`weights.length` parts per total).
+#[wasm_bindgen(js_name = allocateBatch, unchecked_return_type = "number[]")]
+pub fn js_allocate_batch(
+    #[wasm_bindgen(unchecked_param_type = "number[]")] totals: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number[]")] weights: JsValue,
+) -> JsResult<JsValue> {
+    let totals = amounts_arg(&totals, "totals")?;
+    let weights = rows_arg(&weights, "weights", |r| {
+        input::int_value(r, "weights", 0, MAX_AMOUNT).map(|w| w as u64)
+    })?;
+    let mut all = Vec::with_capacity(totals.len() * weights.len());
+    for t in totals {
+        all.extend(money::allocate(t, &weights)?);
+    }
+    out(&all)
+}
+
+/// Whether each credit `amounts[i]` may leave an order holding `escrowed[i]` (the escrow rule, in bulk).
+#[wasm_bindgen(js_name = escrowCreditsBatch, unchecked_return_type = "boolean[]")]
+pub fn js_escrow_credits_batch(
+    #[wasm_bindgen(unchecked_param_type = "number[]")] amounts: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number[]")] escrowed: JsValue,
+) -> JsResult<JsValue> {
+    let amounts = amounts_arg(&amounts, "amounts")?;
+    let escrowed = amounts_arg(&escrowed, "escrowed")?;
+    let all: Vec<bool> = amounts
+        .iter()
+        .zip(&escrowed)
+        .map(|(&a, &e)| {
+            escrow::plan_credit(&Raw::object([("amount", Raw::Number(a as f64))]), e).is_ok()
+        })
+        .collect();
+    out(&all)
+}
+
+/// Allocations of many checkouts in one currency.
+#[wasm_bindgen(js_name = allocateCheckoutsBatch, unchecked_return_type = "Allocation[]")]
+pub fn js_allocate_checkouts_batch(
+    #[wasm_bindgen(unchecked_param_type = "number[]")] totals: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number[]")] balances: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number[]")] available: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] currency: JsValue,
+) -> JsResult<JsValue> {
+    let totals = amounts_arg(&totals, "totals")?;
+    let balances = amounts_arg(&balances, "balances")?;
+    let available = amounts_arg(&available, "available")?;
+    let minimum = money::minimum_charge(&str_arg(&currency, "currency")?)?;
+    let all = totals
+        .iter()
+        .zip(&balances)
+        .zip(&available)
+        .map(|((&t, &b), &a)| checkout::allocate(t, b, a, minimum))
+        .collect::<Result<Vec<_>>>()?;
+    out(&all)
+}
+
+/// Validates a webhook endpoint `{url, events?, description?}` → `{url, events, description}`.
+#[wasm_bindgen(js_name = validateWebhookEndpoint, unchecked_return_type = "{ url: string; events: string[]; description: string | null }")]
+pub fn js_validate_webhook_endpoint(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+) -> JsResult<JsValue> {
+    out(&crate::webhook::validate_endpoint(&to_raw(&input))?)
+}
+
+/// Validates an endpoint update over the stored `{url, events, description}` → `{url, events, description, enabled}`.
+#[wasm_bindgen(js_name = validateWebhookUpdate, unchecked_return_type = "{ url: string; events: string[]; description: string | null; enabled: boolean | null }")]
+pub fn js_validate_webhook_update(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+    #[wasm_bindgen(
+        unchecked_param_type = "{ url: string; events: string[]; description: string | null }"
+    )]
+    current: JsValue,
+) -> JsResult<JsValue> {
+    let current = crate::webhook::validate_endpoint(&to_raw(&current))?;
+    out(&crate::webhook::validate_update(&to_raw(&input), &current)?)
+}
+
+/// Whether an endpoint subscribed to `events` receives an event of `type`.
+#[wasm_bindgen(js_name = webhookSubscribed)]
+pub fn js_webhook_subscribed(
+    #[wasm_bindgen(unchecked_param_type = "string[]")] events: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "WebhookEventType")] event_type: JsValue,
+) -> JsResult<bool> {
+    let events = rows_arg(&events, "events", |r| input::string_value(r, "events", 64))?;
+    let t = crate::webhook::EventType::parse(&str_arg(&event_type, "type")?, "type")?;
+    Ok(crate::webhook::subscribed(&events, t))
+}
+
+/// A delivery after attempt `attempts` answered `ok` at `now`, its endpoint failing since `failing_since` (or null).
+#[wasm_bindgen(js_name = webhookAfterAttempt, unchecked_return_type = "{ status: WebhookDeliveryStatus; attempts: number; next_attempt_at: CanonicalTime | null; disable_endpoint: boolean }")]
+pub fn js_webhook_after_attempt(
+    #[wasm_bindgen(unchecked_param_type = "number")] attempts: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "boolean")] ok: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CanonicalTime | null")] failing_since: JsValue,
+) -> JsResult<JsValue> {
+    let attempts = int_arg(&attempts, "attempts", 1, MAX_AMOUNT)?;
+    let ok = input::bool_value(&to_raw(&ok), "ok")?;
+    let since = if to_raw(&failing_since).is_absent() {
+        None
+    } else {
+        Some(time_arg(&failing_since, "failing_since")?)
+    };
+    out(&crate::webhook::after_attempt(
+        attempts,
+        ok,
+        time_arg(&now, "now")?,
+        since,
+    )?)
+}
+
+/// The content a webhook signature covers: `id.timestamp.body`.
+#[wasm_bindgen(js_name = webhookSignedContent)]
+pub fn js_webhook_signed_content(
+    #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] timestamp: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] body: JsValue,
+) -> JsResult<String> {
+    Ok(crate::webhook::signed_content(
+        &str_arg(&id, "id")?,
+        int_arg(&timestamp, "timestamp", 0, MAX_AMOUNT)?,
+        &str_arg(&body, "body")?,
+    ))
+}
+
+/// A new endpoint secret, `whsec_` + base64 of 24 random bytes.
+#[wasm_bindgen(js_name = webhookSecret)]
+pub fn js_webhook_secret() -> JsResult<String> {
+    Ok(crate::webhook::new_secret()?)
 }

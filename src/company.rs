@@ -17,7 +17,13 @@ pub struct Company {
     pub test_mode: bool,
     /// What a new company starts with ([`crate::retry::DEFAULT_MAX_ATTEMPTS`]).
     pub max_retry_attempts: i64,
+    /// Processor calls a company may have in flight at once ([`DEFAULT_PROCESSOR_CONCURRENCY`]).
+    pub processor_concurrency: i64,
 }
+
+/// Processor calls in flight at once per company, unless it says otherwise: enough to hide a real processor's
+/// latency (64 calls of 250 ms is 256 a second), few enough not to flood it.
+pub const DEFAULT_PROCESSOR_CONCURRENCY: i64 = 64;
 
 /// Validates `{processor_key?, test_mode?}`; `test_mode` defaults to true.
 pub fn validate_company(raw: &Raw) -> Result<Company> {
@@ -26,6 +32,7 @@ pub fn validate_company(raw: &Raw) -> Result<Company> {
         processor_key: input::opt_string(raw, "processor_key", 255)?,
         test_mode: input::opt_bool(raw, "test_mode")?.unwrap_or(true),
         max_retry_attempts: crate::retry::DEFAULT_MAX_ATTEMPTS,
+        processor_concurrency: DEFAULT_PROCESSOR_CONCURRENCY,
     })
 }
 
@@ -33,6 +40,7 @@ pub fn validate_company(raw: &Raw) -> Result<Company> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Settings {
     pub max_retry_attempts: Option<i64>,
+    pub processor_concurrency: Option<i64>,
 }
 
 /// Validates `{max_retry_attempts?}` (integer 1..=50, `null` when absent).
@@ -40,6 +48,7 @@ pub fn validate_settings(raw: &Raw) -> Result<Settings> {
     input::object(raw, "input")?;
     Ok(Settings {
         max_retry_attempts: input::opt_int(raw, "max_retry_attempts", 1, 50)?,
+        processor_concurrency: input::opt_int(raw, "processor_concurrency", 1, 256)?,
     })
 }
 
@@ -50,7 +59,13 @@ pub struct Clock {
     /// At most this many due times are stepped through (1..=[`MAX_CLOCK_STEPS`], default the maximum); an advance
     /// that needs more stops early and says so.
     pub max_steps: i64,
+    /// How long the request may run before the advance goes on in the background (ms, 0..=[`MAX_CLOCK_BUDGET_MS`]);
+    /// `None` with `max_steps` given: the request does exactly that much and stops.
+    pub budget_ms: Option<i64>,
 }
+
+/// The longest a clock advance holds its request before finishing in the background.
+pub const MAX_CLOCK_BUDGET_MS: i64 = 10_000;
 
 /// The most due times one clock advance steps through.
 pub const MAX_CLOCK_STEPS: i64 = 10_000;
@@ -70,6 +85,14 @@ pub fn validate_clock(raw: &Raw, current: &str) -> Result<Clock> {
     Ok(Clock {
         advance_to: time::format(advance_to),
         max_steps: input::opt_int(raw, "max_steps", 1, MAX_CLOCK_STEPS)?.unwrap_or(MAX_CLOCK_STEPS),
+        budget_ms: match (
+            input::opt_int(raw, "budget_ms", 0, MAX_CLOCK_BUDGET_MS)?,
+            input::present(raw, "max_steps"),
+        ) {
+            (Some(ms), _) => Some(ms),
+            (None, Some(_)) => None,
+            (None, None) => Some(MAX_CLOCK_BUDGET_MS),
+        },
     })
 }
 
@@ -84,7 +107,8 @@ mod tests {
             Company {
                 processor_key: None,
                 test_mode: true,
-                max_retry_attempts: 10
+                max_retry_attempts: 10,
+                processor_concurrency: 64
             }
         );
         let c = validate_company(&Raw::object([
@@ -97,7 +121,8 @@ mod tests {
             Company {
                 processor_key: Some("sk_1".into()),
                 test_mode: false,
-                max_retry_attempts: 10
+                max_retry_attempts: 10,
+                processor_concurrency: 64
             }
         );
         assert!(
@@ -151,6 +176,28 @@ mod tests {
         .unwrap();
         assert_eq!(c.advance_to, "2024-02-01T00:00:00.000000+00:00");
         assert_eq!(c.max_steps, MAX_CLOCK_STEPS);
+        assert_eq!(
+            c.budget_ms,
+            Some(MAX_CLOCK_BUDGET_MS),
+            "at most 10 s in the request, then in the background"
+        );
+        let c = validate_clock(
+            &Raw::object([
+                ("advance_to", Raw::from("2024-02-01")),
+                ("budget_ms", Raw::from("0")),
+            ]),
+            current,
+        )
+        .unwrap();
+        assert_eq!(c.budget_ms, Some(0));
+        assert!(validate_clock(
+            &Raw::object([
+                ("advance_to", Raw::from("2024-02-01")),
+                ("budget_ms", Raw::from("10001"))
+            ]),
+            current
+        )
+        .is_err());
         let c = validate_clock(
             &Raw::object([
                 ("advance_to", Raw::from("2024-02-01")),
@@ -159,7 +206,11 @@ mod tests {
             current,
         )
         .unwrap();
-        assert_eq!(c.max_steps, 5);
+        assert_eq!(
+            (c.max_steps, c.budget_ms),
+            (5, None),
+            "an explicit step count stops, never goes on alone"
+        );
         for bad in ["0", "10001", "x"] {
             let e = validate_clock(
                 &Raw::object([

@@ -16,6 +16,7 @@ pub mod escrow;
 pub mod ids;
 pub mod input;
 pub mod invoice;
+pub mod json;
 pub mod keys;
 pub mod ledger;
 pub mod list;
@@ -28,6 +29,7 @@ pub mod schedule;
 pub mod subscription;
 pub mod time;
 pub mod transaction;
+pub mod webhook;
 
 #[cfg(test)]
 mod testutil;

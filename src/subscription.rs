@@ -58,9 +58,98 @@ pub fn subscription_amount(override_amount: Option<i64>, plan_amount: i64) -> i6
     override_amount.unwrap_or(plan_amount)
 }
 
+/// A due subscription as the scheduler reads it, with its plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Billable {
+    pub started_at: crate::time::Instant,
+    pub frequency: crate::schedule::Frequency,
+    pub interval: i64,
+    pub invoice_count: i64,
+    pub amount: Option<i64>,
+    pub plan_amount: i64,
+    pub has_instrument: bool,
+}
+
+impl Billable {
+    /// Reads `{started_at, frequency, interval, invoice_count, amount, plan_amount, funding_instrument_uri}`.
+    pub fn from_raw(raw: &Raw) -> Result<Billable> {
+        let started = input::req_string(raw, "started_at", 40)?;
+        let frequency = input::req_string(raw, "frequency", 16)?;
+        Ok(Billable {
+            started_at: time::parse(&started, "started_at")?,
+            frequency: crate::schedule::Frequency::parse(&frequency, "frequency")?,
+            interval: input::opt_int(raw, "interval", 1, crate::money::MAX_AMOUNT)?.unwrap_or(1),
+            invoice_count: input::opt_int(raw, "invoice_count", 0, crate::money::MAX_AMOUNT)?
+                .unwrap_or(0),
+            amount: input::opt_amount(raw, "amount", 0)?,
+            plan_amount: input::req_amount(raw, "plan_amount", 0)?,
+            has_instrument: input::present(raw, "funding_instrument_uri").is_some(),
+        })
+    }
+}
+
+/// What a due subscription bills now: its due periods, its next invoice time, the amount of each invoice and how
+/// each opens (the same rules as one at a time: [`crate::schedule::due_periods`], [`subscription_amount`],
+/// [`crate::invoice::opening`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Bill {
+    pub periods: Vec<crate::schedule::DuePeriod>,
+    pub next_invoice_at: Option<String>,
+    pub amount: i64,
+    pub opening: crate::invoice::Opening,
+}
+
+/// The bill of one due subscription at `now`, at most `max` periods.
+pub fn bill(b: &Billable, now: crate::time::Instant, max: usize) -> Result<Bill> {
+    let due = crate::schedule::due_periods(
+        b.started_at,
+        b.frequency,
+        b.interval,
+        b.invoice_count,
+        now,
+        max,
+    )?;
+    let amount = subscription_amount(b.amount, b.plan_amount);
+    Ok(Bill {
+        periods: due.periods,
+        next_invoice_at: due.next_invoice_at,
+        amount,
+        opening: crate::invoice::opening(amount, b.has_instrument)?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bills_match_the_single_rules() {
+        let raw = Raw::object([
+            ("started_at", Raw::from("2024-01-31T10:00:00Z")),
+            ("frequency", Raw::from("monthly")),
+            ("interval", Raw::from(1i64)),
+            ("invoice_count", Raw::from(0i64)),
+            ("amount", Raw::Null),
+            ("plan_amount", Raw::from(500i64)),
+            ("funding_instrument_uri", Raw::from("/c")),
+        ]);
+        let b = Billable::from_raw(&raw).unwrap();
+        let now = time::parse("2024-03-31T10:00:00Z", "now").unwrap();
+        let bill = bill(&b, now, 100).unwrap();
+        assert_eq!(bill.periods.len(), 3);
+        assert_eq!(
+            bill.periods[1].scheduled_at,
+            "2024-02-29T10:00:00.000000+00:00"
+        );
+        assert_eq!(
+            bill.next_invoice_at.as_deref(),
+            Some("2024-04-30T10:00:00.000000+00:00")
+        );
+        assert_eq!(
+            (bill.amount, bill.opening.status, bill.opening.charge),
+            (500, "processing", true)
+        );
+    }
 
     const NOW: &str = "2024-05-01T12:00:00.000000+00:00";
 

@@ -6,16 +6,18 @@
 import { ApiError } from "./http.js";
 import { N } from "./core.js";
 import { TERMS } from "./invoicing.js";
+import * as views from "./views.js";
 
 export const OWNER = N.OwnerType.checkout;
 
 export class Checkouts {
   /**
    * @param {{ db: import("./db.js").Db, core: typeof import("./core.js"), payments: import("./payments.js").Payments,
-   *   credit: import("./credit.js").Credit, balances: import("./balances.js").Balances, terms: import("./terms.js").Terms }} deps
+   *   credit: import("./credit.js").Credit, balances: import("./balances.js").Balances, terms: import("./terms.js").Terms,
+   *   webhooks: import("./webhooks.js").Webhooks }} deps
    */
-  constructor({ db, core, payments, credit, balances, terms }) {
-    Object.assign(this, { db, core, payments, credit, balances, terms });
+  constructor({ db, core, payments, credit, balances, terms, webhooks }) {
+    Object.assign(this, { db, core, payments, credit, balances, terms, webhooks });
     payments.register(OWNER, { onEffect: (tx, effect, now) => this.#follow(tx.owner_guid, effect, now) });
   }
 
@@ -62,7 +64,14 @@ export class Checkouts {
       items: JSON.stringify(cart.items), total: cart.total,
       allocation: JSON.stringify(allocation), invoice_guid: invoice, transaction_guid: card,
       terms_days: c.terms_days ?? checkout.terms_days, updated_at: now });
+    this.#announce(guid, now);
     return card;
+  }
+
+  #announce(guid, now) {
+    const row = this.row(guid);
+    this.webhooks.emit(N.WebhookEventType["checkout.updated"], views.checkout(row, row.status,
+      row.allocation ? JSON.parse(row.allocation) : null), now);
   }
 
   /** The card part's outcome: the core says what the checkout becomes; a failure gives everything back. */
@@ -72,6 +81,7 @@ export class Checkouts {
     const next = this.core.checkoutAfterPayment(checkout.status, effect);
     if (next === checkout.status) return;
     this.db.update("checkouts", guid, { status: next, updated_at: now });
+    this.#announce(guid, now);
     if (next !== N.CheckoutStatus.failed) return;
     const undo = this.core.checkoutUndo(JSON.parse(checkout.allocation));
     if (undo.balance_credit !== 0) {

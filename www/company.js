@@ -33,6 +33,8 @@ import { Credit } from "./credit.js";
 import { Balances } from "./balances.js";
 import { Terms } from "./terms.js";
 import { Checkouts } from "./checkouts.js";
+import { Webhooks } from "./webhooks.js";
+import { routes as webhookRoutes } from "./routes/webhooks.js";
 
 /**
  * Route table entries: [method, pattern, handler, options]. `options.scope(params, principal)` names the scope a
@@ -40,7 +42,7 @@ import { Checkouts } from "./checkouts.js";
  */
 const ROUTES = [...companyRoutes, ...planRoutes, ...customerRoutes, ...subscriptionRoutes, ...invoiceRoutes,
   ...transactionRoutes, ...orderRoutes, ...checkoutRoutes, ...balanceRoutes, ...creditRoutes, ...applicationRoutes,
-  ...dashboardRoutes].map(([method, pattern, handler, options = {}]) => ({
+  ...dashboardRoutes, ...webhookRoutes].map(([method, pattern, handler, options = {}]) => ({
   method,
   // "/v1/plans/:guid/invoices" → /^\/v1\/plans\/([^/]+)\/invoices$/
   regex: new RegExp("^" + pattern.replace(/:[a-z_]+/g, "([^/]+)") + "/?$"),
@@ -61,16 +63,19 @@ export class Company extends DurableObject {
     const now = () => this.now();
     const processor = () => processorFor(env, this.company());
     this.scheduler = new Scheduler({ db, core, now, testClock: () => Boolean(this.company()?.clock),
+      concurrency: () => this.company().processor_concurrency,
       storage: ctx.storage, sources: () => dueWork(this.services) });
+    const webhooks = new Webhooks({ db, core, now });
     const payments = new Payments({ db, core, now, processor,
-      maxAttempts: () => this.company().max_retry_attempts, beforeCall: () => this.scheduler.watchdog() });
-    const credit = new Credit({ db, core });
+      maxAttempts: () => this.company().max_retry_attempts, beforeCall: () => this.scheduler.watchdog(),
+      notify: (type, row, at) => webhooks.emit(type, views.transaction(row, []), at) });
+    const credit = new Credit({ db, core, webhooks });
     const balances = new Balances({ db, core });
-    const terms = new Terms({ db, core, payments, credit });
+    const terms = new Terms({ db, core, payments, credit, webhooks });
     /** What routes and due work use; each names what it needs. */
-    this.services = { db, core, now, processor, payments, scheduler: this.scheduler, credit, balances, terms,
-      invoicing: new Invoicing({ db, core, payments, terms }), orders: new Orders({ db, core, payments }),
-      checkouts: new Checkouts({ db, core, payments, credit, balances, terms }), keys: new Keys({ db, core, now }),
+    this.services = { db, core, now, processor, payments, scheduler: this.scheduler, credit, balances, terms, webhooks,
+      invoicing: new Invoicing({ db, core, payments, terms, webhooks }), orders: new Orders({ db, core, payments, webhooks }),
+      checkouts: new Checkouts({ db, core, payments, credit, balances, terms, webhooks }), keys: new Keys({ db, core, now }),
       idempotency: new Idempotency({ db, core }) };
   }
 
@@ -89,7 +94,7 @@ export class Company extends DurableObject {
    * RPC from the worker: creates this company with its first secret key. Returns the company view with the key,
    * the only time it is shown.
    * @param {{ guid: string, processor_key: string|null, test_mode: boolean, clock: string|null,
-   *   max_retry_attempts: number }} input
+   *   max_retry_attempts: number, processor_concurrency: number }} input
    */
   async create(input) {
     if (this.company()) return { error: { status: 409, code: "company_exists", message: "Company already exists" } };
@@ -101,6 +106,7 @@ export class Company extends DurableObject {
     this.db.tx(() => {
       this.db.insert("company", { guid: input.guid, processor_key: input.processor_key,
         test_mode: input.test_mode ? 1 : 0, clock: input.clock, max_retry_attempts: input.max_retry_attempts,
+        processor_concurrency: input.processor_concurrency,
         created_at: now, updated_at: now });
       this.services.keys.insert(row);
     });
@@ -113,7 +119,9 @@ export class Company extends DurableObject {
   }
 
   async alarm() {
-    if (this.exists) await this.scheduler.run();
+    if (!this.exists) return;
+    if (this.company().advance_to) return this.scheduler.continueAdvance();
+    await this.scheduler.run();
   }
 
   /**

@@ -4,8 +4,9 @@
 import { N } from "./core.js";
 
 export class Credit {
-  /** @param {{ db: import("./db.js").Db, core: typeof import("./core.js") }} deps */
-  constructor({ db, core }) {
+  /** @param {{ db: import("./db.js").Db, core: typeof import("./core.js"), webhooks: import("./webhooks.js").Webhooks }} deps */
+  constructor({ db, core, webhooks }) {
+    this.webhooks = webhooks;
     this.db = db;
     this.core = core;
   }
@@ -48,6 +49,7 @@ export class Credit {
     const s = this.core.creditReplay(this.events(customerGuid), row.currency);
     this.db.run(`UPDATE credit_profiles SET risk_tier = ?, credit_limit = ?, frozen_until = ?, updated_at = ?
       WHERE customer_guid = ?`, s.risk_tier, s.credit_limit, s.frozen_until, now, customerGuid);
+    this.#announce(customerGuid, now);
   }
 
   /** Moves credit used by `delta` (a reservation is positive, a payment or release negative). */
@@ -56,5 +58,10 @@ export class Credit {
     if (!row || delta === 0) return;
     this.db.run("UPDATE credit_profiles SET credit_used = ?, updated_at = ? WHERE customer_guid = ?",
       this.core.addAmounts(row.credit_used, delta), now, customerGuid);
+    this.#announce(customerGuid, now);
+  }
+
+  #announce(customerGuid, now) {
+    this.webhooks.emit(N.WebhookEventType["credit.updated"], { customer_guid: customerGuid, ...this.profile(customerGuid, now) }, now);
   }
 }

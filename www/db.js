@@ -9,13 +9,16 @@ import m0004js from "./migrations/0004_keys.js";
 import m0005 from "./migrations/0005_orders.sql";
 import m0006 from "./migrations/0006_net_terms.sql";
 import m0007 from "./migrations/0007_checkout_pages.sql";
+import m0008 from "./migrations/0008_scale.sql";
+import m0008js from "./migrations/0008_scale.js";
+import m0009 from "./migrations/0009_webhooks_clock.sql";
 
 /**
  * Numbered migrations, applied in order, each exactly once, each in its own transaction: SQL text, then an
  * optional JS step for what SQL alone cannot do (guids from the core).
  * @type {[number, string, ((db: Db, c: typeof core) => void)?][]}
  */
-const MIGRATIONS = [[1, m0001], [2, m0002], [3, m0003], [4, m0004, m0004js], [5, m0005], [6, m0006], [7, m0007]];
+const MIGRATIONS = [[1, m0001], [2, m0002], [3, m0003], [4, m0004, m0004js], [5, m0005], [6, m0006], [7, m0007], [8, m0008, m0008js], [9, m0009]];
 
 export class Db {
   /** @param {DurableObjectStorage} storage */
@@ -72,6 +75,13 @@ export class Db {
     const keys = Object.keys(row);
     this.sql.exec(`INSERT INTO ${table} (${keys.join(", ")}) VALUES (${keys.map(() => "?").join(", ")})`,
       ...keys.map((k) => row[k]));
+  }
+
+  /** INSERT that skips a row a unique index already holds; returns whether it was written. */
+  insertOrIgnore(table, row) {
+    const keys = Object.keys(row);
+    return this.sql.exec(`INSERT INTO ${table} (${keys.join(", ")}) VALUES (${keys.map(() => "?").join(", ")})
+      ON CONFLICT DO NOTHING`, ...keys.map((k) => row[k])).rowsWritten > 0;
   }
 
   /** UPDATE table SET … WHERE guid = ? from an object's keys. */

@@ -7,21 +7,22 @@ import { TERMS } from "./invoicing.js";
 
 /**
  * @param {{ invoicing: import("./invoicing.js").Invoicing, payments: import("./payments.js").Payments,
- *   terms: import("./terms.js").Terms }} services
+ *   terms: import("./terms.js").Terms, webhooks: import("./webhooks.js").Webhooks }} services
  * @returns {import("./scheduler.js").Source[]}
  */
-export function dueWork({ invoicing, payments, terms }) {
+export function dueWork({ invoicing, payments, terms, webhooks }) {
   return [
     // Subscription periods: invoiced (and their charges staged) in one transaction per subscription.
     { name: "subscription_periods", table: "subscriptions", where: "canceled = 0", due: "next_invoice_at",
+      batch: 500, runBatch: (guids, now) => invoicing.invoiceDueBatch(guids, now),
       run: (guid, now) => invoicing.invoiceDue(guid, now) },
     // Submissions: new (or left staged by a crash: same idempotency key, never a second charge) and due retries.
     { name: "submissions", table: "transactions", where: "submit_status IN (?, ?)",
-      args: [N.SubmitStatus.staged, N.SubmitStatus.retrying], due: "next_attempt_at",
+      args: [N.SubmitStatus.staged, N.SubmitStatus.retrying], due: "next_attempt_at", parallel: true,
       run: (guid) => payments.submit(guid) },
     // Pending payments: ask the processor how they ended.
     { name: "pending_polls", table: "transactions", where: "submit_status = ? AND status = ?",
-      args: [N.SubmitStatus.done, N.TransactionStatus.pending], due: "next_attempt_at",
+      args: [N.SubmitStatus.done, N.TransactionStatus.pending], due: "next_attempt_at", parallel: true,
       run: (guid) => payments.poll(guid) },
     // Terms invoices with an instrument: charged at their due date for what is outstanding.
     { name: "terms_charges", table: "invoices", where: "invoice_type = ? AND status = ? AND terms_charged = 0 AND terms_funding_instrument_uri IS NOT NULL",
@@ -29,8 +30,11 @@ export function dueWork({ invoicing, payments, terms }) {
     // Terms invoices without one: overdue when unpaid at their due date (growth freezes).
     { name: "terms_overdue", table: "invoices", where: "invoice_type = ? AND status = ? AND terms_funding_instrument_uri IS NULL",
       args: [TERMS, N.TermsInvoiceStatus.open], due: "due_at", run: (guid, now) => terms.fallDue(guid, now) },
+    // Webhook deliveries: each attempt signed; retried by the core's schedule.
+    { name: "webhook_deliveries", table: "webhook_deliveries", where: "status = ?", args: [N.WebhookDeliveryStatus.pending],
+      due: "next_attempt_at", parallel: true, run: (guid) => webhooks.deliver(guid) },
     // Released transactions whose earlier attempts may have charged unseen: look them up; repay what is found.
     { name: "reconciliations", table: "transactions", where: "reconcile_at IS NOT NULL", due: "reconcile_at",
-      run: (guid) => payments.reconcile(guid) },
+      parallel: true, run: (guid) => payments.reconcile(guid) },
   ];
 }

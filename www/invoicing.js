@@ -2,6 +2,7 @@
 // Invoices as owners of transactions: opening an invoice (and its charge), invoicing due subscription periods,
 // and following the effects of their own payments. Inside a transaction unless said otherwise.
 import { N } from "./core.js";
+import * as views from "./views.js";
 
 /** Invoices a confirmed checkout opens for its terms part (www/terms.js). */
 export const TERMS = "terms";
@@ -16,9 +17,11 @@ export const CURRENCY = "USD";
 export class Invoicing {
   /**
    * @param {{ db: import("./db.js").Db, core: typeof import("./core.js"),
-   *   payments: import("./payments.js").Payments, terms: import("./terms.js").Terms }} deps
+   *   payments: import("./payments.js").Payments, terms: import("./terms.js").Terms,
+   *   webhooks: import("./webhooks.js").Webhooks }} deps
    */
-  constructor({ db, core, payments, terms }) {
+  constructor({ db, core, payments, terms, webhooks }) {
+    this.webhooks = webhooks;
     this.db = db;
     this.core = core;
     this.payments = payments;
@@ -35,6 +38,7 @@ export class Invoicing {
     const { status, charge } = this.core.invoiceOpening(fields.effective_amount, fields.funding_instrument_uri);
     this.db.insert("invoices", { ...fields, guid, status, items: JSON.stringify(fields.items || []),
       adjustments: JSON.stringify(fields.adjustments || []), created_at: now, updated_at: now });
+    this.announce(guid, N.WebhookEventType["invoice.created"], now);
     if (charge) this.charge(guid, fields, now);
     return guid;
   }
@@ -71,6 +75,49 @@ export class Invoicing {
     return due.periods.length;
   }
 
+  /**
+   * Due work in bulk: the due periods of many subscriptions in one transaction, the core billing them all in one
+   * call. Any item the core refuses fails the whole batch, which the scheduler then runs item by item, so the item
+   * at fault is recorded and the rest still invoiced.
+   */
+  invoiceDueBatch(guids, now) {
+    this.db.tx(() => {
+      const marks = guids.map(() => "?").join(", ");
+      const subs = this.db.all(`SELECT s.*, p.frequency, p.interval, p.amount AS plan_amount, p.plan_type
+        FROM subscriptions s JOIN plans p ON p.guid = s.plan_guid
+        WHERE s.guid IN (${marks}) AND s.canceled = 0 AND s.next_invoice_at <= ?`, ...guids, now);
+      if (subs.length === 0) return;
+      const bills = this.core.billSubscriptions(subs, now, MAX_PERIODS_PER_RUN);
+      const refused = bills.find((b) => b.error);
+      if (refused) throw Object.assign(new Error(refused.error.message), refused.error);
+      const count = bills.reduce((n, b) => n + b.periods.length, 0);
+      const ivGuids = this.core.guids("IV", count);
+      const txGuids = this.core.guids("TX", count);
+      const lifecycle = this.core.stagedTransaction(now);
+      let k = 0;
+      subs.forEach((sub, i) => {
+        const bill = bills[i];
+        for (const { period, scheduled_at } of bill.periods) {
+          const guid = ivGuids[k], tx = txGuids[k++];
+          const written = this.db.insertOrIgnore("invoices", { guid, invoice_type: "subscription",
+            transaction_type: sub.plan_type, customer_guid: sub.customer_guid, subscription_guid: sub.guid, period,
+            scheduled_at, amount: bill.amount, total_adjustment_amount: 0, effective_amount: bill.amount, title: null,
+            external_id: null, appears_on_statement_as: sub.appears_on_statement_as,
+            funding_instrument_uri: sub.funding_instrument_uri, status: bill.opening.status, items: "[]",
+            adjustments: "[]", created_at: now, updated_at: now });
+          if (written) this.announce(guid, N.WebhookEventType["invoice.created"], now);
+          if (written && bill.opening.charge) {
+            this.payments.stage({ owner_type: OWNER, owner_guid: guid, currency: CURRENCY,
+              transaction_type: sub.plan_type, amount: bill.amount, funding_instrument_uri: sub.funding_instrument_uri,
+              appears_on_statement_as: sub.appears_on_statement_as }, now, { guid: tx, lifecycle });
+          }
+        }
+        this.db.update("subscriptions", sub.guid, { invoice_count: sub.invoice_count + bill.periods.length,
+          next_invoice_at: bill.next_invoice_at, updated_at: now });
+      });
+    });
+  }
+
   /** Due work: one subscription's due periods, in its own transaction. */
   invoiceDue(subscriptionGuid, now) {
     this.db.tx(() => {
@@ -81,12 +128,26 @@ export class Invoicing {
     });
   }
 
+  /** An invoice event for webhooks (inside the transaction of the change). */
+  announce(guid, type, now) {
+    const row = this.db.one("SELECT * FROM invoices WHERE guid = ?", guid);
+    if (row) this.webhooks.emit(type, views.invoice(row), now);
+  }
+
+  /** The invoice changed (a route's action): tell the endpoints. */
+  changed(guid, now) {
+    this.announce(guid, N.WebhookEventType["invoice.updated"], now);
+  }
+
   /** An invoice follows what happened to one of its payments; the core decides (a canceled one never moves). */
   #follow(tx, effect, now) {
     const inv = this.db.one("SELECT * FROM invoices WHERE guid = ?", tx.owner_guid);
     if (!inv) return;
     if (inv.invoice_type === TERMS) return this.terms.follow(inv, tx, effect, now);
     const next = this.core.invoiceAfterPayment(inv.status, effect);
-    if (next !== inv.status) this.db.update("invoices", inv.guid, { status: next, updated_at: now });
+    if (next !== inv.status) {
+      this.db.update("invoices", inv.guid, { status: next, updated_at: now });
+      this.changed(inv.guid, now);
+    }
   }
 }

@@ -3,15 +3,17 @@
 // balances by the core's delta, in the same transaction (www/payments.js calls onChange inside it). The core refuses
 // a result that breaks the escrow rule, so such a change can never commit.
 import { N } from "./core.js";
+import * as views from "./views.js";
 
 export const OWNER = N.OwnerType.order;
 
 export class Orders {
   /**
    * @param {{ db: import("./db.js").Db, core: typeof import("./core.js"),
-   *   payments: import("./payments.js").Payments }} deps
+   *   payments: import("./payments.js").Payments, webhooks: import("./webhooks.js").Webhooks }} deps
    */
-  constructor({ db, core, payments }) {
+  constructor({ db, core, payments, webhooks }) {
+    this.webhooks = webhooks;
     this.db = db;
     this.core = core;
     this.payments = payments;
@@ -27,5 +29,6 @@ export class Orders {
     const order = this.db.one("SELECT * FROM orders WHERE guid = ?", orderGuid);
     const next = this.core.escrowAfterChange(this.balances(order), before, after);
     this.db.update("orders", orderGuid, { ...next, updated_at: now });
+    this.webhooks.emit(N.WebhookEventType["order.updated"], views.order({ ...order, ...next, updated_at: now }), now);
   }
 }

@@ -22,9 +22,11 @@ import { N } from "./core.js";
 export class Payments {
   /**
    * @param {{ db: import("./db.js").Db, core: typeof import("./core.js"), now: () => string,
-   *   processor: () => any, maxAttempts: () => number, beforeCall: () => Promise<void> }} deps
+   *   processor: () => any, maxAttempts: () => number, beforeCall: () => Promise<void>,
+   *   notify?: (type: string, row: any, now: string) => void }} deps   notify: a transaction was created or changed
    */
-  constructor({ db, core, now, processor, maxAttempts, beforeCall }) {
+  constructor({ db, core, now, processor, maxAttempts, beforeCall, notify = () => {} }) {
+    this.notify = notify;
     this.db = db;
     this.core = core;
     this.now = now;
@@ -44,14 +46,18 @@ export class Payments {
 
   // ---- inside a transaction ----------------------------------------------------------------------------------
 
-  /** Inserts a staged transaction (lifecycle columns from the core). @param {StageFields} fields @returns {string} */
-  stage(fields, now) {
-    const guid = this.core.guid("TX");
+  /**
+   * Inserts a staged transaction (lifecycle columns from the core). A batch passes its `guid` and the core's staged
+   * `lifecycle` for `now`, computed once for all its rows.
+   * @param {StageFields} fields @returns {string}
+   */
+  stage(fields, now, { guid = this.core.guid("TX"), lifecycle = this.core.stagedTransaction(now) } = {}) {
     const row = { funding_instrument_uri: null, appears_on_statement_as: null, reference_guid: null, reason: null,
       customer_guid: null, description: null, destination: null, ...fields,
-      ...this.#columns(this.core.stagedTransaction(now)), guid, created_at: now, updated_at: now };
+      ...this.#columns(lifecycle), guid, created_at: now, updated_at: now };
     this.db.insert("transactions", row);
     this.owners.get(fields.owner_type)?.onChange?.(null, row, now);
+    this.notify(N.WebhookEventType["transaction.created"], row, now);
     return guid;
   }
 
@@ -215,6 +221,7 @@ export class Payments {
     const columns = { ...this.#columns(changes), updated_at: now };
     this.db.update("transactions", row.guid, columns);
     this.owners.get(row.owner_type)?.onChange?.(row, { ...row, ...columns }, now);
+    this.notify(N.WebhookEventType["transaction.updated"], { ...row, ...columns }, now);
   }
 
   /** The core's lifecycle columns as SQLite values. */

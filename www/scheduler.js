@@ -18,16 +18,20 @@ const FAILURE_RETRY_MS = (count) => Math.min(60_000 * 2 ** (count - 1), 86_400_0
 
 /**
  * @typedef {{ name: string, table: string, due: string, where: string, args?: any[],
- *   run: (key: string, now: string) => Promise<void> | void }} Source
+ *   run: (key: string, now: string) => Promise<void> | void,
+ *   runBatch?: (keys: string[], now: string) => Promise<void> | void, batch?: number, parallel?: boolean }} Source
  *   `due` is the column holding the item's due time; `where` selects the items that are due work at all.
+ *   `runBatch` runs many items in one go (falling back to `run` item by item if it throws); `parallel` items run
+ *   concurrently, at most the company's processor concurrency at once.
  */
 
 export class Scheduler {
   /**
    * @param {{ db: import("./db.js").Db, core: typeof import("./core.js"), now: () => string,
-   *   testClock: () => boolean, storage: DurableObjectStorage, sources: () => Source[] }} deps
+   *   testClock: () => boolean, storage: DurableObjectStorage, sources: () => Source[], concurrency: () => number }} deps
    */
-  constructor({ db, core, now, testClock, storage, sources }) {
+  constructor({ db, core, now, testClock, storage, sources, concurrency }) {
+    this.concurrency = concurrency;
     this.db = db;
     this.core = core;
     this.now = now;
@@ -48,23 +52,38 @@ export class Scheduler {
     for (const source of this.sources()) {
       const runs = new Map();
       for (;;) {
-        const keys = this.db.all(`SELECT guid AS k FROM ${source.table} WHERE ${source.where} AND ${source.due} <= ?
+        const all = this.db.all(`SELECT guid AS k FROM ${source.table} WHERE ${source.where} AND ${source.due} <= ?
           AND guid NOT IN (SELECT item FROM work_failures WHERE source = ? AND retry_at > ?)
-          ORDER BY ${source.due}, seq LIMIT ?`, ...(source.args || []), now, source.name, now, BATCH).map((r) => r.k);
-        if (keys.length === 0) break;
-        for (const key of keys) {
+          ORDER BY ${source.due}, seq LIMIT ?`, ...(source.args || []), now, source.name, now, source.batch || BATCH)
+          .map((r) => r.k);
+        if (all.length === 0) break;
+        const keys = [];
+        for (const key of all) {
           const n = (runs.get(key) || 0) + 1;
           runs.set(key, n);
-          if (n > MAX_RUNS_PER_PASS) {
-            this.#fail(source.name, key, new Error(`still due after ${MAX_RUNS_PER_PASS} runs in one pass`), now);
-            continue;
-          }
+          if (n > MAX_RUNS_PER_PASS) this.#fail(source.name, key, new Error(`still due after ${MAX_RUNS_PER_PASS} runs in one pass`), now);
+          else keys.push(key);
+        }
+        const failing = this.db.one("SELECT 1 AS x FROM work_failures WHERE source = ? LIMIT 1", source.name) !== null;
+        const one = async (key) => {
           try {
             await source.run(key, now);
-            this.db.run("DELETE FROM work_failures WHERE source = ? AND item = ?", source.name, key);
+            if (failing) this.db.run("DELETE FROM work_failures WHERE source = ? AND item = ?", source.name, key);
           } catch (err) {
             this.#fail(source.name, key, err, now);
           }
+        };
+        if (source.runBatch) {
+          try {
+            await source.runBatch(keys, now);
+            if (failing) for (const key of keys) this.db.run("DELETE FROM work_failures WHERE source = ? AND item = ?", source.name, key);
+          } catch {
+            for (const key of keys) await one(key);
+          }
+        } else if (source.parallel) {
+          await pool(keys, Math.max(1, this.concurrency() || 1), one);
+        } else {
+          for (const key of keys) await one(key);
         }
       }
     }
@@ -106,6 +125,26 @@ export class Scheduler {
       last_failed_at, retry_at FROM work_failures ORDER BY last_failed_at DESC, source, item`) };
   }
 
+  /**
+   * Hands a test clock's advance (`company.advance_to`) to the alarm: it runs there, not in the request that asked
+   * for it (whose response is already sent), and resumes by itself should the object be evicted.
+   */
+  async advanceInBackground() {
+    await this.storage.setAlarm(Date.now());
+  }
+
+  /**
+   * Advances a test clock's background target by one slice (about 250 ms of work), then hands back: the next slice is
+   * the next alarm, so requests waiting for the company are answered between slices. Run by the alarm.
+   */
+  async continueAdvance() {
+    const target = this.db.one("SELECT advance_to FROM company")?.advance_to;
+    if (!target) return;
+    const r = await this.advanceTo(target, Number.MAX_SAFE_INTEGER, Date.now() + 250);
+    if (r.reached) this.db.run("UPDATE company SET advance_to = NULL WHERE advance_to = ?", target);
+    else await this.storage.setAlarm(Date.now());
+  }
+
   /** Real-time companies get an alarm at the next due time; test-clock companies are driven by advanceTo(). */
   async arm() {
     if (this.testClock()) return;
@@ -126,11 +165,13 @@ export class Scheduler {
   }
 
   /**
-   * Moves the frozen test clock to `target`, stopping at every due time on the way, at most `maxSteps` of them.
+   * Moves the frozen test clock to `target`, stopping at every due time on the way, at most `maxSteps` of them and,
+   * given a `deadline` (epoch ms), no longer than that.
    * @returns {{ target: string, reached: boolean, steps: number }} reached false: stopped early, at the clock shown
    */
-  async advanceTo(target, maxSteps) {
+  async advanceTo(target, maxSteps, deadline = Infinity) {
     for (let step = 1; step <= maxSteps; step++) {
+      if (step > 1 && Date.now() >= deadline) return { target, reached: false, steps: step - 1 };
       const next = this.nextDue();
       const stop = next && next <= target ? next : target;
       if (stop > this.now()) this.db.run("UPDATE company SET clock = ?, updated_at = ?", stop, stop);
@@ -140,4 +181,13 @@ export class Scheduler {
     }
     return { target, reached: false, steps: maxSteps };
   }
+}
+
+/** Runs `fn` over `items` with at most `n` running at once. */
+async function pool(items, n, fn) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
 }

@@ -20,6 +20,7 @@ const PATHS = { debit: "debits", credit: "credits", refund: "refunds", reversal:
 export class Simulator extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
+    this.env = env;
     const sql = ctx.storage.sql;
     sql.exec(`CREATE TABLE IF NOT EXISTS charges (
       seq INTEGER PRIMARY KEY, idempotency_key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, amount INTEGER NOT NULL,
@@ -27,6 +28,19 @@ export class Simulator extends DurableObject {
       error_code TEXT, error_message TEXT, reference_processor_uri TEXT, retrieves INTEGER NOT NULL DEFAULT 0)`);
     sql.exec(`CREATE TABLE IF NOT EXISTS attempts (idempotency_key TEXT PRIMARY KEY, count INTEGER NOT NULL)`);
     sql.exec(`CREATE TABLE IF NOT EXISTS lookups (idempotency_key TEXT PRIMARY KEY, count INTEGER NOT NULL)`);
+  }
+
+  /** Real processors take time to answer: SIMULATOR_LATENCY_MS (default 0) of it, for benchmarks. */
+  async #latency() {
+    const ms = Number(this.env?.SIMULATOR_LATENCY_MS || 0);
+    if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  /** Counts the calls being answered at once (the most is in the ledger: a check of the caller's concurrency). */
+  async #answering(fn) {
+    this.inFlight = (this.inFlight || 0) + 1;
+    this.maxInFlight = Math.max(this.maxInFlight || 0, this.inFlight);
+    try { await this.#latency(); return await fn(); } finally { this.inFlight--; }
   }
 
   #one(query, ...args) {
@@ -44,11 +58,23 @@ export class Simulator extends DurableObject {
   async ledger() {
     const sql = this.ctx.storage.sql;
     return { charges: sql.exec("SELECT * FROM charges ORDER BY seq").toArray(),
-      attempts: sql.exec("SELECT * FROM attempts").toArray() };
+      attempts: sql.exec("SELECT * FROM attempts").toArray(), max_in_flight: this.maxInFlight || 0 };
   }
 
   /** A charge's current status; a pending one has succeeded by the time it is asked about. */
-  async retrieve({ processor_uri }) {
+  retrieve(request) {
+    return this.#answering(() => this.#retrieve(request));
+  }
+
+  lookup(request) {
+    return this.#answering(() => this.#lookup(request));
+  }
+
+  submit(request) {
+    return this.#answering(() => this.#submit(request));
+  }
+
+  #retrieve({ processor_uri }) {
     const row = this.#one("SELECT * FROM charges WHERE processor_uri = ?", processor_uri);
     if (!row) return { outcome: "error", error_code: "not-found", error_message: "unknown charge" };
     if (row.status === "pending") {
@@ -59,7 +85,7 @@ export class Simulator extends DurableObject {
   }
 
   /** Whether a charge exists under this idempotency key (answers lost in transit are found here). */
-  async lookup({ idempotency_key }) {
+  #lookup({ idempotency_key }) {
     const key = String(idempotency_key);
     const row = this.#one("SELECT * FROM charges WHERE idempotency_key = ?", key);
     if (row && String(row.funding_instrument_uri).includes("lookup_fails_once") && this.#count("lookups", key) === 1) {
@@ -68,7 +94,7 @@ export class Simulator extends DurableObject {
     return row ? outcomeOf(row) : { outcome: "not_found" };
   }
 
-  async submit(body) {
+  #submit(body) {
     const key = String(body.idempotency_key);
     const existing = this.#one("SELECT * FROM charges WHERE idempotency_key = ?", key);
     if (existing) return { ...outcomeOf(existing), replayed: true };

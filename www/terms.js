@@ -4,13 +4,15 @@
 // the payment that settles one records a growth event on time or late. Inside a transaction unless said otherwise.
 import { N } from "./core.js";
 import { OWNER as INVOICE, TERMS } from "./invoicing.js";
+import * as views from "./views.js";
 
 export class Terms {
   /**
    * @param {{ db: import("./db.js").Db, core: typeof import("./core.js"), payments: import("./payments.js").Payments,
-   *   credit: import("./credit.js").Credit }} deps
+   *   credit: import("./credit.js").Credit, webhooks: import("./webhooks.js").Webhooks }} deps
    */
-  constructor({ db, core, payments, credit }) {
+  constructor({ db, core, payments, credit, webhooks }) {
+    this.webhooks = webhooks;
     this.db = db;
     this.core = core;
     this.payments = payments;
@@ -29,7 +31,12 @@ export class Terms {
       terms_funding_instrument_uri: confirmation.terms_funding_instrument_uri, terms_charged: 0, amount_paid: 0,
       currency: checkout.currency, metadata, created_at: now, updated_at: now });
     this.credit.use(checkout.customer_guid, allocation.terms_amount, now);
+    this.#announce(guid, N.WebhookEventType["invoice.created"], now);
     return guid;
+  }
+
+  #announce(guid, type, now) {
+    this.webhooks.emit(type, views.invoice(this.db.one("SELECT * FROM invoices WHERE guid = ?", guid)), now);
   }
 
   outstanding(inv) {
@@ -52,6 +59,7 @@ export class Terms {
     const total = this.core.addAmounts(inv.amount_paid, amount);
     const outcome = this.core.termsAfterPayment(inv.status, inv.effective_amount, total, inv.due_at, paidAt);
     this.db.update("invoices", inv.guid, { amount_paid: total, status: outcome.status, updated_at: now });
+    this.#announce(inv.guid, N.WebhookEventType["invoice.updated"], now);
     this.credit.use(inv.customer_guid, -amount, now);
     if (outcome.paid_on_time !== null) {
       const checkout = inv.checkout_guid ? this.db.one("SELECT allocation FROM checkouts WHERE guid = ?", inv.checkout_guid) : null;
@@ -72,6 +80,7 @@ export class Terms {
 
   overdue(inv, now) {
     this.db.update("invoices", inv.guid, { status: N.TermsInvoiceStatus.overdue, updated_at: now });
+    this.#announce(inv.guid, N.WebhookEventType["invoice.updated"], now);
     this.credit.record(inv.customer_guid, { kind: N.CreditEventKind.overdue, invoice_guid: inv.guid }, now);
   }
 

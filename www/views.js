@@ -8,7 +8,9 @@ const meta = (row) => JSON.parse(row.metadata || "{}");
 
 export function company(row) {
   return { guid: row.guid, created_at: row.created_at, updated_at: row.updated_at,
-    test_mode: bool(row.test_mode), clock: row.clock, max_retry_attempts: row.max_retry_attempts };
+    test_mode: bool(row.test_mode), clock: row.clock, clock_status: row.advance_to ? "advancing" : "ready",
+    advance_to: row.advance_to ?? null, max_retry_attempts: row.max_retry_attempts,
+    processor_concurrency: row.processor_concurrency };
 }
 
 export function plan(row, companyGuid) {

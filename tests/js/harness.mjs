@@ -8,8 +8,8 @@ import { miniflareOptions } from "../../scripts/miniflare.mjs";
 export const tmpDir = (prefix = "billy-") => mkdtempSync(path.join(os.tmpdir(), prefix));
 
 /** Starts the worker on a free port. @returns {Promise<{base: string, mf: Miniflare, stop: () => Promise<void>}>} */
-export async function startWorker({ dataDir = null } = {}) {
-  const mf = new Miniflare(miniflareOptions({ port: 0, dataDir }));
+export async function startWorker({ dataDir = null, bindings = {} } = {}) {
+  const mf = new Miniflare(miniflareOptions({ port: 0, dataDir, bindings }));
   const url = await mf.ready;
   return { base: url.origin, mf, stop: () => mf.dispose() };
 }
@@ -80,5 +80,15 @@ export function err(res, status, field) {
   return res.body.error;
 }
 
-/** Moves a test-mode company's clock (runs its scheduler on the way). */
-export const advance = async (c, to) => ok(await c.api.post(`/v1/companies/${c.guid}/clock`, { advance_to: to }));
+/**
+ * Moves a test-mode company's clock (runs its scheduler on the way); an advance that went on in the background is
+ * waited for, so the caller sees its result either way.
+ */
+export async function advance(c, to) {
+  let body = ok(await c.api.post(`/v1/companies/${c.guid}/clock`, { advance_to: to }));
+  while (body.clock_status === "advancing") {
+    await new Promise((r) => setTimeout(r, 50));
+    body = ok(await c.api.get(`/v1/companies/${c.guid}`));
+  }
+  return body;
+}

@@ -3,7 +3,7 @@
 // agree to the cent, and a broken item of due work is recorded and skipped while the rest goes on.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { CARD, advance, call, newCompany, ok, show, startWorker } from "./harness.mjs";
+import { CARD, advance, call, err, newCompany, ok, show, startWorker } from "./harness.mjs";
 
 let w;
 before(async () => { w = await startWorker(); });
@@ -134,7 +134,8 @@ test("a broken item of due work is recorded with its error and skipped; the rest
   const goodSub = ok(await c.api.post("/v1/subscriptions", { plan_guid: plan.guid, customer_guid: good.guid,
     funding_instrument_uri: CARD }));
   const clock = ok(await c.api.post(`/v1/companies/${c.guid}/clock`, { advance_to: "2024-05-03T12:00:00Z" }));
-  assert.deepEqual(clock.advance, { target: "2024-05-03T12:00:00.000000+00:00", reached: true, steps: clock.advance.steps });
+  assert.deepEqual(clock.advance, { target: "2024-05-03T12:00:00.000000+00:00", reached: true, steps: clock.advance.steps,
+    status: "ready" });
   const goodInvoices = ok(await c.api.get(`/v1/subscriptions/${goodSub.guid}/invoices`)).items;
   assert.deepEqual(goodInvoices.map((i) => i.status), ["settled", "settled", "settled"], "the good one was billed daily");
   const badInvoices = ok(await c.api.get(`/v1/subscriptions/${badSub.body.guid}/invoices`)).items;
@@ -179,4 +180,61 @@ test("the transaction list and every transaction carry their owner and reason", 
   const one = ok(await call(w.base, "GET", `/v1/transactions/${txs[0].guid}`, { key: c.key }));
   assert.equal(one.reference_guid, txs[1].guid);
   await assertLedgersAgree(c, iv);
+});
+
+test("the scheduler submits due charges concurrently, never more at once than the company allows", async () => {
+  // A processor that takes 40 ms to answer, as real ones do.
+  const slow = await startWorker({ bindings: { SIMULATOR_LATENCY_MS: "40" } });
+  try {
+    for (const limit of [1, 8]) {
+      const c = await newCompany(slow.base, { clock: "2024-05-01T12:00:00Z" });
+      ok(await c.api.put(`/v1/companies/${c.guid}`, { processor_concurrency: String(limit) }));
+      const plan = ok(await c.api.post("/v1/plans", { plan_type: "debit", frequency: "daily", amount: "700" }));
+      for (let i = 0; i < 24; i++) {
+        const cu = ok(await c.api.post("/v1/customers", {}));
+        ok(await c.api.post("/v1/subscriptions", { plan_guid: plan.guid, customer_guid: cu.guid, funding_instrument_uri: CARD,
+          started_at: "2024-05-02T00:00:00Z" }));
+      }
+      ok(await c.api.post(`/v1/companies/${c.guid}/clock`, { advance_to: "2024-05-02T00:00:00Z" }));
+      const ledger = ok(await c.api.get(`/v1/companies/${c.guid}/simulator`));
+      assert.equal(ledger.charges.length, 24, "one charge per subscription");
+      assert.equal(new Set(ledger.charges.map((x) => x.idempotency_key)).size, 24);
+      assert.equal(ledger.max_in_flight, limit, `at most ${limit} at once, and the limit reached`);
+      assert.equal(ok(await c.api.get("/v1/invoices?status=settled")).total_count, 24);
+    }
+    const c = await newCompany(slow.base, {});
+    err(await c.api.put(`/v1/companies/${c.guid}`, { processor_concurrency: "0" }), 400, "processor_concurrency");
+    err(await c.api.put(`/v1/companies/${c.guid}`, { processor_concurrency: "257" }), 400, "processor_concurrency");
+    assert.equal(ok(await c.api.get(`/v1/companies/${c.guid}`)).processor_concurrency, 64, "the default");
+  } finally {
+    await slow.stop();
+  }
+});
+
+test("a long clock advance finishes in the background; the company keeps answering meanwhile", async () => {
+  const c = await company();
+  const plan = ok(await c.api.post("/v1/plans", { plan_type: "debit", frequency: "daily", amount: "700" }));
+  for (let i = 0; i < 20; i++) {
+    const cu = ok(await c.api.post("/v1/customers", {}));
+    ok(await c.api.post("/v1/subscriptions", { plan_guid: plan.guid, customer_guid: cu.guid, funding_instrument_uri: CARD }));
+  }
+  const started = ok(await c.api.post(`/v1/companies/${c.guid}/clock`, { advance_to: "2024-11-01T12:00:00Z", budget_ms: "0" }));
+  assert.equal(started.clock_status, "advancing");
+  assert.equal(started.advance.status, "advancing");
+  assert.equal(started.advance_to, "2024-11-01T12:00:00.000000+00:00");
+  // Requests are answered while it runs; a second advance waits its turn.
+  ok(await c.api.post("/v1/customers", {}));
+  assert.equal(err(await c.api.post(`/v1/companies/${c.guid}/clock`, { advance_to: "2024-12-01T00:00:00Z" }), 409).code, "clock_advancing");
+  let state;
+  for (let i = 0; i < 600; i++) {
+    state = ok(await c.api.get(`/v1/companies/${c.guid}`));
+    if (state.clock_status === "ready") break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.deepEqual([state.clock_status, state.clock, state.advance_to], ["ready", "2024-11-01T12:00:00.000000+00:00", null]);
+  // 20 subscriptions × 185 daily periods (May 1 to Nov 1 inclusive), each invoiced and charged once.
+  assert.equal(ok(await c.api.get("/v1/invoices?limit=1")).total_count, 20 * 185);
+  assert.equal(ok(await c.api.get("/v1/invoices?status=settled&limit=1")).total_count, 20 * 185);
+  const ledger = ok(await c.api.get(`/v1/companies/${c.guid}/simulator`));
+  assert.equal(new Set(ledger.charges.map((x) => x.idempotency_key)).size, 20 * 185);
 });

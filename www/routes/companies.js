@@ -20,17 +20,24 @@ export const routes = [
     own(r);
     return json(fresh(r));
   }],
-  // Settings: max_retry_attempts (processor retries per transaction).
+  // Settings: max_retry_attempts (processor retries per transaction), processor_concurrency (calls in flight).
   ["PUT", "/v1/companies/:guid", (r) => updateSettings(r)],
   ["POST", "/v1/companies/:guid", (r) => updateSettings(r)],
-  // Test clock: freeze/advance the company's time and run everything that falls due on the way. `advance` says
-  // whether the target was reached (a run with more than 10,000 due times on the way stops early, and says so).
+  // Test clock: freeze/advance the company's time and run everything that falls due on the way, as Stripe's test
+  // clocks do. The request runs at most `budget_ms` (default 10 s); an advance that needs longer goes on in the
+  // background (`clock_status: "advancing"`, `GET` shows `ready` when done). `max_steps` instead does exactly that
+  // many due times in the request and stops, saying where (`advance.reached: false`).
   ["POST", "/v1/companies/:guid/clock", async (r) => {
     const company = own(r);
     if (!company.test_mode) throw new ApiError(409, "not_test_mode", "The test clock is only available in test mode");
-    const { advance_to, max_steps } = r.core.validateClock(r.body, r.now());
-    const advance = await r.scheduler.advanceTo(advance_to, max_steps);
-    return json({ ...fresh(r), advance });
+    if (company.advance_to) throw new ApiError(409, "clock_advancing", `The clock is still advancing to ${company.advance_to}`);
+    const { advance_to, max_steps, budget_ms } = r.core.validateClock(r.body, r.now());
+    if (budget_ms === null) return json({ ...fresh(r), advance: await r.scheduler.advanceTo(advance_to, max_steps) });
+    r.db.run("UPDATE company SET advance_to = ?", advance_to);
+    const advance = await r.scheduler.advanceTo(advance_to, max_steps, Date.now() + budget_ms);
+    if (advance.reached) r.db.run("UPDATE company SET advance_to = NULL");
+    else await r.scheduler.advanceInBackground();
+    return json({ ...fresh(r), advance: { ...advance, status: advance.reached ? "ready" : "advancing" } });
   }],
   ["GET", "/v1/companies/:guid/scheduler", (r) => {
     own(r);
@@ -63,6 +70,9 @@ function updateSettings(r) {
   r.db.tx(() => {
     if (settings.max_retry_attempts !== null) {
       r.db.run("UPDATE company SET max_retry_attempts = ?, updated_at = ?", settings.max_retry_attempts, now);
+    }
+    if (settings.processor_concurrency !== null) {
+      r.db.run("UPDATE company SET processor_concurrency = ?, updated_at = ?", settings.processor_concurrency, now);
     }
   });
   return json(fresh(r));

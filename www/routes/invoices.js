@@ -62,6 +62,7 @@ export const routes = [
       r.payments.release(OWNER, guid, new Set(), now);
       r.db.update("invoices", guid, { funding_instrument_uri, status, metadata: mergedMetadata(r, inv.metadata),
         updated_at: now });
+      r.invoicing.changed(guid, now);
       r.invoicing.charge(guid, { ...inv, funding_instrument_uri }, now);
     });
     await r.payments.submitOwner(OWNER, guid);
@@ -94,6 +95,7 @@ export const routes = [
       const status = r.core.invoiceTransition(inv.status, r.core.N.InvoiceEvent.cancel);
       r.payments.release(OWNER, guid, uncertain, now);
       r.db.update("invoices", guid, { status, updated_at: now });
+      r.invoicing.changed(guid, now);
     });
     await r.scheduler.arm();
     return show(r, guid);

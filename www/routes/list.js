@@ -42,7 +42,10 @@ export function listPage(r, spec) {
     }
   }
   const from = `${spec.table} ${spec.alias || ""} ${spec.join || ""} ${where.length ? "WHERE " + where.join(" AND ") : ""}`;
-  const total = r.db.one(`SELECT count(*) AS n FROM ${from}`, ...args).n;
+  // An unfiltered list's total is the trigger-kept row count: the same cost at a hundred rows and at a million.
+  const total = where.length === 0 && !spec.join
+    ? r.db.one("SELECT n FROM row_counts WHERE tbl = ?", spec.table)?.n ?? r.db.one(`SELECT count(*) AS n FROM ${from}`).n
+    : r.db.one(`SELECT count(*) AS n FROM ${from}`, ...args).n;
   const order = spec.order || `${a}.created_at DESC, ${a}.seq DESC`;
   const rows = r.db.all(`SELECT ${a}.* FROM ${from} ORDER BY ${order} LIMIT ? OFFSET ?`, ...args, limit, offset);
   return json({ items: rows.map(spec.view), offset, limit, total_count: total });
