@@ -40,12 +40,21 @@ import { routes as webhookRoutes } from "./routes/webhooks.js";
  * Route table entries: [method, pattern, handler, options]. `options.scope(params, principal)` names the scope a
  * restricted token needs; without it only secret keys may call the route.
  */
+/** Path segments that name an object, and where it lives: a route naming one that does not exist is a 404 before
+ * anything else is looked at (a body's problems say nothing about whose object it is). */
+const OBJECTS = { plans: ["plans", "guid"], customers: ["customers", "guid"], subscriptions: ["subscriptions", "guid"],
+  invoices: ["invoices", "guid"], transactions: ["transactions", "guid"], orders: ["orders", "guid"],
+  checkouts: ["checkouts", "guid"], balance_transactions: ["balance_transactions", "id"], applications: ["applications", "guid"],
+  webhook_endpoints: ["webhook_endpoints", "guid"] };
+
 const ROUTES = [...companyRoutes, ...planRoutes, ...customerRoutes, ...subscriptionRoutes, ...invoiceRoutes,
   ...transactionRoutes, ...orderRoutes, ...checkoutRoutes, ...balanceRoutes, ...creditRoutes, ...applicationRoutes,
   ...dashboardRoutes, ...webhookRoutes].map(([method, pattern, handler, options = {}]) => ({
   method,
   // "/v1/plans/:guid/invoices" → /^\/v1\/plans\/([^/]+)\/invoices$/
   regex: new RegExp("^" + pattern.replace(/:[a-z_]+/g, "([^/]+)") + "/?$"),
+  /** For each path parameter, the object it names (or null: a token, a company). */
+  objects: [...pattern.matchAll(/\/([a-z_]+)\/:[a-z_]+/g)].map((m) => OBJECTS[m[1]] ?? (m[1] === "companies" ? "company" : null)),
   handler,
   scope: options.scope || null,
 }));
@@ -144,6 +153,11 @@ export class Company extends DurableObject {
         if (route.method !== method) continue;
         const params = m.slice(1).map(decodeParam);
         this.services.keys.authorize(principal, route.scope ? route.scope(params, principal) : null);
+        route.objects.forEach((o, i) => {
+          const missing = o === "company" ? params[i] !== company.guid
+            : o && this.db.one(`SELECT 1 AS x FROM ${o[0]} WHERE ${o[1]} = ?`, params[i]) === null;
+          if (missing) throw new ApiError(404, "not_found", `No such object: ${params[i]}`);
+        });
         const r = { ...this.services, company, principal, url, query: query(url), params, body: {} };
         if (method === "GET") return await route.handler(r);
         const text = await request.text();

@@ -3,6 +3,7 @@
 // (`<company guid>_<secret>`), so there is no global lookup on the hot path; the object checks the secret.
 import * as core from "./core.js";
 import { ApiError, apiKeyOf, drain, errorResponse, json, readBody } from "./http.js";
+import { OPENAPI } from "./openapi.js";
 
 export { Company } from "./company.js";
 export { Simulator } from "./simulator.js";
@@ -97,7 +98,8 @@ async function route(request, env) {
   try {
     const url = new URL(request.url);
     const path = url.pathname.replace(/\/+$/, "") || "/";
-    if (path === "/") return json({ name: "billy-edge", version: VERSION, api: "/v1" });
+    if (path === "/") return json({ name: "billy-edge", version: VERSION, api: "/v1", openapi: "/openapi.json" });
+    if (path === "/openapi.json") return json(OPENAPI);
     const page = pageFor(path);
     if (page) return await servePage(request, env, page);
     if (!path.startsWith("/v1/")) throw new ApiError(404, "not_found", `No route for ${url.pathname}`);

@@ -14,6 +14,37 @@ export async function startWorker({ dataDir = null, bindings = {} } = {}) {
   return { base: url.origin, mf, stop: () => mf.dispose() };
 }
 
+// ---- every response the suites get is checked against the OpenAPI document -------------------------------------
+import Ajv2020 from "ajv/dist/2020.js";
+import { OPENAPI } from "../../www/openapi.js";
+
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+ajv.addSchema({ $id: "billy", components: OPENAPI.components });
+const OPERATIONS = Object.entries(OPENAPI.paths).flatMap(([p, ops]) => Object.entries(ops).map(([m, op]) => ({
+  method: m.toUpperCase(), op, regex: new RegExp("^" + p.replace(/\{[a-z_]+\}/g, "[^/]+") + "/?$") })));
+const validators = new Map();
+const validator = (ref) => {
+  if (!validators.has(ref)) validators.set(ref, ajv.compile({ $ref: `billy${ref}` }));
+  return validators.get(ref);
+};
+
+/** Throws when a JSON response of the API does not match the document (a described operation, its schema). */
+export function checkAgainstOpenApi(method, url, status, body) {
+  const pathname = new URL(url, "http://x").pathname;
+  if (!pathname.startsWith("/v1/") || method === "OPTIONS" || method === "HEAD" || body === null || typeof body !== "object") return;
+  const found = OPERATIONS.find((o) => o.method === method && o.regex.test(pathname));
+  if (!found) {
+    if (status === 404 || status === 405 || status === 401) return; // no such route: the error shape is checked below
+    throw new Error(`OpenAPI: ${method} ${pathname} is not described`);
+  }
+  const response = found.op.responses[status === 200 ? 200 : "default"];
+  const ref = response.content["application/json"].schema.$ref.replace("#", "#");
+  const validate = validator(ref.slice(ref.indexOf("#")));
+  if (!validate(body)) {
+    throw new Error(`OpenAPI: ${method} ${pathname} ${status} does not match ${ref}: ${ajv.errorsText(validate.errors)}`);
+  }
+}
+
 /**
  * A small client. `form` sends urlencoded like Billy's curl examples; `json` sends JSON.
  * @returns {Promise<{status: number, body: any, headers: Headers}>}
@@ -29,6 +60,7 @@ export async function call(base, method, p, { key, form, json, headers = {}, raw
   const text = await res.text();
   let parsed;
   try { parsed = text ? JSON.parse(text) : null; } catch { parsed = text; }
+  checkAgainstOpenApi(method, base + p, res.status, parsed);
   return { status: res.status, body: parsed, headers: res.headers };
 }
 
