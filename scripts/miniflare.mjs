@@ -30,7 +30,10 @@ export function miniflareOptions({ port = 8787, host = "127.0.0.1", dataDir = nu
     assets: { directory: path.join(ROOT, "www/static"), binding: "ASSETS",
       routerConfig: { has_user_worker: true }, assetConfig: { html_handling: "none" } },
     // SIMULATOR_LATENCY_MS: how long the built-in processor takes to answer (benchmarks; default 0).
-    bindings: { SIMULATOR_LATENCY_MS: process.env.SIMULATOR_LATENCY_MS || "0", ...bindings },
+    // IDEMPOTENCY_ABANDONED_MS: how long a key whose request died unanswered stays "in use" (default 60 s).
+    bindings: { SIMULATOR_LATENCY_MS: process.env.SIMULATOR_LATENCY_MS || "0",
+      ...(process.env.IDEMPOTENCY_ABANDONED_MS ? { IDEMPOTENCY_ABANDONED_MS: process.env.IDEMPOTENCY_ABANDONED_MS } : {}),
+      ...bindings },
     port,
     host,
   };

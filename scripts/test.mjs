@@ -4,7 +4,9 @@
 //   3. node --test            the worker in workerd over real HTTP (tests/js/*.test.mjs)
 //   4. billy-client           Billy's published Python client against the worker (tests/billy-client/)
 //   5. browser                the pages in headless Debian Chromium (tests/browser/*.test.mjs)
-//   6. bench                  `npm run bench --smoke`: the benchmark harness at tiny sizes, so it cannot rot
+//   6. fuzz                   `npm run fuzz --short`: Schemathesis over /openapi.json, ~2,000 cases, no 5xx allowed
+//   7. crash                  `npm run crash --short`: the host SIGKILLed mid-billing 3 times, the books checked
+//   8. bench                  `npm run bench --smoke`: the benchmark harness at tiny sizes, so it cannot rot
 import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import path from "node:path";
@@ -25,13 +27,15 @@ function run(name, cmd, args) {
 }
 
 /**
- * Counts from cargo's "test result: ok. N passed; M failed" lines, node's "# pass N" / "# fail N", and Python
+ * Counts from our own scripts' "checks: N passed, M failed" (fuzz cases, crash runs), cargo's "test result: ok.
+ * N passed; M failed" lines, node's "# pass N" / "# fail N", and Python
  * unittest's "Ran N tests" followed by "OK" or "FAILED (failures=a, errors=b)".
  */
 function counts(out) {
   let passed = 0, failed = 0;
   for (const m of out.matchAll(/test result: \w+\. (\d+) passed; (\d+) failed/g)) { passed += +m[1]; failed += +m[2]; }
   for (const m of out.matchAll(/^# pass (\d+)$/gm)) passed += +m[1];
+  for (const m of out.matchAll(/^checks: (\d+) passed, (\d+) failed$/gm)) { passed += +m[1]; failed += +m[2]; }
   for (const m of out.matchAll(/^# fail (\d+)$/gm)) failed += +m[1];
   for (const m of out.matchAll(/^Ran (\d+) tests? in [\d.]+s\n\n(OK|FAILED \(([^)]*)\))/gm)) {
     const bad = [...(m[3] || "").matchAll(/(?:failures|errors)=(\d+)/g)].reduce((n, x) => n + +x[1], 0);
@@ -49,6 +53,8 @@ const suites = [
   ["worker", "node", ["--test", "--test-concurrency=1", ...jsTests]],
   ["client", "node", ["tests/billy-client/run.mjs"]],
   ["browser", "bash", ["-c", "bash tests/browser/setup.sh && node --test --test-concurrency=1 tests/browser/*.test.mjs"]],
+  ["fuzz", "node", ["scripts/fuzz.mjs", "--short"]],
+  ["crash", "node", ["scripts/crash.mjs", "--short"]],
   ["bench", "node", ["scripts/bench.mjs", "--smoke"]],
 ].filter(([name]) => !only || only === name);
 

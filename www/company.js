@@ -7,7 +7,7 @@ import { DurableObject } from "cloudflare:workers";
 import * as core from "./core.js";
 import { N } from "./core.js";
 import { Db } from "./db.js";
-import { ApiError, drain, errorResponse, parseBody, query } from "./http.js";
+import { ApiError, drain, errorResponse, methodNotAllowed, parseBody, query } from "./http.js";
 import { Idempotency } from "./idempotency.js";
 import { Payments } from "./payments.js";
 import { Invoicing } from "./invoicing.js";
@@ -22,7 +22,7 @@ import { routes as customerRoutes } from "./routes/customers.js";
 import { routes as subscriptionRoutes } from "./routes/subscriptions.js";
 import { routes as invoiceRoutes } from "./routes/invoices.js";
 import { routes as transactionRoutes } from "./routes/transactions.js";
-import { routes as orderRoutes } from "./routes/orders.js";
+import { recoveries as orderRecoveries, routes as orderRoutes } from "./routes/orders.js";
 import { routes as checkoutRoutes } from "./routes/checkouts.js";
 import { routes as balanceRoutes } from "./routes/balance_transactions.js";
 import { routes as creditRoutes } from "./routes/credit.js";
@@ -85,7 +85,7 @@ export class Company extends DurableObject {
     this.services = { db, core, now, processor, payments, scheduler: this.scheduler, credit, balances, terms, webhooks,
       invoicing: new Invoicing({ db, core, payments, terms, webhooks }), orders: new Orders({ db, core, payments, webhooks }),
       checkouts: new Checkouts({ db, core, payments, credit, balances, terms, webhooks }), keys: new Keys({ db, core, now }),
-      idempotency: new Idempotency({ db, core }) };
+      idempotency: new Idempotency({ db, core, abandonedMs: Number(env.IDEMPOTENCY_ABANDONED_MS) || undefined }) };
   }
 
   /** The company row (null before creation). */
@@ -145,11 +145,11 @@ export class Company extends DurableObject {
       const company = this.company();
       const url = new URL(request.url);
       const method = request.method === "HEAD" ? "GET" : request.method;
-      let pathMatched = false;
+      const allowed = [];
       for (const route of ROUTES) {
         const m = route.regex.exec(url.pathname);
         if (!m) continue;
-        pathMatched = true;
+        allowed.push(route.method);
         if (route.method !== method) continue;
         const params = m.slice(1).map(decodeParam);
         this.services.keys.authorize(principal, route.scope ? route.scope(params, principal) : null);
@@ -162,23 +162,45 @@ export class Company extends DurableObject {
         if (method === "GET") return await route.handler(r);
         const text = await request.text();
         // Writes may carry an Idempotency-Key; 4xx answers are part of the stored result, as with Stripe.
-        return await this.services.idempotency.run(request, text, async () => {
+        return await this.services.idempotency.run(request, text, async ({ recover }) => {
           try {
             const body = method === "DELETE" ? {} : await parseBody(text, request.headers);
-            return await route.handler({ ...r, body });
+            return await route.handler({ ...r, body, recover });
           } catch (err) {
             return errorResponse(err);
           }
-        });
+        }, (point) => this.#answer(point, r));
       }
-      if (pathMatched) throw new ApiError(405, "method_not_allowed", `${request.method} is not allowed on ${url.pathname}`);
+      if (allowed.length) throw methodNotAllowed(request.method, url.pathname, allowed);
       throw new ApiError(404, "not_found", `No route for ${url.pathname}`);
     } catch (err) {
       await drain(request);
       return errorResponse(err);
     }
   }
+
+  /**
+   * The answer for a recovery point: `["get", path]` is that GET as the caller (its own view of the object as it
+   * now stands), anything else a named renderer.
+   * @param {unknown[]} point @param {any} r
+   */
+  async #answer([name, ...args], r) {
+    try {
+      if (name !== "get") return await RECOVERIES[String(name)](r, ...args);
+      const url = new URL(String(args[0]), r.url);
+      for (const route of ROUTES) {
+        const m = route.method === "GET" && route.regex.exec(url.pathname);
+        if (m) return await route.handler({ ...r, url, query: query(url), params: m.slice(1).map(decodeParam) });
+      }
+      throw new Error(`no GET route for recovery point ${url.pathname}`);
+    } catch (err) {
+      return errorResponse(err);
+    }
+  }
 }
+
+/** How a recovery point of an abandoned request is answered (www/idempotency.js); see `r.recover` in routes. */
+const RECOVERIES = { ...orderRecoveries };
 
 /** A path segment; a malformed escape cannot name any object, so it is a 404, not a crash. */
 function decodeParam(s) {

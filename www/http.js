@@ -15,6 +15,13 @@ export class ApiError extends Error {
   }
 }
 
+/** 405 with the `Allow` header RFC 9110 asks for. @param {string} method @param {string} path @param {string[]} allowed */
+export function methodNotAllowed(method, path, allowed) {
+  const err = /** @type {ApiError & { allow?: string }} */ (new ApiError(405, "method_not_allowed", `${method} is not allowed on ${path}`));
+  err.allow = [...new Set(allowed)].sort().join(", ");
+  return err;
+}
+
 export const notFound = (what, guid) => new ApiError(404, "not_found", `No such ${what}: ${guid}`, null);
 
 /** Billy's clients read `error_class`/`error_message`; new clients read `error`. */
@@ -35,7 +42,7 @@ export function errorResponse(err) {
   if (e && typeof e.status === "number" && typeof e.code === "string" && ((e.status >= 400 && e.status < 500) || e.status === 503)) {
     const error = { code: e.code, message: String(e.message) };
     if (e.field) error.field = e.field;
-    const headers = e.status === 401 ? { "www-authenticate": 'Basic realm="billy"' } : {};
+    const headers = e.status === 401 ? { "www-authenticate": 'Basic realm="billy"' } : e.allow ? { allow: e.allow } : {};
     return json({ error, error_class: ERROR_CLASS[e.status] || "RequestError", error_message: error.message },
       e.status, headers);
   }

@@ -2,7 +2,7 @@
 // Edge entry point: routes a request to its company's Durable Object. The API key names its company
 // (`<company guid>_<secret>`), so there is no global lookup on the hot path; the object checks the secret.
 import * as core from "./core.js";
-import { ApiError, apiKeyOf, drain, errorResponse, json, readBody } from "./http.js";
+import { ApiError, apiKeyOf, drain, errorResponse, json, methodNotAllowed, readBody } from "./http.js";
 import { OPENAPI } from "./openapi.js";
 
 export { Company } from "./company.js";
@@ -93,6 +93,17 @@ async function servePage(request, env, page) {
   return out;
 }
 
+/**
+ * HTTP lets a GET carry a body, and clients (and fuzzers) send one; a GET means nothing by it here, and a Request
+ * with a GET body cannot be handed to a Durable Object, so it is dropped at the edge.
+ * @param {Request} request
+ */
+function bodyless(request) {
+  if ((request.method !== "GET" && request.method !== "HEAD") || request.body === null) return request;
+  request.body.cancel().catch(() => {});
+  return new Request(request.url, { method: request.method, headers: request.headers });
+}
+
 /** @param {Request} request @param {any} env */
 async function route(request, env) {
   try {
@@ -103,13 +114,16 @@ async function route(request, env) {
     const page = pageFor(path);
     if (page) return await servePage(request, env, page);
     if (!path.startsWith("/v1/")) throw new ApiError(404, "not_found", `No route for ${url.pathname}`);
-    if (path === "/v1/companies" && request.method === "POST") return await createCompany(request, env);
+    if (path === "/v1/companies") {
+      if (request.method === "POST") return await createCompany(request, env);
+      throw methodNotAllowed(request.method, url.pathname, ["POST"]);
+    }
     // An application's token is its own credential, carried in its path (/v1/applications/by_token/<token>).
     const key = apiKeyOf(request) ?? /^\/v1\/applications\/by_token\/([^/]+)/.exec(path)?.[1] ?? null;
     if (!key) throw new ApiError(401, "invalid_api_key", "Missing API key: pass it as the Basic-auth username");
     let guid;
     try { guid = core.companyOfKey(key); } catch { throw new ApiError(401, "invalid_api_key", "Invalid API key"); }
-    return await companyStub(env, guid).handle(request, key);
+    return await companyStub(env, guid).handle(bodyless(request), key);
   } catch (err) {
     await drain(request);
     return errorResponse(err);

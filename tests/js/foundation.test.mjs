@@ -82,7 +82,31 @@ test("unknown routes are JSON 404s, wrong methods 405", async () => {
   const r = await call(w.base, "GET", "/v1/nope", { key: c.key });
   assert.equal(r.status, 404);
   assert.equal(r.body.error.code, "not_found");
-  assert.equal((await call(w.base, "PATCH", "/v1/plans", { key: c.key })).status, 405);
+  const wrong = await call(w.base, "PATCH", "/v1/plans", { key: c.key });
+  assert.deepEqual([wrong.status, wrong.headers.get("allow")], [405, "GET, POST"]);
+  const collection = await call(w.base, "GET", "/v1/companies");
+  assert.deepEqual([collection.status, collection.headers.get("allow")], [405, "POST"]);
+});
+
+/** One raw HTTP/1.1 exchange: fetch refuses to send a GET with a body, clients and fuzzers do not. */
+function rawHttp(base, text) {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const s = net.connect(Number(port), hostname, () => s.end(text));
+    let out = "";
+    s.on("data", (d) => { out += d; }).on("end", () => resolve(out)).on("error", reject);
+  });
+}
+
+test("a GET with a body is answered as a GET (found by the fuzzer: it was a 500)", async () => {
+  const c = await newCompany(w.base);
+  const auth = `Basic ${Buffer.from(`${c.key}:`).toString("base64")}`;
+  for (const [p, status] of [["/v1/plans", 200], ["/v1/invoices/IVnope/refund", 405], ["/v1/companies", 405]]) {
+    const res = await rawHttp(w.base, `GET ${p} HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth}\r\n` +
+      "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\nConnection: close\r\n\r\namount=");
+    assert.equal(Number(res.split(" ")[1]), status, `${p}: ${res.slice(0, 300)}`);
+    assert.match(res, /\r\n\r\n\{"/, "a JSON body");
+  }
 });
 
 test("company creation validates its input", async () => {

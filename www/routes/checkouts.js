@@ -67,7 +67,11 @@ export const routes = [
     const guid = r.params[0];
     findCheckout(r, guid);
     const now = r.now();
-    const card = r.db.tx(() => r.checkouts.confirm(guid, r.body, JSON.stringify(r.core.mergeMetadata({}, r.body)), now));
+    const card = r.db.tx(() => {
+      const staged = r.checkouts.confirm(guid, r.body, JSON.stringify(r.core.mergeMetadata({}, r.body)), now);
+      r.recover(["get", `/v1/checkouts/${guid}`]);
+      return staged;
+    });
     if (card) {
       try { await r.payments.submit(card); } catch (err) { console.error("submit", card, err?.message || err); }
     }

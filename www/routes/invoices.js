@@ -24,12 +24,14 @@ export const routes = [
         throw new ApiError(409, "duplicate_external_id",
           `An invoice with external_id ${v.external_id} already exists for customer ${v.customer_guid}`, "external_id");
       }
-      return r.invoicing.insert({ invoice_type: "customer", transaction_type: "debit",
+      const created = r.invoicing.insert({ invoice_type: "customer", transaction_type: "debit",
         customer_guid: v.customer_guid, subscription_guid: null, period: null, scheduled_at: null, amount: v.amount,
         total_adjustment_amount: v.total_adjustment_amount, effective_amount: v.effective_amount, title: v.title,
         external_id: v.external_id, appears_on_statement_as: v.appears_on_statement_as,
         funding_instrument_uri: v.funding_instrument_uri, items: v.items, adjustments: v.adjustments,
         metadata: mergedMetadata(r) }, now);
+      r.recover(["get", `/v1/invoices/${created}`]);
+      return created;
     });
     await r.payments.submitOwner(OWNER, guid);
     return show(r, guid);
@@ -64,6 +66,7 @@ export const routes = [
         updated_at: now });
       r.invoicing.changed(guid, now);
       r.invoicing.charge(guid, { ...inv, funding_instrument_uri }, now);
+      r.recover(["get", `/v1/invoices/${guid}`]);
     });
     await r.payments.submitOwner(OWNER, guid);
     return show(r, guid);
@@ -79,6 +82,7 @@ export const routes = [
       r.payments.stage({ owner_type: OWNER, owner_guid: guid, currency: CURRENCY, transaction_type: plan.transaction_type,
         amount: plan.amount, funding_instrument_uri: plan.funding_instrument_uri,
         appears_on_statement_as: inv.appears_on_statement_as, reference_guid: plan.reference_guid }, now);
+      r.recover(["get", `/v1/invoices/${guid}`]);
     });
     await r.payments.submitOwner(OWNER, guid);
     return show(r, guid);
@@ -96,6 +100,7 @@ export const routes = [
       r.payments.release(OWNER, guid, uncertain, now);
       r.db.update("invoices", guid, { status, updated_at: now });
       r.invoicing.changed(guid, now);
+      r.recover(["get", `/v1/invoices/${guid}`]);
     });
     await r.scheduler.arm();
     return show(r, guid);

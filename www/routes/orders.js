@@ -54,6 +54,19 @@ function payOut(r, order, plans, now) {
   return guids;
 }
 
+/** Stages one movement, with the request's recovery point: the transaction as it will then stand. */
+function staged(r, row, now) {
+  const guid = r.payments.stage(row, now);
+  r.recover(["get", `/v1/transactions/${guid}`]);
+  return guid;
+}
+
+const payoutView = (r, guid, credits) => json({ order: views.order(findOrder(r, guid)),
+  credits: credits.map((g) => transactionView(r, findTransaction(r, g))) });
+
+/** Recovery points of order requests whose answer is not one object (www/idempotency.js). */
+export const recoveries = { payout: payoutView };
+
 async function submitAll(r, guids) {
   for (const g of guids) {
     try { await r.payments.submit(g); } catch (err) { console.error("submit", g, err?.message || err); }
@@ -93,7 +106,7 @@ export const routes = [
         throw new ApiError(409, "merchant_deleted", `The order's merchant ${merchant.guid} is deleted: it takes no new debits`);
       }
       referenced(r, "customers", "customer", plan.customer_guid, "customer_guid");
-      return r.payments.stage({ owner_type: OWNER, owner_guid: order.guid, transaction_type: plan.transaction_type,
+      return staged(r, { owner_type: OWNER, owner_guid: order.guid, transaction_type: plan.transaction_type,
         amount: plan.amount, currency: order.currency, customer_guid: plan.customer_guid,
         funding_instrument_uri: plan.funding_instrument_uri, description: plan.description,
         appears_on_statement_as: plan.appears_on_statement_as, metadata: mergedMetadata(r) }, now);
@@ -107,7 +120,9 @@ export const routes = [
     const now = r.now();
     const [credit] = r.db.tx(() => {
       const order = findOrder(r, guid);
-      return payOut(r, order, [r.core.planOrderCredit(r.body, order.amount_escrowed)], now);
+      const guids = payOut(r, order, [r.core.planOrderCredit(r.body, order.amount_escrowed)], now);
+      r.recover(["get", `/v1/transactions/${guids[0]}`]);
+      return guids;
     });
     await submitAll(r, [credit]);
     return showTx(r, credit);
@@ -118,11 +133,12 @@ export const routes = [
     const now = r.now();
     const credits = r.db.tx(() => {
       const order = findOrder(r, guid);
-      return payOut(r, order, r.core.planOrderPayout(r.body, order.amount_escrowed), now);
+      const guids = payOut(r, order, r.core.planOrderPayout(r.body, order.amount_escrowed), now);
+      r.recover(["payout", guid, guids]);
+      return guids;
     });
     await submitAll(r, credits);
-    return json({ order: views.order(findOrder(r, guid)),
-      credits: credits.map((g) => transactionView(r, findTransaction(r, g))) });
+    return payoutView(r, guid, credits);
   }],
   ["POST", "/v1/transactions/:guid/refunds", async (r) => returned(r, N.TransactionKind.refund)],
   ["POST", "/v1/transactions/:guid/reversals", async (r) => returned(r, N.TransactionKind.reversal)],
@@ -159,7 +175,7 @@ async function returned(r, kind) {
     const plan = kind === N.TransactionKind.refund
       ? r.core.planOrderRefund(r.body, row, all, order.amount_escrowed)
       : r.core.planOrderReversal(r.body, row, all);
-    return r.payments.stage({ owner_type: OWNER, owner_guid: order.guid, transaction_type: plan.transaction_type,
+    return staged(r, { owner_type: OWNER, owner_guid: order.guid, transaction_type: plan.transaction_type,
       amount: plan.amount, currency: order.currency, reference_guid: plan.reference_guid,
       customer_guid: row.customer_guid, destination: row.destination, funding_instrument_uri: row.funding_instrument_uri,
       description: plan.description ?? row.description }, now);

@@ -30,6 +30,7 @@ export const routes = [
         updated_at: now });
       // Started now: the core finds the first period due at once and it is invoiced in this same transaction.
       r.invoicing.invoiceDuePeriods(findSubscription(r, guid), plan, now);
+      r.recover(["get", `/v1/subscriptions/${guid}`]);
     });
     const invoices = r.db.all("SELECT guid FROM invoices WHERE subscription_guid = ?", guid);
     for (const { guid: iv } of invoices) await r.payments.submitOwner(OWNER, iv);
