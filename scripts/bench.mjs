@@ -62,7 +62,7 @@ const doInsert = await load("baseline: Durable Object insert", bbase + "/do", { 
 await baseline.dispose();
 
 // ---- 2. the API ---------------------------------------------------------------------------------------------------
-const mf = new Miniflare(miniflareOptions({ port: 0 }));
+const mf = new Miniflare(miniflareOptions({ port: 0, bindings: { COMPANY_CREATION_LIMIT: "off" } }));
 const base = (await mf.ready).origin;
 /** A set-up call; retried once, since Node's fetch may reuse a connection workerd closed during a long request. */
 const retrying = (f) => f().catch(() => new Promise((r) => setTimeout(r, 200)).then(f));
@@ -139,7 +139,7 @@ function workerdMemoryMb() {
 }
 
 async function schedulerRun(n, latency, companies = 1) {
-  const w = new Miniflare(miniflareOptions({ port: 0, bindings: { SIMULATOR_LATENCY_MS: String(latency) } }));
+  const w = new Miniflare(miniflareOptions({ port: 0, bindings: { SIMULATOR_LATENCY_MS: String(latency), COMPANY_CREATION_LIMIT: "off" } }));
   const b = (await w.ready).origin;
   const call = async (method, p, k, body) => {
     const res = await retrying(() => fetch(b + p, { method, headers: k ? formHeaders(k) : { "content-type": "application/x-www-form-urlencoded" }, body: body ? form(body) : undefined }));

@@ -1,9 +1,27 @@
 // Builds the Miniflare options that run www/worker.js in workerd exactly as wrangler.toml deploys it:
 // same entry, same Durable Object classes (SQLite-backed), same module rules. Used by the Node host and tests.
 import path from "node:path";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+/**
+ * The secret that signs company guids: COMPANY_ID_SECRET if set, else one made on first start and kept beside the
+ * data (it must never change while the data lives), else, for in-memory state, a fresh one.
+ * @param {string|null} dataDir
+ */
+function companyIdSecret(dataDir) {
+  if (process.env.COMPANY_ID_SECRET) return process.env.COMPANY_ID_SECRET;
+  if (!dataDir) return randomBytes(32).toString("base64url");
+  const file = path.join(path.resolve(dataDir), "company-id-secret");
+  if (!existsSync(file)) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600, flag: "wx" });
+  }
+  return readFileSync(file, "utf8").trim();
+}
 
 /**
  * @param {{ port?: number, host?: string, dataDir?: string|null }} opts dataDir null = in-memory state
@@ -24,6 +42,8 @@ export function miniflareOptions({ port = 8787, host = "127.0.0.1", dataDir = nu
       COMPANY: { className: "Company", useSQLite: true },
       SIMULATOR: { className: "Simulator", useSQLite: true },
       REGISTRY: { className: "Registry", useSQLite: true },
+      SWEEPER: { className: "Sweeper", useSQLite: true },
+      LIMITER: { className: "Limiter", useSQLite: true },
     },
     // The buyer and merchant pages (www/static, with a copy of pkg/): files are served as they are, and any other
     // path goes to the worker, which answers /checkout/…, /apply/… and /dashboard with their page.
@@ -32,7 +52,10 @@ export function miniflareOptions({ port = 8787, host = "127.0.0.1", dataDir = nu
     // SIMULATOR_LATENCY_MS: how long the built-in processor takes to answer (benchmarks; default 0).
     // IDEMPOTENCY_ABANDONED_MS: how long a key whose request died unanswered stays "in use" (default 60 s).
     bindings: { SIMULATOR_LATENCY_MS: process.env.SIMULATOR_LATENCY_MS || "0",
+      COMPANY_ID_SECRET: companyIdSecret(dataDir),
       ...(process.env.IDEMPOTENCY_ABANDONED_MS ? { IDEMPOTENCY_ABANDONED_MS: process.env.IDEMPOTENCY_ABANDONED_MS } : {}),
+      // COMPANY_CREATION_LIMIT: "<count>/<seconds>" per client address (default 20/3600), or "off".
+      ...(process.env.COMPANY_CREATION_LIMIT ? { COMPANY_CREATION_LIMIT: process.env.COMPANY_CREATION_LIMIT } : {}),
       ...bindings },
     port,
     host,

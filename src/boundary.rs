@@ -16,7 +16,7 @@ use crate::input::{self, Raw};
 use crate::money::{self, MAX_AMOUNT};
 use crate::schedule::{self, Frequency};
 use crate::{
-    application, balance, checkout, company, credit, customer, escrow, ids, invoice, keys, ledger,
+    application, balance, checkout, company, credit, customer, escrow, ids, invoice, keys, ledger, limits,
     list, plan, retry, subscription, time, transaction,
 };
 
@@ -236,6 +236,78 @@ pub fn js_api_key(
     #[wasm_bindgen(unchecked_param_type = "string")] company_guid: JsValue,
 ) -> JsResult<String> {
     Ok(ids::api_key(&str_arg(&company_guid, "company_guid")?)?)
+}
+
+/// The random part of a new signed company guid (`CP` + 17 base58 digits); the host appends its tag.
+#[wasm_bindgen(js_name = companyGuidBody)]
+pub fn js_company_guid_body() -> JsResult<String> {
+    Ok(ids::company_guid_body()?)
+}
+
+/// The 8-digit tag of a signed company guid from the body's HMAC-SHA256 in hex.
+#[wasm_bindgen(js_name = companyGuidTag)]
+pub fn js_company_guid_tag(
+    #[wasm_bindgen(unchecked_param_type = "string")] mac_hex: JsValue,
+) -> JsResult<String> {
+    Ok(ids::company_guid_tag(&str_arg(&mac_hex, "mac")?)?)
+}
+
+/// `[body, tag]` of a company guid with the signed shape, else `null` (made before signing, or malformed).
+#[wasm_bindgen(js_name = signedCompanyGuidParts, unchecked_return_type = "[string, string] | null")]
+pub fn js_signed_company_guid_parts(
+    #[wasm_bindgen(unchecked_param_type = "string")] guid: JsValue,
+) -> JsValue {
+    let guid = guid.as_string().unwrap_or_default();
+    match ids::signed_company_guid_parts(&guid) {
+        Some((body, tag)) => {
+            let pair = js_sys::Array::new();
+            pair.push(&JsValue::from_str(body));
+            pair.push(&JsValue::from_str(tag));
+            pair.into()
+        }
+        None => JsValue::NULL,
+    }
+}
+
+/// One request against a rate limit `setting` (`"<count>/<seconds>"` or `"off"`, named `name` in errors) at
+/// `now_ms`, given what the limiter stored for this client (`{rate, tat}` or `null`). Returns the decision and
+/// what to store next (`state` is `null` when the limit is off). The TAT crosses as a decimal string: in units of
+/// 1/count ms it can pass 2^53.
+#[wasm_bindgen(js_name = rateDecision, unchecked_return_type = "{ allowed: boolean; retry_after_seconds: number; state: { rate: string; tat: string } | null }")]
+pub fn js_rate_decision(
+    #[wasm_bindgen(unchecked_param_type = "string")] setting: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "{ rate: string; tat: string } | null")] stored: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] now_ms: JsValue,
+) -> JsResult<JsValue> {
+    #[derive(Serialize)]
+    struct State {
+        rate: String,
+        tat: String,
+    }
+    #[derive(Serialize)]
+    struct Out {
+        allowed: bool,
+        retry_after_seconds: i64,
+        state: Option<State>,
+    }
+    let name = str_arg(&name, "name")?;
+    let now_ms = int_arg(&now_ms, "now_ms", 0, limits::MAX_NOW_MS)?;
+    let Some(rate) = limits::parse(&str_arg(&setting, &name)?, &name)? else {
+        return out(&Out { allowed: true, retry_after_seconds: 0, state: None });
+    };
+    let key = format!("{}/{}", rate.count, rate.window_seconds);
+    let stored = to_raw(&stored);
+    let tat = match (input::opt_string(&stored, "rate", 32)?, input::opt_string(&stored, "tat", 32)?) {
+        (Some(r), Some(t)) if r == key => t.parse::<i64>().ok(),
+        _ => None,
+    };
+    let d = limits::decide(rate, tat, now_ms)?;
+    out(&Out {
+        allowed: d.allowed,
+        retry_after_seconds: d.retry_after_seconds,
+        state: Some(State { rate: key, tat: d.tat.to_string() }),
+    })
 }
 
 /// The company guid an API key names; malformed → throws `invalid_api_key` (401).

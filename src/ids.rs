@@ -73,6 +73,49 @@ pub fn uuid() -> Result<String> {
     ))
 }
 
+/// Width of a signed company guid's random body and of its tag, in base58 digits (58^17 > 2^96 holds 12 random
+/// bytes; 58^8 ≈ 2^46.9 is the tag's strength against guessing).
+const SIGNED_BODY_DIGITS: usize = 17;
+const SIGNED_TAG_DIGITS: usize = 8;
+/// `CP` + body + tag. Guids made before signing are `CP` + base58 of 16 bytes: at most 24 characters.
+pub const SIGNED_COMPANY_GUID_LEN: usize = 2 + SIGNED_BODY_DIGITS + SIGNED_TAG_DIGITS;
+
+/// `value mod 58^width` as exactly `width` base58 digits, most significant first.
+fn base58_fixed(mut value: u128, width: usize) -> String {
+    let mut out = vec![b'1'; width];
+    for slot in out.iter_mut().rev() {
+        *slot = ALPHABET[(value % 58) as usize];
+        value /= 58;
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The random part of a new signed company guid: `CP` + 17 base58 digits of 12 random bytes. The worker appends
+/// [`company_guid_tag`] of its HMAC, so that the edge can tell a real company from a made-up one without asking
+/// any storage (a forged key then costs no Durable Object at all).
+pub fn company_guid_body() -> Result<String> {
+    let mut wide = [0u8; 16];
+    wide[4..].copy_from_slice(&random::<12>()?);
+    Ok(format!("CP{}", base58_fixed(u128::from_be_bytes(wide), SIGNED_BODY_DIGITS)))
+}
+
+/// The tag of a signed company guid: the first 6 bytes of the body's HMAC-SHA256 (hex, computed by the host),
+/// reduced mod 58^8 to 8 base58 digits (about 46.9 bits against guessing).
+pub fn company_guid_tag(mac_hex: &str) -> Result<String> {
+    let bytes = mac_hex.get(..12).filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
+    let value = bytes
+        .and_then(|h| u64::from_str_radix(h, 16).ok())
+        .ok_or_else(|| CoreError::invalid("mac", "must be at least 12 hex digits"))?;
+    Ok(base58_fixed(u128::from(value), SIGNED_TAG_DIGITS))
+}
+
+/// A company guid's body and tag when it has the signed shape, else `None` (a guid from before signing, or not a
+/// company guid at all).
+pub fn signed_company_guid_parts(guid: &str) -> Option<(&str, &str)> {
+    (guid.len() == SIGNED_COMPANY_GUID_LEN && check_company_guid(guid).is_ok())
+        .then(|| guid.split_at(2 + SIGNED_BODY_DIGITS))
+}
+
 /// A new API key for a company: `"<company_guid>_<base58 of 32 random bytes>"`.
 pub fn api_key(company_guid: &str) -> Result<String> {
     check_company_guid(company_guid)
@@ -168,6 +211,33 @@ mod tests {
             api_key("CU123456789").unwrap_err().field().as_deref(),
             Some("company_guid")
         );
+    }
+
+    #[test]
+    fn signed_company_guids_have_a_fixed_shape_that_earlier_guids_never_have() {
+        for _ in 0..200 {
+            let body = company_guid_body().unwrap();
+            assert_eq!(body.len(), 2 + SIGNED_BODY_DIGITS);
+            let tag = company_guid_tag("ffffffffffff00").unwrap();
+            let guid = format!("{body}{tag}");
+            assert_eq!(signed_company_guid_parts(&guid), Some((body.as_str(), tag.as_str())));
+            assert!(company_of_key(&format!("{guid}_{}", base58(&[9u8; 32]))).is_ok());
+            // Guids from before: CP + base58 of 16 bytes, never 27 characters long.
+            let legacy = guid_from(&random::<16>().unwrap());
+            assert!(legacy.len() <= 24, "{legacy}");
+            assert_eq!(signed_company_guid_parts(&legacy), None);
+        }
+        // Always 8 digits: the largest 6-byte value wraps mod 58^8; the smallest is all ones.
+        assert_eq!(company_guid_tag("ffffffffffff").unwrap().len(), 8);
+        assert_eq!(company_guid_tag("000000000000").unwrap(), "11111111");
+        assert_ne!(company_guid_tag("000000000001").unwrap(), company_guid_tag("000000000002").unwrap());
+        assert!(company_guid_tag("xyz").is_err());
+        assert!(company_guid_tag("12345").is_err());
+        assert_eq!(signed_company_guid_parts("CP0000000000000000000000000"), None, "not base58");
+    }
+
+    fn guid_from(bytes: &[u8]) -> String {
+        format!("CP{}", base58(bytes))
     }
 
     #[test]

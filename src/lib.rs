@@ -18,6 +18,7 @@ pub mod input;
 pub mod invoice;
 pub mod json;
 pub mod keys;
+pub mod limits;
 pub mod ledger;
 pub mod list;
 pub mod metadata;

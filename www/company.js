@@ -7,7 +7,7 @@ import { DurableObject } from "cloudflare:workers";
 import * as core from "./core.js";
 import { N } from "./core.js";
 import { Db } from "./db.js";
-import { ApiError, drain, errorResponse, methodNotAllowed, parseBody, query } from "./http.js";
+import { ApiError, drain, errorResponse, methodNotAllowed, parseBody, query, readText } from "./http.js";
 import { Idempotency } from "./idempotency.js";
 import { Payments } from "./payments.js";
 import { Invoicing } from "./invoicing.js";
@@ -124,7 +124,10 @@ export class Company extends DurableObject {
 
   /** RPC from the cron safety net: one scheduler pass. */
   async tick() {
-    if (this.exists) await this.scheduler.run();
+    if (!this.exists) return;
+    // When the cron last reached this object (in memory: a report for operators and the sweep's test).
+    this.scheduler.sweptAt = core.formatTime(Date.now());
+    await this.scheduler.run();
   }
 
   async alarm() {
@@ -160,7 +163,7 @@ export class Company extends DurableObject {
         });
         const r = { ...this.services, company, principal, url, query: query(url), params, body: {} };
         if (method === "GET") return await route.handler(r);
-        const text = await request.text();
+        const text = await readText(request);
         // Writes may carry an Idempotency-Key; 4xx answers are part of the stored result, as with Stripe.
         return await this.services.idempotency.run(request, text, async ({ recover }) => {
           try {

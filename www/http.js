@@ -27,7 +27,7 @@ export const notFound = (what, guid) => new ApiError(404, "not_found", `No such 
 /** Billy's clients read `error_class`/`error_message`; new clients read `error`. */
 const ERROR_CLASS = { 400: "ValidationError", 401: "AuthenticationError", 403: "PermissionError", 404: "NotFoundError",
   405: "MethodNotAllowedError", 409: "ConflictError", 413: "ValidationError", 415: "ValidationError",
-  503: "ServiceUnavailableError" };
+  429: "RateLimitError", 503: "ServiceUnavailableError" };
 
 export function json(body, status = 200, headers = {}) {
   return new Response(JSON.stringify(body), {
@@ -42,7 +42,8 @@ export function errorResponse(err) {
   if (e && typeof e.status === "number" && typeof e.code === "string" && ((e.status >= 400 && e.status < 500) || e.status === 503)) {
     const error = { code: e.code, message: String(e.message) };
     if (e.field) error.field = e.field;
-    const headers = e.status === 401 ? { "www-authenticate": 'Basic realm="billy"' } : e.allow ? { allow: e.allow } : {};
+    const headers = e.status === 401 ? { "www-authenticate": 'Basic realm="billy"' } : e.allow ? { allow: e.allow }
+      : e.retryAfter ? { "retry-after": String(e.retryAfter) } : {};
     return json({ error, error_class: ERROR_CLASS[e.status] || "RequestError", error_message: error.message },
       e.status, headers);
   }
@@ -57,12 +58,40 @@ export function errorResponse(err) {
  * @returns {Promise<Record<string, unknown>>}
  */
 export async function readBody(request) {
-  return parseBody(await request.text(), request.headers);
+  return parseBody(await readText(request), request.headers);
+}
+
+const tooLarge = () => new ApiError(413, "body_too_large", "Request body is larger than 1 MiB");
+
+/**
+ * The body as text, refused with 413 as soon as it passes MAX_BODY_BYTES: a declared Content-Length over the limit
+ * is refused before a byte is read, and an undeclared (chunked) body is counted while it streams, so a huge body is
+ * never buffered whole.
+ * @param {Request} request
+ */
+export async function readText(request) {
+  const declared = Number(request.headers.get("content-length") || 0);
+  if (declared > MAX_BODY_BYTES) throw tooLarge(); // the caller's catch cancels the body
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) { await reader.cancel().catch(() => {}); throw tooLarge(); }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) { bytes.set(c, at); at += c.byteLength; }
+  return new TextDecoder().decode(bytes);
 }
 
 /** @param {string} text @param {Headers} headers @returns {Promise<Record<string, unknown>>} */
 export async function parseBody(text, headers) {
-  if (text.length > MAX_BODY_BYTES) throw new ApiError(413, "body_too_large", "Request body is larger than 1 MiB");
+  if (text.length > MAX_BODY_BYTES) throw tooLarge();
   if (text.trim() === "") return {};
   const type = (headers.get("content-type") || "").split(";")[0].trim().toLowerCase();
   if (type === "application/json" || (type === "" && /^\s*[{[]/.test(text))) {
@@ -113,5 +142,6 @@ export function apiKeyOf(request) {
 
 /** Reads an unread request body, so an early error does not leave the client's connection half-read. */
 export async function drain(request) {
-  if (request.body && !request.bodyUsed) await request.arrayBuffer().catch(() => {});
+  // Cancelled, not read: an unread body can be of any size.
+  if (request.body && !request.bodyUsed) await request.body.cancel().catch(() => {});
 }

@@ -66,7 +66,7 @@ for (const name of ["Plan", "Customer", "Subscription", "Invoice", "Transaction"
 const LIST = ["offset", "limit", "created_after", "created_before"];
 /** [summary, response schema, query parameters, request body fields] by "METHOD path". */
 const OPS = {
-  "POST /v1/companies": ["Create a company (no key needed); answers its API key once", "Company", [], ["processor_key", "test_mode", "clock"]],
+  "POST /v1/companies": ["Create a company (no key needed; limited per client address, 429 with Retry-After); answers its API key once", "Company", [], ["processor_key", "test_mode", "clock"]],
   "GET /v1/companies/:guid": ["Retrieve the company", "Company"],
   "PUT /v1/companies/:guid": ["Change settings", "Company", [], ["max_retry_attempts", "processor_concurrency"]],
   "POST /v1/companies/:guid": ["Change settings", "Company", [], ["max_retry_attempts", "processor_concurrency"]],

@@ -121,7 +121,7 @@ export class Scheduler {
 
   /** What the scheduler knows: the next due time and the items that failed. */
   report() {
-    return { next_due: this.nextDue(), failures: this.db.all(`SELECT source, item, error, count, first_failed_at,
+    return { next_due: this.nextDue(), last_sweep_at: this.sweptAt ?? null, failures: this.db.all(`SELECT source, item, error, count, first_failed_at,
       last_failed_at, retry_at FROM work_failures ORDER BY last_failed_at DESC, source, item`) };
   }
 

@@ -4,29 +4,33 @@
 import * as core from "./core.js";
 import { ApiError, apiKeyOf, drain, errorResponse, json, methodNotAllowed, readBody } from "./http.js";
 import { OPENAPI } from "./openapi.js";
+import { companyMayExist, newCompanyGuid, remember } from "./identity.js";
+import { limitCompanyCreation } from "./limiter.js";
+import { registryOf, sweepAll } from "./registry.js";
 
 export { Company } from "./company.js";
 export { Simulator } from "./simulator.js";
-export { Registry } from "./registry.js";
+export { Registry, Sweeper } from "./registry.js";
+export { Limiter } from "./limiter.js";
 
 const VERSION = "0.1.0";
 
 /** @param {any} env @param {string} guid */
 const companyStub = (env, guid) => env.COMPANY.get(env.COMPANY.idFromName(guid));
-/** @param {any} env */
-const registry = (env) => env.REGISTRY.get(env.REGISTRY.idFromName("registry"));
 
 async function createCompany(request, env) {
+  await limitCompanyCreation(request, env);
   const input = await readBody(request);
   const settings = core.validateCompany(input);
-  const guid = core.guid("CP");
+  const guid = await newCompanyGuid(env);
   const clock = input.clock !== undefined && input.clock !== "" && input.clock !== null
     ? core.parseTime(String(input.clock), "clock") : null;
   if (clock && !settings.test_mode) throw new ApiError(400, "invalid_field", "clock needs test_mode", "clock");
   const created = await companyStub(env, guid).create({ guid, ...settings, clock });
   if (created.error) throw new ApiError(created.error.status, created.error.code, created.error.message);
-  // The registry only feeds the cron safety net; it is never read on a request path.
-  await registry(env).add(guid);
+  // The registry feeds the cron safety net (and the existence check of guids made before signing).
+  await registryOf(env).add(guid);
+  remember(guid);
   return json(created.company);
 }
 
@@ -66,10 +70,9 @@ export default {
     return withCors(challenge(request, await route(request, env)));
   },
 
-  /** Cron safety net: wake every company's scheduler in case an alarm was lost. */
+  /** Cron safety net: wake every company's scheduler in case an alarm was lost, in pages (www/registry.js). */
   async scheduled(_event, env, ctx) {
-    const guids = await registry(env).list();
-    ctx.waitUntil(Promise.allSettled(guids.map((g) => companyStub(env, g).tick())));
+    ctx.waitUntil(sweepAll(env).then((s) => console.log(`cron: ${s.companies} companies woken in ${s.pages} pages`)));
   },
 };
 
@@ -123,6 +126,8 @@ async function route(request, env) {
     if (!key) throw new ApiError(401, "invalid_api_key", "Missing API key: pass it as the Basic-auth username");
     let guid;
     try { guid = core.companyOfKey(key); } catch { throw new ApiError(401, "invalid_api_key", "Invalid API key"); }
+    // A made-up company is refused here, before any Durable Object is woken.
+    if (!(await companyMayExist(env, guid))) throw new ApiError(401, "invalid_api_key", "Invalid API key");
     return await companyStub(env, guid).handle(bodyless(request), key);
   } catch (err) {
     await drain(request);

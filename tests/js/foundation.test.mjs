@@ -24,7 +24,8 @@ test("GET / names the service", async () => {
 test("POST /v1/companies returns guid, api_key and Billy-format times", async () => {
   const res = await call(w.base, "POST", "/v1/companies", { form: { processor_key: "ef13dce2093b11e388de026ba7d31e6f" } });
   assert.equal(res.status, 200);
-  assert.match(res.body.guid, /^CP[1-9A-HJ-NP-Za-km-z]{20,22}$/);
+  // Signed: CP, 17 random base58 digits, an 8-digit tag (src/ids.rs).
+  assert.match(res.body.guid, /^CP[1-9A-HJ-NP-Za-km-z]{25}$/);
   assert.ok(res.body.api_key.startsWith(res.body.guid + "_"));
   assert.ok(res.body.api_key.length >= res.body.guid.length + 41);
   assert.match(res.body.created_at, TIME);
@@ -203,7 +204,7 @@ test("CORS: preflight answers 204 and responses allow any origin (explicit Autho
   assert.equal(res.headers.get("access-control-allow-origin"), "*");
 });
 
-test("made-up keys for companies that do not exist are 401 and write nothing", async () => {
+test("made-up keys are 401 at the edge: no company object is even opened, signed guid or one from before signing", async () => {
   const dir = tmpDir();
   const a = await startWorker({ dataDir: dir });
   const c = await newCompany(a.base);
@@ -214,16 +215,87 @@ test("made-up keys for companies that do not exist are 401 and write nothing", a
     return files.filter((f) => f.includes("Company") && /[0-9a-f]{64}\.sqlite$/.test(f));
   };
   const before = new Set(databases());
-  for (let i = 0; i < 3; i++) {
-    const fake = `CP${"abcdefghijkmnopqrstuv".slice(i)}${"x".repeat(i)}_${"2".repeat(44)}`;
+  // A real company's guid with its tag changed in its last digit, and unsigned guids of the shape used before.
+  const last = c.guid.at(-1);
+  const forgedTag = c.guid.slice(0, -1) + (last === "z" ? "y" : "z");
+  const fakes = [forgedTag, ...[0, 1, 2].map((i) => `CP${"abcdefghijkmnopqrstuv".slice(i)}${"x".repeat(i)}`)];
+  for (const guid of fakes) {
+    const fake = `${guid}_${"2".repeat(44)}`;
     assert.equal((await call(a.base, "GET", "/v1/plans", { key: fake })).status, 401);
     assert.equal((await call(a.base, "POST", "/v1/plans", { key: fake, form: { amount: "500" } })).status, 401);
   }
+  // A wrong secret for the real company: that company's object answers (it alone holds the hash).
+  assert.equal((await call(a.base, "GET", "/v1/plans", { key: `${c.guid}_${"3".repeat(44)}` })).status, 401);
   assert.equal((await call(a.base, "GET", `/v1/companies/${c.guid}`, { key: c.key })).status, 200);
   await a.stop();
-  // workerd opens a file for every object it instantiates; what matters is that nothing was written to it.
+  // workerd opens a file for every object it instantiates: none was opened for a made-up company.
   const written = (f) => { try { return statSync(f + "-wal").size > 0; } catch { return false; } };
-  const fresh = databases().filter((f) => !before.has(f));
-  for (const f of fresh) assert.equal(written(f), false, `${f} was written to`);
-  assert.ok([...before].some(written), "the real company's database was written (the check can see writes)");
+  assert.deepEqual(databases().filter((f) => !before.has(f)), []);
+  assert.ok([...before].some(written), "the real company's database was written (the check can see files)");
+});
+
+test("bodies over 1 MiB are refused with 413 while they stream, declared or chunked, and nothing is written", async () => {
+  const c = await newCompany(w.base);
+  const big = "name=" + "x".repeat(2 << 20);
+  const declared = await call(w.base, "POST", "/v1/customers", { key: c.key, raw: big,
+    headers: { "content-type": "application/x-www-form-urlencoded" } });
+  assert.deepEqual([declared.status, declared.body.error.code], [413, "body_too_large"]);
+  // No Content-Length: a chunked stream of 64 KiB chunks that would go on for 8 MiB, written over a raw socket
+  // until the answer arrives (fetch would report the server closing early as an error of its own).
+  const { hostname, port } = new URL(w.base);
+  const { answer, sent } = await new Promise((resolve, reject) => {
+    const s = net.connect(Number(port), hostname);
+    let answer = "", sent = 0, done = false;
+    const chunk = `10000\r\n${"x".repeat(65536)}\r\n`;
+    const pump = () => {
+      while (!done && sent < 8 << 20) { sent += 65536; if (!s.write(chunk)) return s.once("drain", pump); }
+      if (!done) s.write("0\r\n\r\n");
+    };
+    s.on("connect", () => {
+      s.write(`POST /v1/customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${c.key}\r\n` +
+        "Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nname=\r\n");
+      pump();
+    });
+    s.on("data", (d) => { answer += d; if (/\r\n\r\n[\s\S]*\}/.test(answer)) { done = true; s.destroy(); resolve({ answer, sent }); } });
+    s.on("error", (e) => (done ? null : reject(e)));
+    setTimeout(() => { if (!done) { s.destroy(); reject(new Error(`no answer after ${sent} bytes: ${answer}`)); } }, 20000).unref();
+  });
+  assert.match(answer, /^HTTP\/1\.1 413 /);
+  assert.match(answer, /"body_too_large"/);
+  assert.ok(sent < 8 << 20, `the server stopped reading (the client sent ${sent} bytes)`);
+  const companyBody = await call(w.base, "POST", "/v1/companies", { raw: big, headers: { "content-type": "application/x-www-form-urlencoded" } });
+  assert.equal(companyBody.status, 413);
+  assert.equal((await call(w.base, "GET", "/v1/customers", { key: c.key })).body.total_count, 0);
+});
+
+test("company creation is rate limited per client address (429 with Retry-After), and can be turned off", async () => {
+  const limited = await startWorker({ bindings: { COMPANY_CREATION_LIMIT: "3/60" } });
+  try {
+    const create = (ip, form = {}) => call(limited.base, "POST", "/v1/companies", { form, headers: { "cf-connecting-ip": ip } });
+    const first = await Promise.all([1, 2, 3, 4, 5].map(() => create("198.51.100.7")));
+    // Five at once from one address: the burst of three passes, exactly, even racing.
+    assert.deepEqual(first.map((r) => r.status).sort(), [200, 200, 200, 429, 429]);
+    const refused = first.find((r) => r.status === 429);
+    assert.equal(refused.body.error.code, "rate_limited");
+    const wait = Number(refused.headers.get("retry-after"));
+    assert.ok(wait >= 1 && wait <= 20, `Retry-After ${wait} s: one interval of 60 s / 3 at most`);
+    // A refusal is decided before the body is read: an invalid body from that address is still a 429.
+    assert.equal((await create("198.51.100.7", { test_mode: "maybe" })).status, 429);
+    // Another address has its own allowance; the refused address's companies work as usual.
+    assert.equal((await create("203.0.113.9")).status, 200);
+    const made = first.find((r) => r.status === 200).body;
+    assert.equal((await call(limited.base, "GET", `/v1/companies/${made.guid}`, { key: made.api_key })).status, 200);
+  } finally {
+    await limited.stop();
+  }
+  // "off" (the suites' setting): no limit at all; a malformed setting is refused loudly, not treated as off.
+  for (let i = 0; i < 5; i++) assert.equal((await call(w.base, "POST", "/v1/companies", { form: {}, headers: { "cf-connecting-ip": "198.51.100.8" } })).status, 200);
+  const broken = await startWorker({ bindings: { COMPANY_CREATION_LIMIT: "lots" } });
+  try {
+    const res = await call(broken.base, "POST", "/v1/companies", { form: {} });
+    assert.equal(res.status, 500);
+    assert.equal(res.body.error.code, "internal_error");
+  } finally {
+    await broken.stop();
+  }
 });

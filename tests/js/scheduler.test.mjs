@@ -50,6 +50,25 @@ test("the cron handler wakes every company's scheduler", async () => {
   assert.equal((await c.api.get(`/v1/companies/${c.guid}`)).status, 200);
 });
 
+test("the cron fans out in pages (SWEEP_PAGE_SIZE 3 here; 500 in production): every company is reached once per run", async () => {
+  const small = await startWorker({ bindings: { SWEEP_PAGE_SIZE: "3" } });
+  try {
+    const companies = [];
+    for (let i = 0; i < 10; i++) companies.push(await newCompany(small.base, { test_mode: "false" }));
+    const swept = async () => Promise.all(companies.map(async (c) =>
+      (await c.api.get(`/v1/companies/${c.guid}/scheduler`)).body.last_sweep_at));
+    assert.deepEqual(await swept(), companies.map(() => null), "no sweep has run yet");
+    const worker = await small.mf.getWorker();
+    const result = await worker.scheduled({ cron: "*/15 * * * *", scheduledTime: new Date() });
+    assert.equal(result.outcome, "ok");
+    // 10 companies in pages of 3 are 4 sweepers; the last page is partial. Every company was woken.
+    const times = await until(async () => { const t = await swept(); return t.every(Boolean) ? t : null; });
+    assert.ok(times, `every company was swept: ${JSON.stringify(await swept())}`);
+  } finally {
+    await small.stop();
+  }
+});
+
 test("a schedule that runs past the year 9999 stops cleanly (next_invoice_at null, never a 500)", async () => {
   const c = await newCompany(w.base, { clock: "2024-01-01T00:00:00Z" });
   const plan = (await c.api.post("/v1/plans", { plan_type: "debit", amount: "500", frequency: "yearly",
