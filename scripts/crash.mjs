@@ -8,12 +8,11 @@
 // Work in flight when the host dies (a charge the processor made whose answer we never stored) must be found again
 // by the company's own reconciliation after the restart, with no help from this script.
 //   CRASH_RUNS (default 20), --short (3 kills, for `npm test`), CRASH_SEED for the kill delays.
-import { spawn } from "node:child_process";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ROOT } from "./miniflare.mjs";
+import { startHost } from "./host-process.mjs";
 
 const SHORT = process.argv.includes("--short");
 const RUNS = SHORT ? 3 : Number(process.env.CRASH_RUNS || 20);
@@ -34,33 +33,19 @@ const dataDir = mkdtempSync(path.join(os.tmpdir(), "billy-crash-"));
 let host = null;
 let recovered = 0;
 
-/** Starts `node scripts/host.mjs` in its own process group; resolves with its origin. */
+/** Starts the host on the run's data directory. */
 async function start() {
-  const child = spawn(process.execPath, [path.join(ROOT, "scripts/host.mjs")], { cwd: ROOT, detached: true,
-    env: { ...process.env, PORT: "0", BILLY_DATA: dataDir, SIMULATOR_LATENCY_MS: "10",
-      // A key whose request died with the host is recovered after half a second instead of a minute.
-      IDEMPOTENCY_ABANDONED_MS: "500" }, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stderr.on("data", (d) => { out += d; });
-  const origin = await new Promise((resolve, reject) => {
-    child.stdout.on("data", (d) => {
-      out += d;
-      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.on("exit", (code) => reject(new Error(`host exited (${code}) before listening:\n${out}`)));
-  });
-  host = { child, origin };
-  return origin;
+  host = await startHost({ BILLY_DATA: dataDir, SIMULATOR_LATENCY_MS: "10",
+    // A key whose request died with the host is recovered after half a second instead of a minute.
+    IDEMPOTENCY_ABANDONED_MS: "500" });
+  return host.origin;
 }
 
 /** SIGKILL to the host's process group: no handler runs, nothing is flushed, workerd dies with it. */
 async function kill() {
-  const { child } = host;
-  const exited = new Promise((r) => child.on("exit", r));
-  process.kill(-child.pid, "SIGKILL");
-  await exited;
+  const h = host;
   host = null;
+  await h.kill();
 }
 
 async function api(method, p, key, body, headers = {}) {

@@ -6,7 +6,8 @@
 //   5. browser                the pages in headless Debian Chromium (tests/browser/*.test.mjs)
 //   6. fuzz                   `npm run fuzz --short`: Schemathesis over /openapi.json, ~2,000 cases, no 5xx allowed
 //   7. crash                  `npm run crash --short`: the host SIGKILLed mid-billing 3 times, the books checked
-//   8. bench                  `npm run bench --smoke`: the benchmark harness at tiny sizes, so it cannot rot
+//   8. soak                   `npm run soak --short`: 20 s of mixed load on the Node host, then the books and memory
+//   9. bench                  `npm run bench --smoke`: the benchmark harness at tiny sizes, so it cannot rot
 import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import path from "node:path";
@@ -55,6 +56,7 @@ const suites = [
   ["browser", "bash", ["-c", "bash tests/browser/setup.sh && node --test --test-concurrency=1 tests/browser/*.test.mjs"]],
   ["fuzz", "node", ["scripts/fuzz.mjs", "--short"]],
   ["crash", "node", ["scripts/crash.mjs", "--short"]],
+  ["soak", "node", ["scripts/soak.mjs", "--short"]],
   ["bench", "node", ["scripts/bench.mjs", "--smoke"]],
 ].filter(([name]) => !only || only === name);
 

@@ -116,7 +116,15 @@ async function route(request, env) {
     if (path === "/openapi.json") return json(OPENAPI);
     const page = pageFor(path);
     if (page) return await servePage(request, env, page);
-    if (!path.startsWith("/v1/")) throw new ApiError(404, "not_found", `No route for ${url.pathname}`);
+    if (!path.startsWith("/v1/")) {
+      // A page's script, style or the core it loads. On Cloudflare these are served before the worker runs; the
+      // Node host has the worker ask for them (no asset router in front of every API request).
+      if (request.method === "GET" || request.method === "HEAD") {
+        const asset = await env.ASSETS.fetch(new Request(url, { method: request.method }));
+        if (asset.status !== 404) return asset;
+      }
+      throw new ApiError(404, "not_found", `No route for ${url.pathname}`);
+    }
     if (path === "/v1/companies") {
       if (request.method === "POST") return await createCompany(request, env);
       throw methodNotAllowed(request.method, url.pathname, ["POST"]);
