@@ -173,6 +173,7 @@ try {
   const seconds = (performance.now() - t0) / 1000;
 
   // ---- quiesce: a last advance past every retry and poll, then the books ----------------------------------
+  const booksStarted = performance.now();
   await waitReady();
   clock += 4 * DAY + DAY / 2; // half a day past the last period, so its first retry (an hour) has run too
   await api("POST", `/v1/companies/${company.guid}/clock`, key, { advance_to: new Date(clock).toISOString() });
@@ -197,21 +198,30 @@ try {
     if (t.status === "succeeded" && !keys.has(t.guid)) problems.push(`${t.guid} succeeded without the processor`);
     if (!["done", "failed"].includes(t.submit_status)) problems.push(`${t.guid} left ${t.submit_status}`);
   }
-  const sum = (rows) => rows.reduce((n, t) => n + t.amount, 0);
-  const succeeded = (type, owner) => txns.filter((t) => t.transaction_type === type && t.status === "succeeded" && t[owner]);
+  // Succeeded amounts by owner and kind, in one pass (the books hold tens of thousands of rows).
+  const totals = new Map();
+  const add = (owner, type, amount) => {
+    const k = `${owner} ${type}`;
+    totals.set(k, (totals.get(k) || 0) + amount);
+  };
+  for (const t of txns) {
+    if (t.status !== "succeeded") continue;
+    if (t.invoice_guid) add(t.invoice_guid, t.transaction_type, t.amount);
+    if (t.order_guid) add(t.order_guid, t.transaction_type, t.amount);
+    if (t.invoice_guid && t.transaction_type === "refund") add("all invoices", "refund", t.amount);
+  }
+  const total = (owner, type) => totals.get(`${owner} ${type}`) || 0;
   // Invoices: each collected at most what it owes, refunded at most what it collected; the clients' refunds all there.
   for (const inv of invoices) {
-    const mineOf = (type) => sum(succeeded(type, "invoice_guid").filter((t) => t.invoice_guid === inv.guid));
-    if (mineOf("debit") > inv.effective_amount) problems.push(`${inv.guid} collected ${mineOf("debit")} of ${inv.effective_amount}`);
-    if (mineOf("refund") > mineOf("debit")) problems.push(`${inv.guid} refunded more than it collected`);
+    if (total(inv.guid, "debit") > inv.effective_amount) problems.push(`${inv.guid} collected ${total(inv.guid, "debit")} of ${inv.effective_amount}`);
+    if (total(inv.guid, "refund") > total(inv.guid, "debit")) problems.push(`${inv.guid} refunded more than it collected`);
     if (!["settled", "failed"].includes(inv.status)) problems.push(`${inv.guid} left ${inv.status}`);
   }
-  const invoiceRefunds = sum(succeeded("refund", "invoice_guid"));
+  const invoiceRefunds = total("all invoices", "refund");
   if (invoiceRefunds !== expected.refunds) problems.push(`invoice refunds: the clients made ${expected.refunds}, the books show ${invoiceRefunds}`);
   // Orders: what an order holds is its debits less refunds less credits plus reversals, never below zero.
   for (const o of orders) {
-    const of = (type) => sum(succeeded(type, "order_guid").filter((t) => t.order_guid === o.guid));
-    const held = of("debit") - of("refund") - of("credit") + of("reversal");
+    const held = total(o.guid, "debit") - total(o.guid, "refund") - total(o.guid, "credit") + total(o.guid, "reversal");
     if (held < 0 || held !== o.amount_escrowed) problems.push(`${o.guid} holds ${o.amount_escrowed}, its movements say ${held}`);
   }
   // Subscriptions: one invoice per daily period from its start up to the clock, whatever ran concurrently; a
@@ -239,7 +249,7 @@ try {
   const bounded = secondHalf <= Math.max(firstHalf / 2, 64);
   console.log(`soak: ${Math.round(seconds)} s, ${CLIENTS} clients, requests: ${requests} (${Math.round(requests / seconds)}/s), ` +
     `errors: ${errors.length}, p50 ${pct(50)} ms, p99 ${pct(99)} ms, max ${latencies.at(-1).toFixed(0)} ms`);
-  console.log(`soak books: ${invoices.length} invoices, ${txns.length} transactions, ${orders.length} orders (${expected.payouts} paid out), ` +
+  console.log(`soak books (checked in ${Math.round((performance.now() - booksStarted) / 1000)} s): ${invoices.length} invoices, ${txns.length} transactions, ${orders.length} orders (${expected.payouts} paid out), ` +
     `${subs.length} subscriptions over ${Math.round((clock - Date.parse("2024-01-01")) / DAY)} days, ${ledger.charges.length} processor entries, problems: ${problems.length}`);
   console.log(`soak memory (host + workerd): start ${memory[0].mb} MB, end ${memory.at(-1).mb} MB, ` +
     `samples ${memory.map((m) => m.mb).join(" ")} MB; +${firstHalf} MB in the first half, +${secondHalf} MB in the second: ${bounded ? "levels off" : "KEEPS GROWING"}`);
