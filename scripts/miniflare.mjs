@@ -9,14 +9,15 @@ import { fileURLToPath } from "node:url";
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /**
- * The secret that signs company guids: COMPANY_ID_SECRET if set, else one made on first start and kept beside the
- * data (it must never change while the data lives), else, for in-memory state, a fresh one.
- * @param {string|null} dataDir
+ * A secret of the deployment: the environment's if set, else one made on first start and kept beside the data (it
+ * must never change while the data lives), else, for in-memory state, a fresh one.
+ *   COMPANY_ID_SECRET signs company guids; PROCESSOR_KEY_SECRET seals the companies' Stripe keys.
+ * @param {string} name @param {string|null} dataDir
  */
-function companyIdSecret(dataDir) {
-  if (process.env.COMPANY_ID_SECRET) return process.env.COMPANY_ID_SECRET;
+function deploymentSecret(name, dataDir) {
+  if (process.env[name]) return process.env[name];
   if (!dataDir) return randomBytes(32).toString("base64url");
-  const file = path.join(path.resolve(dataDir), "company-id-secret");
+  const file = path.join(path.resolve(dataDir), name.toLowerCase().replaceAll("_", "-"));
   if (!existsSync(file)) {
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600, flag: "wx" });
@@ -70,7 +71,10 @@ export function miniflareOptions({ port = 8787, host = "127.0.0.1", dataDir = nu
     // SIMULATOR_LATENCY_MS: how long the built-in processor takes to answer (benchmarks; default 0).
     // IDEMPOTENCY_ABANDONED_MS: how long a key whose request died unanswered stays "in use" (default 60 s).
     bindings: { SIMULATOR_LATENCY_MS: process.env.SIMULATOR_LATENCY_MS || "0",
-      COMPANY_ID_SECRET: companyIdSecret(dataDir),
+      COMPANY_ID_SECRET: deploymentSecret("COMPANY_ID_SECRET", dataDir),
+      PROCESSOR_KEY_SECRET: deploymentSecret("PROCESSOR_KEY_SECRET", dataDir),
+      // STRIPE_API_BASE: where the Stripe adapter sends its requests (default https://api.stripe.com).
+      ...(process.env.STRIPE_API_BASE ? { STRIPE_API_BASE: process.env.STRIPE_API_BASE } : {}),
       ...(process.env.IDEMPOTENCY_ABANDONED_MS ? { IDEMPOTENCY_ABANDONED_MS: process.env.IDEMPOTENCY_ABANDONED_MS } : {}),
       // COMPANY_CREATION_LIMIT: "<count>/<seconds>" per client address (default 20/3600), or "off".
       ...(process.env.COMPANY_CREATION_LIMIT ? { COMPANY_CREATION_LIMIT: process.env.COMPANY_CREATION_LIMIT } : {}),

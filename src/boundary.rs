@@ -16,8 +16,8 @@ use crate::input::{self, Raw};
 use crate::money::{self, MAX_AMOUNT};
 use crate::schedule::{self, Frequency};
 use crate::{
-    application, balance, checkout, company, credit, customer, escrow, ids, invoice, keys, ledger, limits,
-    list, plan, retry, subscription, time, transaction,
+    application, balance, checkout, company, credit, customer, escrow, ids, invoice, keys, ledger,
+    limits, list, plan, retry, stripe, subscription, time, transaction,
 };
 
 /// Result of every export: a refusal is a thrown JS `Error`.
@@ -294,11 +294,18 @@ pub fn js_rate_decision(
     let name = str_arg(&name, "name")?;
     let now_ms = int_arg(&now_ms, "now_ms", 0, limits::MAX_NOW_MS)?;
     let Some(rate) = limits::parse(&str_arg(&setting, &name)?, &name)? else {
-        return out(&Out { allowed: true, retry_after_seconds: 0, state: None });
+        return out(&Out {
+            allowed: true,
+            retry_after_seconds: 0,
+            state: None,
+        });
     };
     let key = format!("{}/{}", rate.count, rate.window_seconds);
     let stored = to_raw(&stored);
-    let tat = match (input::opt_string(&stored, "rate", 32)?, input::opt_string(&stored, "tat", 32)?) {
+    let tat = match (
+        input::opt_string(&stored, "rate", 32)?,
+        input::opt_string(&stored, "tat", 32)?,
+    ) {
         (Some(r), Some(t)) if r == key => t.parse::<i64>().ok(),
         _ => None,
     };
@@ -306,7 +313,10 @@ pub fn js_rate_decision(
     out(&Out {
         allowed: d.allowed,
         retry_after_seconds: d.retry_after_seconds,
-        state: Some(State { rate: key, tat: d.tat.to_string() }),
+        state: Some(State {
+            rate: key,
+            tat: d.tat.to_string(),
+        }),
     })
 }
 
@@ -616,6 +626,8 @@ const TS_INVOICE_EVENT: &'static str = invoice::Event::TS;
 const TS_KEY_KIND: &'static str = keys::Kind::TS;
 #[wasm_bindgen(typescript_custom_section)]
 const TS_KEY_STATUS: &'static str = keys::KeyStatus::TS;
+#[wasm_bindgen(typescript_custom_section)]
+const TS_PROCESSOR_NAME: &'static str = stripe::Processor::TS;
 
 fn names_map(all: &[&'static str]) -> BTreeMap<&'static str, &'static str> {
     all.iter().map(|n| (*n, *n)).collect()
@@ -653,6 +665,7 @@ pub fn js_names() -> JsResult<JsValue> {
         "InvoiceEvent" => invoice::Event,
         "KeyKind" => keys::Kind,
         "KeyStatus" => keys::KeyStatus,
+        "ProcessorName" => stripe::Processor,
     })
 }
 
@@ -1736,4 +1749,88 @@ pub fn js_webhook_signed_content(
 #[wasm_bindgen(js_name = webhookSecret)]
 pub fn js_webhook_secret() -> JsResult<String> {
     Ok(crate::webhook::new_secret()?)
+}
+
+// ---- Stripe ------------------------------------------------------------------------------------------------------
+
+fn processor_settings_arg(value: &JsValue) -> Result<Option<stripe::ProcessorSettings>> {
+    let raw = to_raw(value);
+    if raw.is_absent() {
+        return Ok(None);
+    }
+    let name = input::req_string(&raw, "processor", 16)?;
+    Ok(Some(stripe::ProcessorSettings {
+        processor: stripe::Processor::parse(&name, "processor")?,
+        processor_key: input::opt_string(&raw, "processor_key", 255)?,
+        stripe_webhook_secret: input::opt_string(&raw, "stripe_webhook_secret", 255)?,
+    }))
+}
+
+/// Validates `{processor?, processor_key?, stripe_webhook_secret?}` for a company in `test_mode`, over its
+/// `current` settings (`null` at creation) → the settings to store.
+#[wasm_bindgen(js_name = validateProcessorSettings, unchecked_return_type = "{ processor: ProcessorName; processor_key: string | null; stripe_webhook_secret: string | null }")]
+pub fn js_validate_processor_settings(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "boolean")] test_mode: JsValue,
+    #[wasm_bindgen(
+        unchecked_param_type = "{ processor: ProcessorName; processor_key: string | null; stripe_webhook_secret: string | null } | null"
+    )]
+    current: JsValue,
+) -> JsResult<JsValue> {
+    let test_mode = input::bool_value(&to_raw(&test_mode), "test_mode")?;
+    let current = processor_settings_arg(&current)?;
+    out(&stripe::validate_settings(
+        &to_raw(&input),
+        test_mode,
+        current.as_ref(),
+    )?)
+}
+
+/// The Stripe objects a transaction of `kind` needs from its `funding_instrument_uri` (422 `processor_unsupported`
+/// for a credit to anything but a connected account).
+#[wasm_bindgen(js_name = stripeInstrument, unchecked_return_type = "{ customer: string | null; payment_method: string | null; destination: string | null }")]
+pub fn js_stripe_instrument(
+    #[wasm_bindgen(unchecked_param_type = "TransactionKind")] kind: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | null")] uri: JsValue,
+) -> JsResult<JsValue> {
+    let kind = transaction::Kind::parse(&str_arg(&kind, "kind")?, "kind")?;
+    out(&stripe::instrument(kind, uri.as_string().as_deref())?)
+}
+
+/// What Stripe's answer (HTTP `status`, 0 for none, and its JSON `body`) means for a transaction of `kind`.
+#[wasm_bindgen(js_name = stripeAnswer, unchecked_return_type = "{ outcome: ProcessorOutcome; processor_uri: string | null; error_code: string | null; error_message: string | null }")]
+pub fn js_stripe_answer(
+    #[wasm_bindgen(unchecked_param_type = "TransactionKind")] kind: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] status: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "unknown")] body: JsValue,
+) -> JsResult<JsValue> {
+    #[derive(Serialize)]
+    struct Out {
+        outcome: transaction::Outcome,
+        processor_uri: Option<String>,
+        error_code: Option<String>,
+        error_message: Option<String>,
+    }
+    let kind = transaction::Kind::parse(&str_arg(&kind, "kind")?, "kind")?;
+    let status = int_arg(&status, "status", 0, 999)? as u16;
+    let a = stripe::read_answer(kind, status, &to_raw(&body));
+    out(&Out {
+        outcome: a.outcome,
+        processor_uri: a.processor_uri,
+        error_code: a.error_code,
+        error_message: a.error_message,
+    })
+}
+
+/// Reads a `Stripe-Signature` header at `now_seconds` → `{timestamp, signatures}`; malformed or stale → 400.
+#[wasm_bindgen(js_name = stripeSignatureHeader, unchecked_return_type = "{ timestamp: number; signatures: string[] }")]
+pub fn js_stripe_signature_header(
+    #[wasm_bindgen(unchecked_param_type = "string | null")] header: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] now_seconds: JsValue,
+) -> JsResult<JsValue> {
+    let now = int_arg(&now_seconds, "now_seconds", 0, 253_402_300_799)?;
+    out(&stripe::signature_header(
+        header.as_string().as_deref(),
+        now,
+    )?)
 }

@@ -57,6 +57,8 @@ pub enum CoreError {
     },
     /// The action is not allowed in the resource's current state (HTTP 409).
     InvalidState { reason: String },
+    /// The company's processor cannot do what was asked (Stripe pays out only to connected accounts).
+    Unsupported { reason: String },
     /// An API key that is not of the form `<company guid>_<secret>`.
     InvalidApiKey { reason: String },
     /// A schedule date beyond the year 9999 (or an interval so large it overflows).
@@ -91,6 +93,7 @@ impl CoreError {
             CoreError::InsufficientFunds { .. } => "insufficient_funds",
             CoreError::ExceedsRemaining { .. } => "exceeds_remaining",
             CoreError::InvalidState { .. } => "invalid_state",
+            CoreError::Unsupported { .. } => "processor_unsupported",
             CoreError::InvalidApiKey { .. } => "invalid_api_key",
             CoreError::ScheduleOutOfRange { .. } => "schedule_out_of_range",
             CoreError::ArithmeticOverflow { .. } => "arithmetic_overflow",
@@ -106,6 +109,7 @@ impl CoreError {
             | CoreError::InsufficientFunds { .. }
             | CoreError::ExceedsRemaining { .. } => 409,
             CoreError::InvalidApiKey { .. } => 401,
+            CoreError::Unsupported { .. } => 422,
             CoreError::RandomUnavailable { .. } | CoreError::Internal { .. } => 500,
             _ => 400,
         }
@@ -130,6 +134,7 @@ impl CoreError {
                 Some("amount".into())
             }
             CoreError::InvalidState { .. }
+            | CoreError::Unsupported { .. }
             | CoreError::InvalidApiKey { .. }
             | CoreError::RandomUnavailable { .. }
             | CoreError::Internal { .. } => None,
@@ -217,6 +222,7 @@ impl fmt::Display for CoreError {
                 write!(f, "currency \"{code}\" is not a supported ISO 4217 currency code")
             }
             CoreError::InvalidState { reason } => f.write_str(reason),
+            CoreError::Unsupported { reason } => f.write_str(reason),
             CoreError::InsufficientFunds { requested, available } => write!(
                 f,
                 "insufficient funds: {requested} requested, {available} available in escrow"

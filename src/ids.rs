@@ -96,13 +96,18 @@ fn base58_fixed(mut value: u128, width: usize) -> String {
 pub fn company_guid_body() -> Result<String> {
     let mut wide = [0u8; 16];
     wide[4..].copy_from_slice(&random::<12>()?);
-    Ok(format!("CP{}", base58_fixed(u128::from_be_bytes(wide), SIGNED_BODY_DIGITS)))
+    Ok(format!(
+        "CP{}",
+        base58_fixed(u128::from_be_bytes(wide), SIGNED_BODY_DIGITS)
+    ))
 }
 
 /// The tag of a signed company guid: the first 6 bytes of the body's HMAC-SHA256 (hex, computed by the host),
 /// reduced mod 58^8 to 8 base58 digits (about 46.9 bits against guessing).
 pub fn company_guid_tag(mac_hex: &str) -> Result<String> {
-    let bytes = mac_hex.get(..12).filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
+    let bytes = mac_hex
+        .get(..12)
+        .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
     let value = bytes
         .and_then(|h| u64::from_str_radix(h, 16).ok())
         .ok_or_else(|| CoreError::invalid("mac", "must be at least 12 hex digits"))?;
@@ -220,7 +225,10 @@ mod tests {
             assert_eq!(body.len(), 2 + SIGNED_BODY_DIGITS);
             let tag = company_guid_tag("ffffffffffff00").unwrap();
             let guid = format!("{body}{tag}");
-            assert_eq!(signed_company_guid_parts(&guid), Some((body.as_str(), tag.as_str())));
+            assert_eq!(
+                signed_company_guid_parts(&guid),
+                Some((body.as_str(), tag.as_str()))
+            );
             assert!(company_of_key(&format!("{guid}_{}", base58(&[9u8; 32]))).is_ok());
             // Guids from before: CP + base58 of 16 bytes, never 27 characters long.
             let legacy = guid_from(&random::<16>().unwrap());
@@ -230,10 +238,17 @@ mod tests {
         // Always 8 digits: the largest 6-byte value wraps mod 58^8; the smallest is all ones.
         assert_eq!(company_guid_tag("ffffffffffff").unwrap().len(), 8);
         assert_eq!(company_guid_tag("000000000000").unwrap(), "11111111");
-        assert_ne!(company_guid_tag("000000000001").unwrap(), company_guid_tag("000000000002").unwrap());
+        assert_ne!(
+            company_guid_tag("000000000001").unwrap(),
+            company_guid_tag("000000000002").unwrap()
+        );
         assert!(company_guid_tag("xyz").is_err());
         assert!(company_guid_tag("12345").is_err());
-        assert_eq!(signed_company_guid_parts("CP0000000000000000000000000"), None, "not base58");
+        assert_eq!(
+            signed_company_guid_parts("CP0000000000000000000000000"),
+            None,
+            "not base58"
+        );
     }
 
     fn guid_from(bytes: &[u8]) -> String {

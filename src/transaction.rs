@@ -383,10 +383,13 @@ pub fn apply(tx: &Tx, answer: &Answer, now: Instant, max_attempts: i64) -> Resul
             } else {
                 Effect::Pending
             };
+            // A pending answer that says why it waits (Stripe: the buyer must authenticate) is listed with the
+            // transaction's failures, once, when it starts waiting.
+            let failure = (!pending && answer.error_code.is_some()).then(|| failure_of(answer));
             Ok(Step {
                 effect,
                 changes: Some(changes),
-                failure: None,
+                failure,
                 compensation: None,
             })
         }

@@ -14,7 +14,8 @@ import { Invoicing } from "./invoicing.js";
 import { Scheduler } from "./scheduler.js";
 import { Keys } from "./keys.js";
 import { dueWork } from "./due.js";
-import { processorFor } from "./processor.js";
+import { processorFor, sealSecret } from "./processor.js";
+import { constantTimeEqual, hmacSha256Hex, unseal } from "./crypto.js";
 import * as views from "./views.js";
 import { routes as companyRoutes } from "./routes/companies.js";
 import { routes as planRoutes } from "./routes/plans.js";
@@ -82,7 +83,7 @@ export class Company extends DurableObject {
     const balances = new Balances({ db, core });
     const terms = new Terms({ db, core, payments, credit, webhooks });
     /** What routes and due work use; each names what it needs. */
-    this.services = { db, core, now, processor, payments, scheduler: this.scheduler, credit, balances, terms, webhooks,
+    this.services = { env, db, core, now, processor, payments, scheduler: this.scheduler, credit, balances, terms, webhooks,
       invoicing: new Invoicing({ db, core, payments, terms, webhooks }), orders: new Orders({ db, core, payments, webhooks }),
       checkouts: new Checkouts({ db, core, payments, credit, balances, terms, webhooks }), keys: new Keys({ db, core, now }),
       idempotency: new Idempotency({ db, core, abandonedMs: Number(env.IDEMPOTENCY_ABANDONED_MS) || undefined }) };
@@ -113,13 +114,59 @@ export class Company extends DurableObject {
     this.db.migrate();
     this.exists = true;
     this.db.tx(() => {
-      this.db.insert("company", { guid: input.guid, processor_key: input.processor_key,
+      this.db.insert("company", { guid: input.guid, processor: input.processor, processor_key: input.processor_key,
+        processor_key_last4: input.processor_key_last4, stripe_webhook_secret: input.stripe_webhook_secret,
         test_mode: input.test_mode ? 1 : 0, clock: input.clock, max_retry_attempts: input.max_retry_attempts,
         processor_concurrency: input.processor_concurrency,
         created_at: now, updated_at: now });
       this.services.keys.insert(row);
     });
     return { company: { ...views.company(this.company()), api_key: key } };
+  }
+
+  /**
+   * RPC from the worker: an event from Stripe. Its signature is checked against the company's webhook secret
+   * (within 5 minutes of now, in constant time); each event id is applied once. A payment intent that succeeded or
+   * failed sends its transaction to be polled now, so the outcome recorded is what Stripe's API says, not what a
+   * webhook body claims; the scheduler's polling stays the safety net.
+   * @param {string} text @param {string|null} signature
+   */
+  async stripeWebhook(text, signature) {
+    const company = this.company();
+    const fail = (status, code, message, field = null) => ({ error: { status, code, message, field } });
+    if (!company) return fail(404, "not_found", "No such company");
+    if (company.processor !== N.ProcessorName.stripe || !company.stripe_webhook_secret) {
+      return fail(404, "not_found", "This company takes no Stripe webhooks (no stripe_webhook_secret is set)");
+    }
+    try {
+      const header = core.stripeSignatureHeader(signature, Math.floor(Date.now() / 1000));
+      const secret = await unseal(sealSecret(this.env), company.stripe_webhook_secret, company.guid);
+      const expected = await hmacSha256Hex(secret, `${header.timestamp}.${text}`);
+      if (!header.signatures.some((s) => constantTimeEqual(s, expected))) {
+        return fail(400, "invalid_signature", "Stripe-Signature does not match the body under this company's webhook secret", "Stripe-Signature");
+      }
+    } catch (e) {
+      const err = /** @type {any} */ (e);
+      if (err.status) return fail(err.status, err.code, err.message, err.field);
+      throw e;
+    }
+    let event;
+    try { event = JSON.parse(text); } catch { return fail(400, "invalid_json", "The event is not JSON"); }
+    if (typeof event?.id !== "string" || typeof event?.type !== "string") return fail(400, "invalid_event", "The event has no id or type");
+    const now = this.now();
+    const fresh = this.db.tx(() => this.db.run("INSERT OR IGNORE INTO stripe_events (id, type, received_at) VALUES (?, ?, ?)",
+      event.id, event.type, now) > 0);
+    if (!fresh) return { received: true, duplicate: true };
+    const guid = event.data?.object?.metadata?.billy_transaction;
+    let applied = false;
+    if (typeof guid === "string" && /^payment_intent\.|^charge\.|^refund\./.test(event.type)) {
+      const tx = this.db.one("SELECT guid, status FROM transactions WHERE guid = ?", guid);
+      if (tx && tx.status === N.TransactionStatus.pending) {
+        await this.services.payments.poll(guid);
+        applied = true;
+      }
+    }
+    return { received: true, duplicate: false, applied };
   }
 
   /** RPC from the cron safety net: one scheduler pass. */

@@ -23,7 +23,8 @@ const obj = (props, extra = {}) => ({ type: "object", required: Object.keys(prop
 const schemas = {
   Error: obj({ error: obj({ code: str, message: str }), error_class: str, error_message: str }),
   Company: obj({ guid: str, created_at: time, updated_at: time, test_mode: bool, clock: ntime, clock_status: { enum: ["ready", "advancing"] },
-    max_retry_attempts: int }),
+    max_retry_attempts: int, processor: { enum: ["simulator", "stripe"] }, processor_key_last4: nstr,
+    stripe_webhook_secret_set: bool }),
   Plan: obj({ guid: str, company_guid: str, plan_type: { enum: ["debit", "credit"] }, frequency: str, amount: int, interval: int,
     deleted: bool, metadata: meta, created_at: time, updated_at: time }),
   Customer: obj({ guid: str, company_guid: str, processor_uri: nstr, deleted: bool, metadata: meta, created_at: time, updated_at: time }),
@@ -66,10 +67,10 @@ for (const name of ["Plan", "Customer", "Subscription", "Invoice", "Transaction"
 const LIST = ["offset", "limit", "created_after", "created_before"];
 /** [summary, response schema, query parameters, request body fields] by "METHOD path". */
 const OPS = {
-  "POST /v1/companies": ["Create a company (no key needed; limited per client address, 429 with Retry-After); answers its API key once", "Company", [], ["processor_key", "test_mode", "clock"]],
+  "POST /v1/companies": ["Create a company (no key needed; limited per client address, 429 with Retry-After); answers its API key once", "Company", [], ["processor", "processor_key", "stripe_webhook_secret", "test_mode", "clock"]],
   "GET /v1/companies/:guid": ["Retrieve the company", "Company"],
-  "PUT /v1/companies/:guid": ["Change settings", "Company", [], ["max_retry_attempts", "processor_concurrency"]],
-  "POST /v1/companies/:guid": ["Change settings", "Company", [], ["max_retry_attempts", "processor_concurrency"]],
+  "PUT /v1/companies/:guid": ["Change settings, or switch the processor", "Company", [], ["max_retry_attempts", "processor_concurrency", "processor", "processor_key", "stripe_webhook_secret"]],
+  "POST /v1/companies/:guid": ["Change settings, or switch the processor", "Company", [], ["max_retry_attempts", "processor_concurrency", "processor", "processor_key", "stripe_webhook_secret"]],
   "POST /v1/companies/:guid/clock": ["Advance the test clock", "Company", [], ["advance_to", "max_steps", "budget_ms"]],
   "GET /v1/companies/:guid/scheduler": ["The scheduler's next due time and failures", "Object"],
   "GET /v1/companies/:guid/simulator": ["The built-in processor's ledger", "Object"],
@@ -147,6 +148,7 @@ const OPS = {
   "POST /v1/dashboard/sessions": ["Open a dashboard session", "Object", [], ["expires_in"]],
   "DELETE /v1/dashboard/sessions/current": ["Sign a dashboard session out", "Object"],
   "GET /v1/dashboard/overview": ["The dashboard's figures", "Object", ["days"]],
+  "POST /v1/processors/stripe/webhooks/:guid": ["An event from Stripe (no key: signed with the company's stripe_webhook_secret)", "Object"],
   "POST /v1/webhook_endpoints": ["Create a webhook endpoint; answers its secret once", "WebhookEndpoint", [], ["url", "events", "description"]],
   "GET /v1/webhook_endpoints": ["List webhook endpoints", "WebhookEndpointList", LIST],
   "GET /v1/webhook_endpoints/:guid": ["Retrieve a webhook endpoint", "WebhookEndpoint"],
@@ -172,7 +174,7 @@ function document() {
       parameters: [...params, ...query.map((q) => ({ name: q, in: "query", required: false, schema: { type: "string" } }))],
       responses: {
         200: { description: "OK", content: { "application/json": { schema: ref(schema) } } },
-        default: { description: "An error: 400, 401, 403, 404, 405, 409, 413, 415, 429 or 503", content: { "application/json": { schema: ref("Error") } } },
+        default: { description: "An error: 400, 401, 403, 404, 405, 409, 413, 415, 422, 429 or 503", content: { "application/json": { schema: ref("Error") } } },
       },
     };
     if (body) {
@@ -181,7 +183,7 @@ function document() {
         "application/x-www-form-urlencoded": { schema: { type: "object", properties: props } },
         "application/json": { schema: { type: "object", properties: props } } } };
     }
-    if (key !== "POST /v1/companies" && !path.includes("by_token")) op.security = [{ basic: [] }, { bearer: [] }];
+    if (key !== "POST /v1/companies" && !path.includes("by_token") && !path.includes("/processors/")) op.security = [{ basic: [] }, { bearer: [] }];
     (paths[oaPath(path)] ||= {})[method.toLowerCase()] = op;
   }
   return {

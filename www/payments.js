@@ -104,7 +104,7 @@ export class Payments {
     for (const row of this.rowsOf(ownerType, ownerGuid)) {
       if (!this.core.needsLookup(row)) continue;
       let answer;
-      try { answer = await this.processor().lookup({ idempotency_key: row.guid }); } catch { answer = null; }
+      try { answer = await this.processor().lookup({ idempotency_key: row.guid, kind: row.transaction_type }); } catch { answer = null; }
       if (answer === null || answer.outcome === N.ProcessorOutcome.error) {
         if (strict) {
           throw new ApiError(503, "processor_unavailable",
@@ -168,9 +168,11 @@ export class Payments {
       ? this.db.one("SELECT processor_uri FROM transactions WHERE guid = ?", tx.reference_guid)?.processor_uri ?? null
       : null;
     await this.beforeCall();
+    // `attempt` > 1 tells a processor this key may have reached it before (Stripe's adapter then looks first).
     const answer = await this.#call("submit", { idempotency_key: tx.guid, kind: tx.transaction_type, amount: tx.amount,
-      funding_instrument_uri: tx.funding_instrument_uri, appears_on_statement_as: tx.appears_on_statement_as,
-      reference_processor_uri: reference });
+      currency: tx.currency ?? null, destination: tx.destination ?? null, funding_instrument_uri: tx.funding_instrument_uri,
+      appears_on_statement_as: tx.appears_on_statement_as, reference_processor_uri: reference,
+      attempt: Number(tx.failure_count || 0) + 1 });
     await this.#commit(guid, answer, "apply");
   }
 

@@ -2,10 +2,11 @@
 // Edge entry point: routes a request to its company's Durable Object. The API key names its company
 // (`<company guid>_<secret>`), so there is no global lookup on the hot path; the object checks the secret.
 import * as core from "./core.js";
-import { ApiError, apiKeyOf, drain, errorResponse, json, methodNotAllowed, readBody } from "./http.js";
+import { ApiError, apiKeyOf, drain, errorResponse, json, methodNotAllowed, readBody, readText } from "./http.js";
 import { OPENAPI } from "./openapi.js";
 import { companyMayExist, newCompanyGuid, remember } from "./identity.js";
 import { limitCompanyCreation } from "./limiter.js";
+import { processorColumns } from "./processor.js";
 import { registryOf, sweepAll } from "./registry.js";
 
 export { Company } from "./company.js";
@@ -26,7 +27,8 @@ async function createCompany(request, env) {
   const clock = input.clock !== undefined && input.clock !== "" && input.clock !== null
     ? core.parseTime(String(input.clock), "clock") : null;
   if (clock && !settings.test_mode) throw new ApiError(400, "invalid_field", "clock needs test_mode", "clock");
-  const created = await companyStub(env, guid).create({ guid, ...settings, clock });
+  const processor = await processorColumns(env, guid, core.validateProcessorSettings(input, settings.test_mode, null));
+  const created = await companyStub(env, guid).create({ guid, ...settings, ...processor, clock });
   if (created.error) throw new ApiError(created.error.status, created.error.code, created.error.message);
   // The registry feeds the cron safety net (and the existence check of guids made before signing).
   await registryOf(env).add(guid);
@@ -128,6 +130,16 @@ async function route(request, env) {
     if (path === "/v1/companies") {
       if (request.method === "POST") return await createCompany(request, env);
       throw methodNotAllowed(request.method, url.pathname, ["POST"]);
+    }
+    // Stripe's webhooks carry no key: the company is in the path, the event is signed with its webhook secret.
+    const hook = /^\/v1\/processors\/stripe\/webhooks\/([^/]+)$/.exec(path);
+    if (hook) {
+      if (request.method !== "POST") throw methodNotAllowed(request.method, url.pathname, ["POST"]);
+      if (!(await companyMayExist(env, hook[1]))) throw new ApiError(404, "not_found", `No such company: ${hook[1]}`);
+      const text = await readText(request);
+      const answer = await companyStub(env, hook[1]).stripeWebhook(text, request.headers.get("stripe-signature"));
+      if (answer.error) throw new ApiError(answer.error.status, answer.error.code, answer.error.message, answer.error.field);
+      return json(answer);
     }
     // An application's token is its own credential, carried in its path (/v1/applications/by_token/<token>).
     const key = apiKeyOf(request) ?? /^\/v1\/applications\/by_token\/([^/]+)/.exec(path)?.[1] ?? null;

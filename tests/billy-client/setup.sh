@@ -14,13 +14,8 @@ say() { printf '\033[1m[billy-client]\033[0m %s\n' "$*" >&2; }
 mkdir -p "$OUT"
 
 # 1. Python 3 with venv (Debian splits venv into python3-venv).
-PY=$(command -v python3 || true)
-if [ -z "$PY" ] || ! "$PY" -c 'import venv, ensurepip' 2>/dev/null; then
-  say "installing python3 and python3-venv (apt-get)"
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv >/dev/null
-  PY=$(command -v python3)
-fi
+# shellcheck source=../python3.sh
+. tests/python3.sh
 
 # 2. The virtualenv with requests (the client's only dependency).
 if ! "$OUT/venv/bin/python" -c 'import requests' 2>/dev/null; then

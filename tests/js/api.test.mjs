@@ -48,7 +48,7 @@ test("company create: test_mode defaults to true, clock freezes the company's ti
   // Objects are stamped with the frozen time, not the wall clock.
   const plan = ok(await c.api.post("/v1/plans", { plan_type: "debit", amount: "500", frequency: "monthly" }));
   assert.equal(plan.created_at, "2024-01-31T10:00:00.000000+00:00");
-  const live = await newCompany(w.base, { test_mode: "false" });
+  const live = await newCompany(w.base, { test_mode: "false", processor: "stripe", processor_key: "sk_live_billyedgetest0001" });
   assert.equal(ok(await live.api.get(`/v1/companies/${live.guid}`)).test_mode, false);
 });
 
@@ -93,7 +93,7 @@ test("test clock: advances (form and JSON), only forward, validated, test mode o
   err(await c.api.post(`/v1/companies/${c.guid}/clock`, { advance_to: "next tuesday" }), 400, "advance_to");
   err(await c.api.post(`/v1/companies/${c.guid}/clock`, { advance_to: "2024-13-01T00:00:00Z" }), 400, "advance_to");
   assert.equal(ok(await c.api.get(`/v1/companies/${c.guid}`)).clock, "2024-02-02T00:00:00.000000+00:00");
-  const live = await newCompany(w.base, { test_mode: "false" });
+  const live = await newCompany(w.base, { test_mode: "false", processor: "stripe", processor_key: "sk_live_billyedgetest0001" });
   err(await live.api.post(`/v1/companies/${live.guid}/clock`, { advance_to: "2099-01-01T00:00:00Z" }), 409);
 });
 

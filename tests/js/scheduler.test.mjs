@@ -20,7 +20,7 @@ async function until(fn, ms = 15_000) {
 }
 
 test("the alarm invoices a subscription when its start time comes, without any request", async () => {
-  const c = await newCompany(w.base, { test_mode: "false" });
+  const c = await newCompany(w.base);
   const plan = (await c.api.post("/v1/plans", { plan_type: "debit", amount: "700", frequency: "daily" })).body;
   const customer = (await c.api.post("/v1/customers", {})).body;
   const startedAt = new Date(Date.now() + 1500).toISOString();
@@ -42,7 +42,7 @@ test("the alarm invoices a subscription when its start time comes, without any r
 });
 
 test("the cron handler wakes every company's scheduler", async () => {
-  const c = await newCompany(w.base, { test_mode: "false" });
+  const c = await newCompany(w.base);
   const worker = await w.mf.getWorker();
   const result = await worker.scheduled({ cron: "*/15 * * * *", scheduledTime: new Date() });
   assert.equal(result.outcome, "ok");
@@ -54,7 +54,7 @@ test("the cron fans out in pages (SWEEP_PAGE_SIZE 3 here; 500 in production): ev
   const small = await startWorker({ bindings: { SWEEP_PAGE_SIZE: "3" } });
   try {
     const companies = [];
-    for (let i = 0; i < 10; i++) companies.push(await newCompany(small.base, { test_mode: "false" }));
+    for (let i = 0; i < 10; i++) companies.push(await newCompany(small.base));
     const swept = async () => Promise.all(companies.map(async (c) =>
       (await c.api.get(`/v1/companies/${c.guid}/scheduler`)).body.last_sweep_at));
     assert.deepEqual(await swept(), companies.map(() => null), "no sweep has run yet");

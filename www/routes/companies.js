@@ -2,6 +2,7 @@
 // /v1/companies/<guid>: retrieve, settings, the test clock, the scheduler's report, the simulator's ledger, and
 // the company's API keys (list, rotate).
 import { ApiError, json, notFound } from "../http.js";
+import { processorColumns, processorSettingsOf } from "../processor.js";
 import * as views from "../views.js";
 import { listPage } from "./list.js";
 
@@ -20,7 +21,8 @@ export const routes = [
     own(r);
     return json(fresh(r));
   }],
-  // Settings: max_retry_attempts (processor retries per transaction), processor_concurrency (calls in flight).
+  // Settings: max_retry_attempts (processor retries per transaction), processor_concurrency (calls in flight), and
+  // the processor (processor, processor_key, stripe_webhook_secret).
   ["PUT", "/v1/companies/:guid", (r) => updateSettings(r)],
   ["POST", "/v1/companies/:guid", (r) => updateSettings(r)],
   // Test clock: freeze/advance the company's time and run everything that falls due on the way, as Stripe's test
@@ -63,9 +65,16 @@ export const routes = [
   }, KEYS],
 ];
 
-function updateSettings(r) {
-  own(r);
+const PROCESSOR_FIELDS = ["processor", "processor_key", "stripe_webhook_secret"];
+
+/** Settings, and the processor: a switch to Stripe (or back) is one request, validated whole before anything is written. */
+async function updateSettings(r) {
+  const company = own(r);
   const settings = r.core.validateSettings(r.body);
+  const processor = PROCESSOR_FIELDS.some((f) => r.body[f] !== undefined)
+    ? await processorColumns(r.env, company.guid, r.core.validateProcessorSettings(r.body, Boolean(company.test_mode),
+      await processorSettingsOf(r.env, company)))
+    : null;
   const now = r.now();
   r.db.tx(() => {
     if (settings.max_retry_attempts !== null) {
@@ -73,6 +82,10 @@ function updateSettings(r) {
     }
     if (settings.processor_concurrency !== null) {
       r.db.run("UPDATE company SET processor_concurrency = ?, updated_at = ?", settings.processor_concurrency, now);
+    }
+    if (processor) {
+      r.db.run("UPDATE company SET processor = ?, processor_key = ?, processor_key_last4 = ?, stripe_webhook_secret = ?, updated_at = ?",
+        processor.processor, processor.processor_key, processor.processor_key_last4, processor.stripe_webhook_secret, now);
     }
   });
   return json(fresh(r));

@@ -51,6 +51,15 @@ function payOut(r, order, plans, now) {
     funding_instrument_uri: p.funding_instrument_uri ?? (p.destination === N.CreditDestination.merchant
       ? merchant.processor_uri : null),
     description: p.description ?? order.description, metadata: mergedMetadata(r) }, now));
+  // On Stripe a payout is a Transfer to a connected account: anything else is refused now (422), not declined later.
+  // A marketplace's fee with no instrument stays in the platform's Stripe balance: nothing to send.
+  if (r.company.processor === N.ProcessorName.stripe) {
+    for (const g of guids) {
+      const tx = r.db.one("SELECT funding_instrument_uri, destination FROM transactions WHERE guid = ?", g);
+      if (tx.destination === N.CreditDestination.marketplace && !tx.funding_instrument_uri) continue;
+      r.core.stripeInstrument(N.TransactionKind.credit, tx.funding_instrument_uri);
+    }
+  }
   return guids;
 }
 

@@ -3,12 +3,14 @@
 // and by the payments core (repayments of late successes).
 import { json, notFound } from "../http.js";
 import * as views from "../views.js";
+import { N } from "../core.js";
 import { OWNER } from "../invoicing.js";
 import { listPage } from "./list.js";
 import { metadataRoute } from "./metadata.js";
 
 export function transactionView(r, row) {
-  const failures = row.failure_count
+  // A pending transaction may say why it waits (a buyer to authenticate) without having failed.
+  const failures = row.failure_count || row.status === N.TransactionStatus.pending
     ? r.db.all("SELECT * FROM failures WHERE transaction_guid = ? ORDER BY seq", row.guid) : [];
   return views.transaction(row, failures);
 }

@@ -1,0 +1,130 @@
+// @ts-check
+// The Stripe processor adapter: the interface of www/processor.js over Stripe's REST API (form bodies, `fetch`, no
+// SDK: the npm package is 18 MB for the four calls we make). What each transaction becomes at Stripe, and what each
+// answer means, is the core's (src/stripe.rs); this module only sends requests.
+//
+// Every request that moves money carries `Idempotency-Key: <transaction guid>` and `metadata[billy_transaction]`,
+// so a retry after a lost answer is answered by Stripe with the first result. A retry also looks for the first
+// attempt by that metadata before creating anything (the search API, else a scan of recent objects), so no money
+// moves twice even where idempotency keys have expired (24 h) or are not honoured.
+import { N } from "./core.js";
+
+const PATHS = { debit: "/v1/payment_intents", refund: "/v1/refunds", credit: "/v1/transfers" };
+/** Objects scanned, newest pages first, when the search API is not there (1,000: 10 pages of 100). */
+const SCAN_PAGES = 10;
+const TIMEOUT_MS = 30_000;
+
+/**
+ * @param {{ apiBase: string, key: () => Promise<string>, core: typeof import("./core.js") }} deps (the key is unsealed
+ *   when first needed)
+ */
+export function stripeProcessor({ apiBase, key, core }) {
+  const base = apiBase.replace(/\/+$/, "");
+
+  /** One Stripe request → `{status, body}`; no answer is status 0. */
+  async function call(method, path, form = null, idempotencyKey = null) {
+    const headers = { authorization: `Bearer ${await key()}`, "stripe-version": "2024-06-20" };
+    let body;
+    if (form) {
+      body = new URLSearchParams(form).toString();
+      headers["content-type"] = "application/x-www-form-urlencoded";
+    }
+    if (idempotencyKey) headers["idempotency-key"] = idempotencyKey;
+    try {
+      const res = await fetch(base + path, { method, headers, body, signal: AbortSignal.timeout(TIMEOUT_MS) });
+      const text = await res.text();
+      let json = null;
+      try { json = JSON.parse(text); } catch { json = { error: { message: text.slice(0, 200) } }; }
+      return { status: res.status, body: json };
+    } catch (e) {
+      return { status: 0, body: { error: { message: String(/** @type {Error} */ (e).message || e) } } };
+    }
+  }
+
+  const kindOf = (uri) => (uri.startsWith("/v1/payment_intents/") ? "debit" : uri.startsWith("/v1/refunds/") ? "refund"
+    : uri.startsWith("/v1/transfers/") && uri.includes("/reversals/") ? "reversal" : "credit");
+  const idOf = (uri) => String(uri || "").split("/").pop() || "";
+
+  /** The object an earlier attempt made for `idempotencyKey`, if Stripe has it. */
+  async function find(kind, idempotencyKey) {
+    const path = PATHS[kind];
+    if (!path) return null;
+    const wanted = (o) => o?.metadata?.billy_transaction === idempotencyKey;
+    if (kind === "debit") {
+      const q = encodeURIComponent(`metadata['billy_transaction']:'${idempotencyKey}'`);
+      const found = await call("GET", `/v1/payment_intents/search?query=${q}&limit=1`);
+      if (found.status === 200 && Array.isArray(found.body?.data)) return found.body.data.find(wanted) ?? null;
+      if (found.status === 0 || found.status >= 500 || found.status === 429) throw new Error("Stripe cannot say now");
+    }
+    // No search (or not for this object): scan the most recent objects.
+    let after = null;
+    for (let page = 0; page < SCAN_PAGES; page++) {
+      const list = await call("GET", `${path}?limit=100${after ? `&starting_after=${after}` : ""}`);
+      if (list.status !== 200 || !Array.isArray(list.body?.data)) throw new Error(`Stripe list ${path}: ${list.status}`);
+      const hit = list.body.data.find(wanted);
+      if (hit) return hit;
+      if (!list.body.has_more || list.body.data.length === 0) return null;
+      after = list.body.data.at(-1).id;
+    }
+    return null;
+  }
+
+  return {
+    /** @param {{ idempotency_key: string, kind: string, amount: number, currency?: string|null, destination?: string|null,
+     *   funding_instrument_uri: string|null, reference_processor_uri: string|null, attempt?: number }} req */
+    async submit(req) {
+      const kind = req.kind;
+      // A marketplace's own share (a payout's fee) is already in the platform's Stripe balance.
+      if (kind === "credit" && req.destination === "marketplace" && !req.funding_instrument_uri) {
+        return { outcome: N.ProcessorOutcome.succeeded, processor_uri: null };
+      }
+      let instrument;
+      try { instrument = core.stripeInstrument(kind, req.funding_instrument_uri); } catch (e) {
+        return { outcome: N.ProcessorOutcome.declined, error_code: /** @type {any} */ (e).code, error_message: String(/** @type {Error} */ (e).message) };
+      }
+      if ((req.attempt ?? 1) > 1) {
+        const earlier = await find(kind, req.idempotency_key);
+        if (earlier) return core.stripeAnswer(kind, 200, earlier);
+      }
+      const meta = { "metadata[billy_transaction]": req.idempotency_key };
+      const currency = String(req.currency || "usd").toLowerCase();
+      let r;
+      if (kind === "debit") {
+        r = await call("POST", PATHS.debit, { amount: String(req.amount), currency, confirm: "true", off_session: "true",
+          payment_method: instrument.payment_method, ...(instrument.customer ? { customer: instrument.customer } : {}), ...meta },
+        req.idempotency_key);
+      } else if (kind === "refund") {
+        r = await call("POST", PATHS.refund, { payment_intent: idOf(req.reference_processor_uri), amount: String(req.amount), ...meta },
+          req.idempotency_key);
+      } else if (kind === "credit") {
+        r = await call("POST", PATHS.credit, { amount: String(req.amount), currency, destination: instrument.destination, ...meta },
+          req.idempotency_key);
+      } else {
+        r = await call("POST", `/v1/transfers/${idOf(req.reference_processor_uri)}/reversals`, { amount: String(req.amount), ...meta },
+          req.idempotency_key);
+      }
+      return core.stripeAnswer(kind, r.status, r.body);
+    },
+
+    /** A pending movement's status now. @param {{ processor_uri: string }} req */
+    async retrieve({ processor_uri }) {
+      const kind = kindOf(processor_uri);
+      const path = kind === "reversal" ? processor_uri : `${PATHS[kind]}/${idOf(processor_uri)}`;
+      const r = await call("GET", path);
+      return core.stripeAnswer(kind, r.status, r.body);
+    },
+
+    /** Did an attempt whose answer was lost go through? @param {{ idempotency_key: string, kind?: string }} req */
+    async lookup({ idempotency_key, kind = "debit" }) {
+      let found;
+      try { found = await find(kind, idempotency_key); } catch (e) {
+        return { outcome: N.ProcessorOutcome.error, error_code: "processor-unreachable", error_message: String(/** @type {Error} */ (e).message) };
+      }
+      return found ? core.stripeAnswer(kind, 200, found) : { outcome: N.ProcessorOutcome.not_found };
+    },
+
+    async ledger() {
+      return { processor: "stripe", charges: [] };
+    },
+  };
+}
