@@ -191,8 +191,11 @@ pub fn read_answer(kind: Kind, status: u16, body: &Raw) -> Answer {
             )
         }
         400 | 404
-            if error_code != Some("lock_timeout")
-                && error_code != Some("idempotency_key_in_use") =>
+            // A transfer right after the charge that funds it meets a balance still pending: that passes.
+            if !matches!(
+                error_code,
+                Some("lock_timeout") | Some("balance_insufficient") | Some("rate_limit")
+            ) =>
         {
             return answer(
                 Outcome::Declined,
@@ -218,7 +221,10 @@ pub fn read_answer(kind: Kind, status: u16, body: &Raw) -> Answer {
             )
         }
     }
-    let id = text(body, &["id"]).map(str::to_string);
+    // Stripe's ids go into our URIs and back into request paths: only its own alphabet is taken.
+    let safe =
+        |id: &&str| id.len() <= 255 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    let id = text(body, &["id"]).filter(safe).map(str::to_string);
     let object = text(body, &["object"]).unwrap_or("");
     let status_text = text(body, &["status"]).unwrap_or("");
     let path = match object {
@@ -228,7 +234,14 @@ pub fn read_answer(kind: Kind, status: u16, body: &Raw) -> Answer {
         "transfer_reversal" => "transfer_reversals",
         _ => "",
     };
-    let uri = id.as_ref().map(|id| format!("/v1/{path}/{id}"));
+    let uri = match (object, text(body, &["transfer"]).filter(safe)) {
+        // A reversal lives under its transfer.
+        ("transfer_reversal", Some(tr)) => id
+            .as_ref()
+            .map(|id| format!("/v1/transfers/{tr}/reversals/{id}")),
+        ("transfer_reversal", None) => None,
+        _ => id.as_ref().map(|id| format!("/v1/{path}/{id}")),
+    };
     let expected = match kind {
         Kind::Debit => "payment_intent",
         Kind::Refund => "refund",
@@ -252,7 +265,8 @@ pub fn read_answer(kind: Kind, status: u16, body: &Raw) -> Answer {
         ("transfer", _) | ("transfer_reversal", _) => answer(Outcome::Succeeded, uri, None, None),
         ("payment_intent", "processing")
         | ("payment_intent", "requires_capture")
-        | ("refund", "pending") => answer(Outcome::Pending, uri, None, None),
+        | ("refund", "pending")
+        | ("refund", "requires_action") => answer(Outcome::Pending, uri, None, None),
         ("payment_intent", "requires_action") | ("payment_intent", "requires_confirmation") => {
             answer(
                 Outcome::Pending,
@@ -315,12 +329,12 @@ pub fn signature_header(header: Option<&str>, now_seconds: i64) -> Result<Signat
     if signatures.is_empty() {
         return Err(CoreError::invalid(field, "has no v1 signature"));
     }
-    if (now_seconds - timestamp).abs() > WEBHOOK_TOLERANCE_SECONDS {
+    if now_seconds.abs_diff(timestamp) > WEBHOOK_TOLERANCE_SECONDS as u64 {
         return Err(CoreError::invalid(
             field,
             format!(
                 "is {} s from now, more than the {WEBHOOK_TOLERANCE_SECONDS} s allowed (a replay?)",
-                (now_seconds - timestamp).abs()
+                now_seconds.abs_diff(timestamp)
             ),
         ));
     }
@@ -513,6 +527,33 @@ mod tests {
                 .as_deref(),
             Some("/v1/refunds/re_1")
         );
+        let balance = Raw::object([("error", raw(&[("code", "balance_insufficient")]))]);
+        assert_eq!(
+            read_answer(Kind::Credit, 400, &balance).outcome,
+            Outcome::Error,
+            "funds still pending: retried"
+        );
+        let reversal = raw(&[
+            ("id", "trr_1"),
+            ("object", "transfer_reversal"),
+            ("transfer", "tr_9"),
+        ]);
+        assert_eq!(
+            read_answer(Kind::Reversal, 200, &reversal)
+                .processor_uri
+                .as_deref(),
+            Some("/v1/transfers/tr_9/reversals/trr_1")
+        );
+        let evil = raw(&[
+            ("id", "pi_1/../../v1/charges"),
+            ("object", "payment_intent"),
+            ("status", "succeeded"),
+        ]);
+        assert_eq!(
+            read_answer(Kind::Debit, 200, &evil).outcome,
+            Outcome::Error,
+            "an id outside Stripe's alphabet is not used"
+        );
         let transfer = raw(&[("id", "tr_1"), ("object", "transfer")]);
         assert_eq!(
             read_answer(Kind::Credit, 200, &transfer).outcome,
@@ -534,6 +575,10 @@ mod tests {
             "from the future"
         );
         assert!(signature_header(Some("t=1000"), 1000).is_err());
+        assert!(
+            signature_header(Some(&format!("t={},v1={sig}", i64::MIN)), 1000).is_err(),
+            "no overflow"
+        );
         assert!(signature_header(Some(&format!("v1={sig}")), 1000).is_err());
         assert_eq!(
             signature_header(None, 1000).unwrap_err().code(),

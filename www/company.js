@@ -140,7 +140,7 @@ export class Company extends DurableObject {
     }
     try {
       const header = core.stripeSignatureHeader(signature, Math.floor(Date.now() / 1000));
-      const secret = await unseal(sealSecret(this.env), company.stripe_webhook_secret, company.guid);
+      const secret = await unseal(sealSecret(this.env), company.stripe_webhook_secret, `${company.guid}:stripe_webhook_secret`);
       const expected = await hmacSha256Hex(secret, `${header.timestamp}.${text}`);
       if (!header.signatures.some((s) => constantTimeEqual(s, expected))) {
         return fail(400, "invalid_signature", "Stripe-Signature does not match the body under this company's webhook secret", "Stripe-Signature");

@@ -39,9 +39,9 @@ async function sealKey(secret) {
 
 /**
  * A secret of a company (its Stripe key) sealed for storage: AES-256-GCM under PROCESSOR_KEY_SECRET, a fresh
- * 96-bit nonce each time, the company guid as associated data (a sealed value copied to another company does not
- * open). `v1:<nonce>:<ciphertext>`, base64.
- * @param {string} secret @param {string} plaintext @param {string} companyGuid
+ * 96-bit nonce each time, `<company guid>:<column>` as associated data (a sealed value copied to another company or
+ * another column does not open). `v1:<nonce>:<ciphertext>`, base64.
+ * @param {string} secret @param {string} plaintext @param {string} companyGuid the associated data
  */
 export async function seal(secret, plaintext, companyGuid) {
   const iv = crypto.getRandomValues(new Uint8Array(12));

@@ -104,7 +104,10 @@ export class Payments {
     for (const row of this.rowsOf(ownerType, ownerGuid)) {
       if (!this.core.needsLookup(row)) continue;
       let answer;
-      try { answer = await this.processor().lookup({ idempotency_key: row.guid, kind: row.transaction_type }); } catch { answer = null; }
+      try {
+        answer = await this.processor().lookup({ idempotency_key: row.guid, kind: row.transaction_type,
+          reference_processor_uri: this.#reference(row) });
+      } catch { answer = null; }
       if (answer === null || answer.outcome === N.ProcessorOutcome.error) {
         if (strict) {
           throw new ApiError(503, "processor_unavailable",
@@ -149,8 +152,16 @@ export class Payments {
     return this.#once(guid, async () => {
       const tx = this.db.one("SELECT * FROM transactions WHERE guid = ?", guid);
       if (!tx || tx.reconcile_at === null) return;
-      await this.#commit(guid, await this.#call("lookup", { idempotency_key: guid }), "reconcile");
+      await this.#commit(guid, await this.#call("lookup", { idempotency_key: guid, kind: tx.transaction_type,
+        reference_processor_uri: this.#reference(tx) }), "reconcile");
     });
+  }
+
+  /** The processor's name for the movement `tx` returns (a refund's debit, a reversal's credit), if any. */
+  #reference(tx) {
+    return tx.reference_guid
+      ? this.db.one("SELECT processor_uri FROM transactions WHERE guid = ?", tx.reference_guid)?.processor_uri ?? null
+      : null;
   }
 
   #once(guid, fn) {
@@ -164,9 +175,7 @@ export class Payments {
   async #submit(guid) {
     const tx = this.db.one("SELECT * FROM transactions WHERE guid = ?", guid);
     if (!tx || (tx.submit_status !== N.SubmitStatus.staged && tx.submit_status !== N.SubmitStatus.retrying)) return;
-    const reference = tx.reference_guid
-      ? this.db.one("SELECT processor_uri FROM transactions WHERE guid = ?", tx.reference_guid)?.processor_uri ?? null
-      : null;
+    const reference = this.#reference(tx);
     await this.beforeCall();
     // `attempt` > 1 tells a processor this key may have reached it before (Stripe's adapter then looks first).
     const answer = await this.#call("submit", { idempotency_key: tx.guid, kind: tx.transaction_type, amount: tx.amount,

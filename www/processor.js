@@ -29,17 +29,17 @@ export function sealSecret(env) {
  */
 export async function processorColumns(env, guid, settings) {
   const stripe = settings.processor === core.N.ProcessorName.stripe;
-  const sealIf = async (v) => (stripe && v ? seal(sealSecret(env), v, guid) : null);
-  return { processor: settings.processor, processor_key: await sealIf(settings.processor_key),
+  const sealIf = async (v, column) => (stripe && v ? seal(sealSecret(env), v, `${guid}:${column}`) : null);
+  return { processor: settings.processor, processor_key: await sealIf(settings.processor_key, "processor_key"),
     processor_key_last4: settings.processor_key ? settings.processor_key.slice(-4) : null,
-    stripe_webhook_secret: await sealIf(settings.stripe_webhook_secret) };
+    stripe_webhook_secret: await sealIf(settings.stripe_webhook_secret, "stripe_webhook_secret") };
 }
 
 /** The settings stored for a company, opened (for a change of them). @param {any} env @param {any} row */
 export async function processorSettingsOf(env, row) {
-  const open = async (v) => (v ? unseal(sealSecret(env), v, row.guid) : null);
-  return { processor: row.processor, processor_key: await open(row.processor_key),
-    stripe_webhook_secret: await open(row.stripe_webhook_secret) };
+  const open = async (column) => (row[column] ? unseal(sealSecret(env), row[column], `${row.guid}:${column}`) : null);
+  return { processor: row.processor, processor_key: await open("processor_key"),
+    stripe_webhook_secret: await open("stripe_webhook_secret") };
 }
 
 /** @param {any} env @param {{guid: string, processor: string, processor_key: string|null}} company */
@@ -47,7 +47,7 @@ export function processorFor(env, company) {
   if (company.processor === core.N.ProcessorName.stripe) {
     let key = null;
     return stripeProcessor({ apiBase: env.STRIPE_API_BASE || STRIPE_API, core,
-      key: () => (key ??= unseal(sealSecret(env), String(company.processor_key), company.guid)) });
+      key: () => (key ??= unseal(sealSecret(env), String(company.processor_key), `${company.guid}:processor_key`)) });
   }
   const sim = env.SIMULATOR.get(env.SIMULATOR.idFromName(`sim:${company.guid}`));
   return {

@@ -45,18 +45,22 @@ export function stripeProcessor({ apiBase, key, core }) {
     : uri.startsWith("/v1/transfers/") && uri.includes("/reversals/") ? "reversal" : "credit");
   const idOf = (uri) => String(uri || "").split("/").pop() || "";
 
-  /** The object an earlier attempt made for `idempotencyKey`, if Stripe has it. */
-  async function find(kind, idempotencyKey) {
-    const path = PATHS[kind];
-    if (!path) return null;
+  /**
+   * The object an earlier attempt made for `idempotencyKey`, or null when Stripe certainly has none; throws when
+   * it cannot tell (an unanswered list, more recent objects than the scan reads), which callers count as "the
+   * processor cannot say", never as "nothing moved".
+   */
+  async function find(kind, idempotencyKey, referenceUri) {
+    const path = kind === "reversal" ? (referenceUri ? `/v1/transfers/${idOf(referenceUri)}/reversals` : null) : PATHS[kind];
+    if (!path) throw new Error(`cannot look up a ${kind} without the movement it returns`);
     const wanted = (o) => o?.metadata?.billy_transaction === idempotencyKey;
     if (kind === "debit") {
       const q = encodeURIComponent(`metadata['billy_transaction']:'${idempotencyKey}'`);
       const found = await call("GET", `/v1/payment_intents/search?query=${q}&limit=1`);
-      if (found.status === 200 && Array.isArray(found.body?.data)) return found.body.data.find(wanted) ?? null;
-      if (found.status === 0 || found.status >= 500 || found.status === 429) throw new Error("Stripe cannot say now");
+      const hit = found.status === 200 && Array.isArray(found.body?.data) ? found.body.data.find(wanted) : null;
+      if (hit) return hit;
+      // Search lags new objects by up to a minute: an empty answer proves nothing. Lists are consistent.
     }
-    // No search (or not for this object): scan the most recent objects.
     let after = null;
     for (let page = 0; page < SCAN_PAGES; page++) {
       const list = await call("GET", `${path}?limit=100${after ? `&starting_after=${after}` : ""}`);
@@ -66,7 +70,7 @@ export function stripeProcessor({ apiBase, key, core }) {
       if (!list.body.has_more || list.body.data.length === 0) return null;
       after = list.body.data.at(-1).id;
     }
-    return null;
+    throw new Error(`more than ${SCAN_PAGES * 100} recent objects at ${path}: cannot tell`);
   }
 
   return {
@@ -83,14 +87,16 @@ export function stripeProcessor({ apiBase, key, core }) {
         return { outcome: N.ProcessorOutcome.declined, error_code: /** @type {any} */ (e).code, error_message: String(/** @type {Error} */ (e).message) };
       }
       if ((req.attempt ?? 1) > 1) {
-        const earlier = await find(kind, req.idempotency_key);
+        const earlier = await find(kind, req.idempotency_key, req.reference_processor_uri);
         if (earlier) return core.stripeAnswer(kind, 200, earlier);
       }
       const meta = { "metadata[billy_transaction]": req.idempotency_key };
       const currency = String(req.currency || "usd").toLowerCase();
       let r;
       if (kind === "debit") {
+        // Cards only, so confirming needs no return_url (automatic payment methods would ask for one).
         r = await call("POST", PATHS.debit, { amount: String(req.amount), currency, confirm: "true", off_session: "true",
+          "payment_method_types[]": "card",
           payment_method: instrument.payment_method, ...(instrument.customer ? { customer: instrument.customer } : {}), ...meta },
         req.idempotency_key);
       } else if (kind === "refund") {
@@ -111,13 +117,16 @@ export function stripeProcessor({ apiBase, key, core }) {
       const kind = kindOf(processor_uri);
       const path = kind === "reversal" ? processor_uri : `${PATHS[kind]}/${idOf(processor_uri)}`;
       const r = await call("GET", path);
+      // An object we made that Stripe no longer finds (another account's key?) is not a decline: ask again later.
+      if (r.status === 404) return { outcome: N.ProcessorOutcome.error, error_code: "processor-not-found", error_message: `Stripe has no ${path}` };
       return core.stripeAnswer(kind, r.status, r.body);
     },
 
-    /** Did an attempt whose answer was lost go through? @param {{ idempotency_key: string, kind?: string }} req */
-    async lookup({ idempotency_key, kind = "debit" }) {
+    /** Did an attempt whose answer was lost go through?
+     * @param {{ idempotency_key: string, kind: string, reference_processor_uri?: string|null }} req */
+    async lookup({ idempotency_key, kind, reference_processor_uri = null }) {
       let found;
-      try { found = await find(kind, idempotency_key); } catch (e) {
+      try { found = await find(kind, idempotency_key, reference_processor_uri); } catch (e) {
         return { outcome: N.ProcessorOutcome.error, error_code: "processor-unreachable", error_message: String(/** @type {Error} */ (e).message) };
       }
       return found ? core.stripeAnswer(kind, 200, found) : { outcome: N.ProcessorOutcome.not_found };

@@ -77,7 +77,9 @@ function startProxy(port) {
     }
     if (req.method === "GET" && url.pathname === "/v1/transfers") return send(200, { object: "list", data: [...transfers.values()].reverse(), has_more: false });
     const upstream = await fetch(`http://127.0.0.1:${port}${req.url}`, { method: req.method,
-      headers: { authorization: req.headers.authorization, ...(body ? { "content-type": req.headers["content-type"] } : {}) },
+      headers: { authorization: req.headers.authorization, ...(body ? { "content-type": req.headers["content-type"] } : {}),
+        ...(req.headers["idempotency-key"] ? { "idempotency-key": req.headers["idempotency-key"] } : {}),
+        ...(req.headers["stripe-version"] ? { "stripe-version": req.headers["stripe-version"] } : {}) },
       body: body || undefined });
     const text = await upstream.text();
     const key = `${req.method} ${url.pathname}`;
@@ -213,6 +215,15 @@ test("a lost answer: the retry finds the first PaymentIntent by its metadata bef
   const [after] = await txOf(c, inv.guid);
   assert.deepEqual([after.status, after.processor_uri], ["succeeded", `/v1/payment_intents/${(await intentsFor(debit.guid))[0].id}`]);
   assert.equal((await intentsFor(debit.guid)).length, 1, "still one PaymentIntent: no second charge");
+  // The same for a refund whose answer is lost: its retry finds the Refund, so the money goes back once.
+  loseNext.add("POST /v1/refunds");
+  ok(await c.api.post(`/v1/invoices/${inv.guid}/refund`, { amount: "321" }));
+  const refund = (await txOf(c, inv.guid)).find((t) => t.transaction_type === "refund");
+  assert.notEqual(refund.status, "succeeded");
+  ok(await c.api.post(`/v1/companies/${c.guid}/clock`, { advance_to: "2024-01-01T04:00:00Z" }));
+  const refunds = (await ls("GET", "/v1/refunds?limit=100")).body.data.filter((r) => r.metadata?.billy_transaction === refund.guid);
+  assert.equal(refunds.length, 1, "one Stripe Refund");
+  assert.equal((await txOf(c, inv.guid)).find((t) => t.guid === refund.guid).status, "succeeded");
 });
 
 /** A Stripe-signed webhook delivery. */
@@ -251,8 +262,18 @@ test("Stripe webhooks: a valid signature is applied once, tampered or stale ones
   assert.equal(ok(await c.api.get(`/v1/invoices/${inv.guid}`)).status, "settled");
   const again = ok(await call(w.base, "POST", hook, signed(event)));
   assert.equal(again.duplicate, true, "an event id is applied once");
-  // Another company's guid, or a company without a webhook secret: 404.
+  // A made-up company, a Stripe company without a webhook secret, a simulator company: 404, nothing applied.
   assert.equal((await call(w.base, "POST", `/v1/processors/stripe/webhooks/CPnope`, signed(event))).status, 404);
+  const noSecret = ok(await call(w.base, "POST", "/v1/companies", { form: { processor: "stripe", processor_key: SK } }));
+  assert.equal((await call(w.base, "POST", `/v1/processors/stripe/webhooks/${noSecret.guid}`, signed(event))).status, 404);
+  const sim = ok(await call(w.base, "POST", "/v1/companies", { form: {} }));
+  assert.equal((await call(w.base, "POST", `/v1/processors/stripe/webhooks/${sim.guid}`, signed(event))).status, 404);
+  // While a payment is in flight at Stripe the company cannot move to another account or processor.
+  const waiting = ok(await c.api.post("/v1/invoices", { customer_guid: customer.guid, amount: "700", funding_instrument_uri: pm }));
+  assert.equal(waiting.status, "processing");
+  const busy = err(await c.api.put(`/v1/companies/${c.guid}`, { processor: "simulator" }), 409, "processor");
+  assert.equal(busy.code, "processor_busy");
+  ok(await c.api.put(`/v1/companies/${c.guid}`, { stripe_webhook_secret: "whsec_rotatedsecret1" }));
 });
 
 test("escrow on Stripe: a payout is a Transfer to the merchant's connected account, a reversal its Transfer Reversal; anything else is 422", async () => {

@@ -71,10 +71,22 @@ const PROCESSOR_FIELDS = ["processor", "processor_key", "stripe_webhook_secret"]
 async function updateSettings(r) {
   const company = own(r);
   const settings = r.core.validateSettings(r.body);
-  const processor = PROCESSOR_FIELDS.some((f) => r.body[f] !== undefined)
-    ? await processorColumns(r.env, company.guid, r.core.validateProcessorSettings(r.body, Boolean(company.test_mode),
-      await processorSettingsOf(r.env, company)))
-    : null;
+  let processor = null;
+  if (PROCESSOR_FIELDS.some((f) => r.body[f] !== undefined)) {
+    const current = await processorSettingsOf(r.env, company);
+    const next = r.core.validateProcessorSettings(r.body, Boolean(company.test_mode), current);
+    // Money in flight stays with the processor it went to: polls, retries and lookups must reach the same account.
+    if (next.processor !== current.processor || next.processor_key !== current.processor_key) {
+      const open = r.db.one(`SELECT count(*) AS n FROM transactions WHERE submit_status IN (?, ?) OR status = ?
+        OR reconcile_at IS NOT NULL`, r.core.N.SubmitStatus.staged, r.core.N.SubmitStatus.retrying,
+      r.core.N.TransactionStatus.pending).n;
+      if (open > 0) {
+        throw new ApiError(409, "processor_busy",
+          `${open} transactions are still in flight with the current processor; switch once they are final`, "processor");
+      }
+    }
+    processor = await processorColumns(r.env, company.guid, next);
+  }
   const now = r.now();
   r.db.tx(() => {
     if (settings.max_retry_attempts !== null) {
