@@ -429,6 +429,11 @@ pub fn apply(tx: &Tx, answer: &Answer, now: Instant, max_attempts: i64) -> Resul
                 changes.submit_status = S::Failed;
                 changes.status = Some(Status::Failed);
                 changes.next_attempt_at = None;
+                // A last attempt that could not be answered (not a decline) leaves open whether an earlier one
+                // whose answer was lost went through: the scheduler asks the processor later, as for a release.
+                if !hard {
+                    changes.reconcile_at = Some(after(now, RECONCILE_RETRY_SECONDS)?);
+                }
                 return Ok(Step {
                     effect: Effect::Failed,
                     changes: Some(changes),
@@ -545,6 +550,41 @@ mod tests {
             error_code: Some("e".into()),
             error_message: Some("m".into()),
         }
+    }
+
+    #[test]
+    fn a_last_attempt_without_an_answer_is_reconciled_later_a_decline_is_not() {
+        let mut t = tx(SubmitStatus::Retrying, None);
+        t.failure_count = 9;
+        let s = apply(&t, &answer(Outcome::Error), now(), 10).unwrap();
+        let c = s.changes.unwrap();
+        assert_eq!(
+            (s.effect, c.submit_status),
+            (Effect::Failed, SubmitStatus::Failed)
+        );
+        assert_eq!(
+            c.reconcile_at.as_deref(),
+            Some("2024-03-10T11:00:00.000000+00:00")
+        );
+        let d = apply(&t, &answer(Outcome::Declined), now(), 10)
+            .unwrap()
+            .changes
+            .unwrap();
+        assert_eq!(
+            (d.submit_status, d.reconcile_at),
+            (SubmitStatus::Failed, None)
+        );
+        // What the lookup then finds: a charge after all is recorded; nothing found settles the question.
+        let mut failed = t.clone();
+        failed.submit_status = SubmitStatus::Failed;
+        failed.status = Some(Status::Failed);
+        failed.failure_count = 10;
+        failed.reconcile_at = c.reconcile_at.clone();
+        let found = reconciled(&failed, &answer(Outcome::Succeeded), now(), 10).unwrap();
+        assert_eq!(found.effect, Effect::Succeeded);
+        assert_eq!(found.changes.unwrap().reconcile_at, None);
+        let none = reconciled(&failed, &answer(Outcome::NotFound), now(), 10).unwrap();
+        assert_eq!(none.changes.unwrap().reconcile_at, None);
     }
 
     #[test]
