@@ -1,7 +1,8 @@
 // @ts-check
 // The OpenAPI 3.1 description of the API, served at /openapi.json. One entry per route: a test checks that every
 // route the worker has is described here, and the API suites validate every response they get against it.
-// Pure data (no worker imports), so Node tests read it directly.
+// Built from the core's names (`names()`: every status and kind is spelled once, in the core), so the worker and the
+// Node tests make the same document from the same wasm.
 
 const str = { type: "string" };
 const nstr = { type: ["string", "null"] };
@@ -20,10 +21,15 @@ const ref = (name) => ({ $ref: `#/components/schemas/${name}` });
 const obj = (props, extra = {}) => ({ type: "object", required: Object.keys(props).filter((k) => k !== "metadata"),
   properties: props, ...extra });
 
-const schemas = {
+/** The names of one of the core's closed sets, as a JSON Schema enum. */
+const oneOf = (set, ...extra) => ({ enum: [...new Set([...Object.keys(set), ...extra])].sort() });
+
+/** @param {Record<string, Record<string, string>>} N the core's `names()` */
+function schemasOf(N) {
+  const schemas = {
   Error: obj({ error: obj({ code: str, message: str }), error_class: str, error_message: str }),
   Company: obj({ guid: str, created_at: time, updated_at: time, test_mode: bool, clock: ntime, clock_status: { enum: ["ready", "advancing"] },
-    max_retry_attempts: int, processor: { enum: ["simulator", "stripe"] }, processor_key_last4: nstr,
+    max_retry_attempts: int, processor: oneOf(N.ProcessorName), processor_key_last4: nstr,
     stripe_webhook_secret_set: bool }),
   Plan: obj({ guid: str, company_guid: str, plan_type: { enum: ["debit", "credit"] }, frequency: str, amount: int, interval: int,
     deleted: bool, metadata: meta, created_at: time, updated_at: time }),
@@ -33,36 +39,38 @@ const schemas = {
     metadata: meta, created_at: time, updated_at: time }),
   Invoice: obj({ guid: str, invoice_type: { enum: ["customer", "subscription", "terms"] }, transaction_type: str, customer_guid: str,
     amount: int, total_adjustment_amount: int, effective_amount: int, title: nstr, external_id: nstr, appears_on_statement_as: nstr,
-    funding_instrument_uri: nstr, status: { enum: ["staged", "processing", "settled", "failed", "canceled", "open", "overdue"] },
+    funding_instrument_uri: nstr, status: oneOf({ ...N.InvoiceStatus, ...N.TermsInvoiceStatus }),
     items: { type: "array" }, adjustments: { type: "array", items: obj({ amount: int, reason: nstr }) }, metadata: meta,
     created_at: time, updated_at: time }),
   Transaction: obj({ guid: str, invoice_guid: nstr, order_guid: nstr, checkout_guid: nstr,
-    transaction_type: { enum: ["debit", "credit", "refund", "reversal"] }, currency: nstr, amount: int, funding_instrument_uri: nstr,
-    submit_status: { enum: ["staged", "retrying", "done", "failed", "canceled"] }, status: { enum: ["pending", "succeeded", "failed", null] },
+    transaction_type: oneOf(N.TransactionKind), currency: nstr, amount: int, funding_instrument_uri: nstr,
+    submit_status: oneOf(N.SubmitStatus), status: oneOf(N.TransactionStatus, null),
     failure_count: int, failures: { type: "array", items: obj({ guid: str, error_code: nstr, error_message: nstr, created_at: time }) },
     processor_uri: nstr, reference_guid: nstr, reason: nstr, next_retry_at: ntime, metadata: meta, created_at: time, updated_at: time }),
   Order: obj({ guid: str, merchant_guid: str, description: nstr, delivery_address: nstr, currency: str, amount: int,
     amount_escrowed: { type: "integer", minimum: 0 }, amount_credited: int, metadata: meta, created_at: time, updated_at: time }),
   Allocation: obj({ total: int, balance_applied: int, terms_amount: int, card_amount: int, carried_to_balance: int }),
   Checkout: obj({ guid: str, customer_guid: str, currency: str, amount: int, items: { type: "array" }, terms_days: nint,
-    status: { enum: ["open", "processing", "completed", "failed", "expired"] }, expires_at: time, invoice_guid: nstr,
+    status: oneOf(N.CheckoutStatus), expires_at: time, invoice_guid: nstr,
     transaction_guid: nstr, metadata: meta, created_at: time, updated_at: time }),
-  Credit: obj({ status: { enum: ["none", "active", "frozen"] }, risk_tier: nint, currency: str, credit_limit: int, credit_used: int,
+  Credit: obj({ status: oneOf(N.CreditStatus), risk_tier: nint, currency: str, credit_limit: int, credit_used: int,
     available_credit: int, terms_days_allowed: { type: "array", items: int } }),
   BalanceTransaction: obj({ id: str, object: { const: "balance_transaction" }, amount: int, currency: str, ending_balance_amount: int,
-    transaction_type: { enum: ["adjustment", "applied_to_checkout", "checkout_below_currency_minimum", "checkout_credit"] },
+    transaction_type: oneOf(N.BalanceTransactionType),
     balance: { type: ["string", "object"] }, customer: { type: ["string", "object"] }, checkout: { type: ["string", "object", "null"] },
     created_at: int, updated_at: int }, { additionalProperties: false }),
-  Application: obj({ guid: str, customer_guid: str, status: { enum: ["draft", "approved"] }, metadata: meta, created_at: time, updated_at: time }),
-  Key: obj({ guid: str, kind: { enum: ["secret", "restricted", "session"] }, scopes: { type: "array" }, hint: str,
-    status: { enum: ["active", "expiring", "expired", "revoked"] }, created_at: time, expires_at: ntime, revoked_at: ntime }),
+  Application: obj({ guid: str, customer_guid: str, status: oneOf(N.ApplicationStatus), metadata: meta, created_at: time, updated_at: time }),
+  Key: obj({ guid: str, kind: oneOf(N.KeyKind), scopes: { type: "array" }, hint: str,
+    status: oneOf(N.KeyStatus), created_at: time, expires_at: ntime, revoked_at: ntime }),
   WebhookEndpoint: obj({ guid: str, url: str, events: { type: "array", items: str }, enabled: bool, created_at: time, updated_at: time }),
-  WebhookDelivery: obj({ guid: str, event_id: str, status: { enum: ["pending", "delivered", "failed"] }, attempts: int, history: { type: "array" } }),
+  WebhookDelivery: obj({ guid: str, event_id: str, status: oneOf(N.WebhookDeliveryStatus), attempts: int, history: { type: "array" } }),
   Object: { type: "object" },
-};
-const list = (item) => obj({ items: { type: "array", items: ref(item) }, offset: int, limit: int, total_count: int });
-for (const name of ["Plan", "Customer", "Subscription", "Invoice", "Transaction", "Order", "Checkout", "BalanceTransaction",
-  "Application", "Key", "WebhookEndpoint", "WebhookDelivery"]) schemas[`${name}List`] = list(name);
+  };
+  const list = (item) => obj({ items: { type: "array", items: ref(item) }, offset: int, limit: int, total_count: int });
+  for (const name of ["Plan", "Customer", "Subscription", "Invoice", "Transaction", "Order", "Checkout", "BalanceTransaction",
+    "Application", "Key", "WebhookEndpoint", "WebhookDelivery"]) schemas[`${name}List`] = list(name);
+  return schemas;
+}
 
 const LIST = ["offset", "limit", "created_after", "created_before"];
 /** [summary, response schema, query parameters, request body fields] by "METHOD path". */
@@ -163,7 +171,9 @@ export const DESCRIBED = Object.keys(OPS);
 /** `/v1/plans/:guid` → `/v1/plans/{guid}` */
 const oaPath = (p) => p.replace(/:([a-z_]+)/g, "{$1}");
 
-function document() {
+/** The document. @param {Record<string, Record<string, string>>} names the core's `names()` */
+export function openapiDocument(names) {
+  const schemas = schemasOf(names);
   const paths = {};
   for (const [key, [summary, schema, query = [], body = null]] of Object.entries(OPS)) {
     const [method, path] = key.split(" ");
@@ -196,4 +206,3 @@ function document() {
   };
 }
 
-export const OPENAPI = document();

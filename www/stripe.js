@@ -9,7 +9,8 @@
 // moves twice even where idempotency keys have expired (24 h) or are not honoured.
 import { N } from "./core.js";
 
-const PATHS = { debit: "/v1/payment_intents", refund: "/v1/refunds", credit: "/v1/transfers" };
+const K = N.TransactionKind;
+const PATHS = { [K.debit]: "/v1/payment_intents", [K.refund]: "/v1/refunds", [K.credit]: "/v1/transfers" };
 /** Objects scanned, newest pages first, when the search API is not there (1,000: 10 pages of 100). */
 const SCAN_PAGES = 10;
 const TIMEOUT_MS = 30_000;
@@ -41,8 +42,8 @@ export function stripeProcessor({ apiBase, key, core }) {
     }
   }
 
-  const kindOf = (uri) => (uri.startsWith("/v1/payment_intents/") ? "debit" : uri.startsWith("/v1/refunds/") ? "refund"
-    : uri.startsWith("/v1/transfers/") && uri.includes("/reversals/") ? "reversal" : "credit");
+  const kindOf = (uri) => (uri.startsWith("/v1/payment_intents/") ? K.debit : uri.startsWith("/v1/refunds/") ? K.refund
+    : uri.startsWith("/v1/transfers/") && uri.includes("/reversals/") ? K.reversal : K.credit);
   const idOf = (uri) => String(uri || "").split("/").pop() || "";
 
   /**
@@ -51,10 +52,10 @@ export function stripeProcessor({ apiBase, key, core }) {
    * processor cannot say", never as "nothing moved".
    */
   async function find(kind, idempotencyKey, referenceUri) {
-    const path = kind === "reversal" ? (referenceUri ? `/v1/transfers/${idOf(referenceUri)}/reversals` : null) : PATHS[kind];
+    const path = kind === K.reversal ? (referenceUri ? `/v1/transfers/${idOf(referenceUri)}/reversals` : null) : PATHS[kind];
     if (!path) throw new Error(`cannot look up a ${kind} without the movement it returns`);
     const wanted = (o) => o?.metadata?.billy_transaction === idempotencyKey;
-    if (kind === "debit") {
+    if (kind === K.debit) {
       const q = encodeURIComponent(`metadata['billy_transaction']:'${idempotencyKey}'`);
       const found = await call("GET", `/v1/payment_intents/search?query=${q}&limit=1`);
       const hit = found.status === 200 && Array.isArray(found.body?.data) ? found.body.data.find(wanted) : null;
@@ -79,7 +80,7 @@ export function stripeProcessor({ apiBase, key, core }) {
     async submit(req) {
       const kind = req.kind;
       // A marketplace's own share (a payout's fee) is already in the platform's Stripe balance.
-      if (kind === "credit" && req.destination === "marketplace" && !req.funding_instrument_uri) {
+      if (kind === K.credit && req.destination === N.CreditDestination.marketplace && !req.funding_instrument_uri) {
         return { outcome: N.ProcessorOutcome.succeeded, processor_uri: null };
       }
       let instrument;
@@ -93,16 +94,16 @@ export function stripeProcessor({ apiBase, key, core }) {
       const meta = { "metadata[billy_transaction]": req.idempotency_key };
       const currency = String(req.currency || "usd").toLowerCase();
       let r;
-      if (kind === "debit") {
+      if (kind === K.debit) {
         // Cards only, so confirming needs no return_url (automatic payment methods would ask for one).
         r = await call("POST", PATHS.debit, { amount: String(req.amount), currency, confirm: "true", off_session: "true",
           "payment_method_types[]": "card",
           payment_method: instrument.payment_method, ...(instrument.customer ? { customer: instrument.customer } : {}), ...meta },
         req.idempotency_key);
-      } else if (kind === "refund") {
+      } else if (kind === K.refund) {
         r = await call("POST", PATHS.refund, { payment_intent: idOf(req.reference_processor_uri), amount: String(req.amount), ...meta },
           req.idempotency_key);
-      } else if (kind === "credit") {
+      } else if (kind === K.credit) {
         r = await call("POST", PATHS.credit, { amount: String(req.amount), currency, destination: instrument.destination, ...meta },
           req.idempotency_key);
       } else {
@@ -115,7 +116,7 @@ export function stripeProcessor({ apiBase, key, core }) {
     /** A pending movement's status now. @param {{ processor_uri: string }} req */
     async retrieve({ processor_uri }) {
       const kind = kindOf(processor_uri);
-      const path = kind === "reversal" ? processor_uri : `${PATHS[kind]}/${idOf(processor_uri)}`;
+      const path = kind === K.reversal ? processor_uri : `${PATHS[kind]}/${idOf(processor_uri)}`;
       const r = await call("GET", path);
       // An object we made that Stripe no longer finds (another account's key?) is not a decline: ask again later.
       if (r.status === 404) return { outcome: N.ProcessorOutcome.error, error_code: "processor-not-found", error_message: `Stripe has no ${path}` };
@@ -133,7 +134,7 @@ export function stripeProcessor({ apiBase, key, core }) {
     },
 
     async ledger() {
-      return { processor: "stripe", charges: [] };
+      return { processor: N.ProcessorName.stripe, charges: [] };
     },
   };
 }

@@ -10,7 +10,7 @@ export function company(row) {
   return { guid: row.guid, created_at: row.created_at, updated_at: row.updated_at,
     test_mode: bool(row.test_mode), clock: row.clock, clock_status: row.advance_to ? "advancing" : "ready",
     advance_to: row.advance_to ?? null, max_retry_attempts: row.max_retry_attempts,
-    processor_concurrency: row.processor_concurrency, processor: row.processor ?? "simulator",
+    processor_concurrency: row.processor_concurrency, processor: row.processor ?? N.ProcessorName.simulator,
     // Never the key itself: its last four characters, as Stripe's dashboard shows them.
     processor_key_last4: row.processor_key_last4 ?? null, stripe_webhook_secret_set: Boolean(row.stripe_webhook_secret) };
 }

@@ -3,7 +3,7 @@
 // (`<company guid>_<secret>`), so there is no global lookup on the hot path; the object checks the secret.
 import * as core from "./core.js";
 import { ApiError, apiKeyOf, drain, errorResponse, json, methodNotAllowed, readBody, readText } from "./http.js";
-import { OPENAPI } from "./openapi.js";
+import { openapiDocument } from "./openapi.js";
 import { companyMayExist, newCompanyGuid, remember } from "./identity.js";
 import { limitCompanyCreation } from "./limiter.js";
 import { processorColumns } from "./processor.js";
@@ -15,6 +15,7 @@ export { Registry, Sweeper } from "./registry.js";
 export { Limiter } from "./limiter.js";
 
 const VERSION = "0.1.0";
+const OPENAPI = openapiDocument(core.names());
 
 /** @param {any} env @param {string} guid */
 const companyStub = (env, guid) => env.COMPANY.get(env.COMPANY.idFromName(guid));

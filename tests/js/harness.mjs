@@ -17,7 +17,10 @@ export async function startWorker({ dataDir = null, bindings = {} } = {}) {
 
 // ---- every response the suites get is checked against the OpenAPI document -------------------------------------
 import Ajv2020 from "ajv/dist/2020.js";
-import { OPENAPI } from "../../www/openapi.js";
+import { openapiDocument } from "../../www/openapi.js";
+import { names } from "./core.mjs";
+
+const OPENAPI = openapiDocument(names());
 
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 ajv.addSchema({ $id: "billy", components: OPENAPI.components });

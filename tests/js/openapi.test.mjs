@@ -8,7 +8,10 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { CARD, call, newCompany, ok, startWorker } from "./harness.mjs";
-import { DESCRIBED, OPENAPI } from "../../www/openapi.js";
+import { DESCRIBED, openapiDocument } from "../../www/openapi.js";
+import { names } from "./core.mjs";
+
+const OPENAPI = openapiDocument(names());
 
 const ROUTES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../www/routes");
 let w;
