@@ -1,11 +1,18 @@
 // Test harness: the real worker in workerd (Miniflare), reached over real HTTP on a loopback port.
 import { Miniflare } from "miniflare";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { miniflareOptions } from "../../scripts/miniflare.mjs";
 
-export const tmpDir = (prefix = "billy-") => mkdtempSync(path.join(os.tmpdir(), prefix));
+/** Temporary directories of this test file, removed when its process exits (workers are stopped by then). */
+const made = [];
+process.on("exit", () => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
+export const tmpDir = (prefix = "billy-") => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+};
 
 /** Starts the worker on a free port. @returns {Promise<{base: string, mf: Miniflare, stop: () => Promise<void>}>} */
 export async function startWorker({ dataDir = null, bindings = {} } = {}) {
