@@ -20,6 +20,10 @@ use crate::{
     limits, list, plan, retry, stripe, subscription, time, transaction,
 };
 
+// Exports of the subscription-billing rules (coupons, proration), kept in their own file; they use this module's
+// helpers (`to_raw`, `out`, `str_arg`, …).
+mod billing;
+
 /// Result of every export: a refusal is a thrown JS `Error`.
 pub type JsResult<T> = std::result::Result<T, JsValue>;
 

@@ -57,6 +57,13 @@ pub enum CoreError {
     },
     /// The action is not allowed in the resource's current state (HTTP 409).
     InvalidState { reason: String },
+    /// The action conflicts with the resource's state, with a code of its own (HTTP 409): `coupon_exhausted`,
+    /// `subscription_paused`, … `field` names the input at fault when one is.
+    Conflict {
+        code: &'static str,
+        field: Option<String>,
+        reason: String,
+    },
     /// The company's processor cannot do what was asked (Stripe pays out only to connected accounts).
     Unsupported { reason: String },
     /// An API key that is not of the form `<company guid>_<secret>`.
@@ -93,6 +100,7 @@ impl CoreError {
             CoreError::InsufficientFunds { .. } => "insufficient_funds",
             CoreError::ExceedsRemaining { .. } => "exceeds_remaining",
             CoreError::InvalidState { .. } => "invalid_state",
+            CoreError::Conflict { code, .. } => code,
             CoreError::Unsupported { .. } => "processor_unsupported",
             CoreError::InvalidApiKey { .. } => "invalid_api_key",
             CoreError::ScheduleOutOfRange { .. } => "schedule_out_of_range",
@@ -106,6 +114,7 @@ impl CoreError {
     pub fn status(&self) -> u16 {
         match self {
             CoreError::InvalidState { .. }
+            | CoreError::Conflict { .. }
             | CoreError::InsufficientFunds { .. }
             | CoreError::ExceedsRemaining { .. } => 409,
             CoreError::InvalidApiKey { .. } => 401,
@@ -124,7 +133,8 @@ impl CoreError {
             CoreError::AmountOutOfRange { field, .. }
             | CoreError::InvalidTime { field, .. }
             | CoreError::ScheduleOutOfRange { field, .. }
-            | CoreError::ArithmeticOverflow { field, .. } => field.clone(),
+            | CoreError::ArithmeticOverflow { field, .. }
+            | CoreError::Conflict { field, .. } => field.clone(),
             CoreError::StartedInPast { .. } => Some("started_at".into()),
             CoreError::ClockBackwards { .. } => Some("advance_to".into()),
             CoreError::NegativeEffectiveAmount { .. } => Some("adjustments".into()),
@@ -192,6 +202,7 @@ impl fmt::Display for CoreError {
         match self {
             CoreError::MissingField { field } => write!(f, "{field} is required"),
             CoreError::InvalidField { field, reason } => write!(f, "{field} {reason}"),
+            CoreError::Conflict { reason, .. } => write!(f, "{reason}"),
             CoreError::AmountOutOfRange { field: Some(field), reason } => write!(f, "{field} {reason}"),
             CoreError::AmountOutOfRange { field: None, reason } => write!(f, "amount {reason}"),
             CoreError::InvalidTime { field, value } => write!(

@@ -1,0 +1,1 @@
+//! Exports of the subscription-billing rules: coupons ([`crate::coupon`]) and proration ([`crate::proration`]).
