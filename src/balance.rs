@@ -19,6 +19,11 @@ crate::names! {
         AppliedToCheckout = "applied_to_checkout",
         CheckoutBelowCurrencyMinimum = "checkout_below_currency_minimum",
         CheckoutCredit = "checkout_credit",
+        /// A subscription's invoice used up some of the customer's credit (a positive entry).
+        AppliedToInvoice = "applied_to_invoice",
+        /// A subscription credited the customer: a downgrade invoiced at once, an excess proration credit, a
+        /// prorated cancel (a negative entry).
+        SubscriptionCredit = "subscription_credit",
     }
 }
 

@@ -23,6 +23,8 @@ use crate::{
 // Exports of the subscription-billing rules (coupons, proration), kept in their own file; they use this module's
 // helpers (`to_raw`, `out`, `str_arg`, …).
 mod billing;
+// Exports of the subscription lifecycle (status, schedule, trials, pause, cancel at period end, plan changes).
+mod subscriptions;
 
 /// Result of every export: a refusal is a thrown JS `Error`.
 pub type JsResult<T> = std::result::Result<T, JsValue>;
@@ -666,6 +668,8 @@ pub fn js_names() -> JsResult<JsValue> {
         "WebhookDeliveryStatus" => crate::webhook::DeliveryStatus,
         "MovementState" => ledger::State,
         "InvoiceStatus" => invoice::Status,
+        "SubscriptionStatus" => subscription::Status,
+        "ProrationBehavior" => crate::plan_change::ProrationBehavior,
         "InvoiceEvent" => invoice::Event,
         "KeyKind" => keys::Kind,
         "KeyStatus" => keys::KeyStatus,

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::error::{CoreError, Result};
 use crate::input::{self, Raw};
 use crate::plan::MIN_CHARGE;
-use crate::time;
+use crate::time::{self, Instant};
 
 /// A validated subscription request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -20,6 +20,60 @@ pub struct Subscription {
     pub amount: Option<i64>,
     pub started_at: String,
     pub appears_on_statement_as: Option<String>,
+    /// End of a free trial (no invoice before it; the schedule's anchor), from `trial_days` or `trial_end`.
+    pub trial_end: Option<String>,
+    /// When to tell the merchant the trial ends soon: [`TRIAL_NOTICE_DAYS`] before, or at once if sooner.
+    pub trial_notice_at: Option<String>,
+    /// The coupon code to apply (checked and redeemed by [`crate::coupon`]).
+    pub coupon: Option<String>,
+}
+
+/// The longest trial, in days (two years).
+pub const MAX_TRIAL_DAYS: i64 = 730;
+/// `customer.subscription.trial_ending` goes out this many days before a trial ends.
+pub const TRIAL_NOTICE_DAYS: i64 = 3;
+
+/// The trial of a subscription starting at `started_at`: `trial_days` (0–730, 0 = none) or `trial_end` (after `now`
+/// and not before `started_at`), not both.
+pub fn trial(raw: &Raw, started_at: Instant, now: Instant) -> Result<Option<Instant>> {
+    let days = input::opt_int(raw, "trial_days", 0, MAX_TRIAL_DAYS)?;
+    let end = time::opt_field(raw, "trial_end")?;
+    match (days, end) {
+        (Some(_), Some(_)) => Err(CoreError::invalid(
+            "trial_end",
+            "cannot be given with trial_days",
+        )),
+        (Some(0), None) | (None, None) => Ok(None),
+        (Some(d), None) => time::add(started_at, chrono::TimeDelta::days(d))
+            .map(Some)
+            .map_err(|e| e.in_field("trial_days")),
+        (None, Some(t)) => {
+            if t <= now {
+                return Err(CoreError::invalid("trial_end", "must be in the future"));
+            }
+            if t < started_at {
+                return Err(CoreError::invalid("trial_end", "must not be before started_at"));
+            }
+            Ok(Some(t))
+        }
+    }
+}
+
+/// When the trial-ending notice is due: [`TRIAL_NOTICE_DAYS`] before the trial ends, or `now` if that has passed.
+pub fn trial_notice_at(trial_end: Instant, now: Instant) -> Instant {
+    let before = trial_end - chrono::TimeDelta::days(TRIAL_NOTICE_DAYS);
+    before.max(now)
+}
+
+/// The coupon code field of a request: 1–64 of `A–Z a–z 0–9 _ -` (absent or empty: none).
+pub fn coupon_field(raw: &Raw) -> Result<Option<String>> {
+    let code = input::opt_string(raw, "coupon", 64)?;
+    if let Some(c) = &code {
+        if !c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+            return Err(CoreError::invalid("coupon", "must be 1–64 of A–Z a–z 0–9 _ -"));
+        }
+    }
+    Ok(code)
 }
 
 /// Validates a subscription creation request against the company's current time `now` (canonical).
@@ -43,7 +97,12 @@ pub fn validate_subscription(raw: &Raw, now: &str) -> Result<Subscription> {
         }
     };
     let appears_on_statement_as = input::statement_descriptor(raw, "appears_on_statement_as")?;
+    let trial_end = trial(raw, started_at, now)?;
+    let coupon = coupon_field(raw)?;
     Ok(Subscription {
+        trial_end: trial_end.map(time::format),
+        trial_notice_at: trial_end.map(|t| time::format(trial_notice_at(t, now))),
+        coupon,
         plan_guid,
         customer_guid,
         funding_instrument_uri,
@@ -58,64 +117,299 @@ pub fn subscription_amount(override_amount: Option<i64>, plan_amount: i64) -> i6
     override_amount.unwrap_or(plan_amount)
 }
 
-/// A due subscription as the scheduler reads it, with its plan.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Billable {
-    pub started_at: crate::time::Instant,
-    pub frequency: crate::schedule::Frequency,
-    pub interval: i64,
-    pub invoice_count: i64,
-    pub amount: Option<i64>,
-    pub plan_amount: i64,
-    pub has_instrument: bool,
-}
-
-impl Billable {
-    /// Reads `{started_at, frequency, interval, invoice_count, amount, plan_amount, funding_instrument_uri}`.
-    pub fn from_raw(raw: &Raw) -> Result<Billable> {
-        let started = input::req_string(raw, "started_at", 40)?;
-        let frequency = input::req_string(raw, "frequency", 16)?;
-        Ok(Billable {
-            started_at: time::parse(&started, "started_at")?,
-            frequency: crate::schedule::Frequency::parse(&frequency, "frequency")?,
-            interval: input::opt_int(raw, "interval", 1, crate::money::MAX_AMOUNT)?.unwrap_or(1),
-            invoice_count: input::opt_int(raw, "invoice_count", 0, crate::money::MAX_AMOUNT)?
-                .unwrap_or(0),
-            amount: input::opt_amount(raw, "amount", 0)?,
-            plan_amount: input::req_amount(raw, "plan_amount", 0)?,
-            has_instrument: input::present(raw, "funding_instrument_uri").is_some(),
-        })
+crate::names! {
+    /// Where a subscription is, as the API shows it (decided by [`status`], never written by the worker).
+    pub enum Status as "SubscriptionStatus" {
+        Trialing = "trialing",
+        Active = "active",
+        PastDue = "past_due",
+        Paused = "paused",
+        Canceled = "canceled",
     }
 }
 
-/// What a due subscription bills now: its due periods, its next invoice time, the amount of each invoice and how
-/// each opens (the same rules as one at a time: [`crate::schedule::due_periods`], [`subscription_amount`],
-/// [`crate::invoice::opening`]).
+/// A subscription's status: canceled, else paused, else trialing (until `trial_end`), else past due when its latest
+/// invoice failed, else active.
+pub fn status(
+    canceled: bool,
+    paused: bool,
+    trial_end: Option<Instant>,
+    latest_invoice_failed: bool,
+    now: Instant,
+) -> Status {
+    if canceled {
+        Status::Canceled
+    } else if paused {
+        Status::Paused
+    } else if trial_end.is_some_and(|t| t > now) {
+        Status::Trialing
+    } else if latest_invoice_failed {
+        Status::PastDue
+    } else {
+        Status::Active
+    }
+}
+
+/// A due subscription as the scheduler reads it, with its plan.
+///
+/// The schedule runs from an anchor: period `anchor_period + n` starts at `anchor_at + n × interval × unit`
+/// ([`crate::schedule::period_at`]). The anchor is `started_at` (or `trial_end`) until a change of frequency or
+/// interval moves it; `anchor_period` keeps the period numbers growing across a move, so the unique
+/// (subscription, period) index still holds. `next_period` is the next period to bill or skip.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Billable {
+    pub anchor_at: Instant,
+    pub anchor_period: i64,
+    pub next_period: i64,
+    pub frequency: crate::schedule::Frequency,
+    pub interval: i64,
+    pub amount: Option<i64>,
+    pub plan_amount: i64,
+    pub has_instrument: bool,
+    /// Paused since (periods starting from then on are skipped) …
+    pub paused_at: Option<Instant>,
+    /// … until (exclusive; `None`: until resumed).
+    pub resumes_at: Option<Instant>,
+    /// Canceled at this instant, with no invoice from then on (cancel at period end).
+    pub cancel_at: Option<Instant>,
+}
+
+fn opt_time(raw: &Raw, key: &str) -> Result<Option<Instant>> {
+    match input::opt_string(raw, key, 40)? {
+        None => Ok(None),
+        Some(s) => time::parse(&s, key).map(Some),
+    }
+}
+
+impl Billable {
+    /// Reads a subscription row joined with its plan: `{started_at, anchor_at, anchor_period, next_period,
+    /// invoice_count, frequency, interval, amount, plan_amount, funding_instrument_uri, paused_at, resumes_at,
+    /// cancel_at}`. Absent schedule fields fall back to Billy's: anchor `started_at`, next period `invoice_count`.
+    pub fn from_raw(raw: &Raw) -> Result<Billable> {
+        let frequency = input::req_string(raw, "frequency", 16)?;
+        let anchor_at = match opt_time(raw, "anchor_at")? {
+            Some(t) => t,
+            None => time::parse(&input::req_string(raw, "started_at", 40)?, "started_at")?,
+        };
+        let max = crate::money::MAX_AMOUNT;
+        let next_period = match input::opt_int(raw, "next_period", 0, max)? {
+            Some(n) => n,
+            None => input::opt_int(raw, "invoice_count", 0, max)?.unwrap_or(0),
+        };
+        let anchor_period = input::opt_int(raw, "anchor_period", 0, max)?.unwrap_or(0);
+        if anchor_period > next_period {
+            return Err(CoreError::invalid("anchor_period", "must not be after next_period"));
+        }
+        Ok(Billable {
+            anchor_at,
+            anchor_period,
+            next_period,
+            frequency: crate::schedule::Frequency::parse(&frequency, "frequency")?,
+            interval: input::opt_int(raw, "interval", 1, max)?.unwrap_or(1),
+            amount: input::opt_amount(raw, "amount", 0)?,
+            plan_amount: input::req_amount(raw, "plan_amount", 0)?,
+            has_instrument: input::present(raw, "funding_instrument_uri").is_some(),
+            paused_at: opt_time(raw, "paused_at")?,
+            resumes_at: opt_time(raw, "resumes_at")?,
+            cancel_at: opt_time(raw, "cancel_at")?,
+        })
+    }
+
+    /// Does a period starting at `t` fall while paused (skipped, not owed)?
+    pub fn paused_at_time(&self, t: Instant) -> bool {
+        self.paused_at
+            .is_some_and(|p| t >= p && self.resumes_at.is_none_or(|r| t < r))
+    }
+
+    /// Start of the subscription's period `period` (global numbering).
+    pub fn period_start(&self, period: i64) -> Result<Instant> {
+        crate::schedule::period_at(
+            self.anchor_at,
+            self.frequency,
+            self.interval,
+            period - self.anchor_period,
+        )
+    }
+
+    /// The period under way at the anchor's side of `next_period`: `(period, start, end)` of the last period
+    /// begun, or `None` before the first one (trialing, not started) or when the anchor just moved.
+    pub fn current_period(&self) -> Result<Option<(i64, Instant, Instant)>> {
+        if self.next_period <= self.anchor_period {
+            return Ok(None);
+        }
+        let period = self.next_period - 1;
+        Ok(Some((
+            period,
+            self.period_start(period)?,
+            self.period_start(self.next_period)?,
+        )))
+    }
+
+    /// The next period that will be invoiced (paused periods skipped), or `None` when none will be: paused
+    /// without an end, canceled at period end first, or beyond the year 9999.
+    pub fn next_billed_period(&self) -> Result<Option<(i64, Instant)>> {
+        let mut period = self.next_period;
+        // Enough for any pause: a daily plan paused for 10 years is ~3,650 periods.
+        for _ in 0..100_000 {
+            let t = match self.period_start(period) {
+                Ok(t) => t,
+                Err(CoreError::ScheduleOutOfRange { .. }) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            if self.cancel_at.is_some_and(|c| t >= c) {
+                return Ok(None);
+            }
+            if !self.paused_at_time(t) {
+                return Ok(Some((period, t)));
+            }
+            if self.resumes_at.is_none() {
+                return Ok(None);
+            }
+            period += 1;
+        }
+        Ok(None)
+    }
+}
+
+/// What a due subscription does now: the periods it invoices (its due periods, in order, less those that start
+/// while paused, which are skipped), the schedule after them, the amount of each invoice and how each opens
+/// (the same rules as one at a time: [`crate::schedule::due_periods`], [`subscription_amount`],
+/// [`crate::invoice::opening`]), whether it is canceled now (its `cancel_at` came) and whether a pause ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Bill {
     pub periods: Vec<crate::schedule::DuePeriod>,
+    /// Periods that started while paused: not invoiced, not owed.
+    pub skipped: i64,
+    pub next_period: i64,
     pub next_invoice_at: Option<String>,
     pub amount: i64,
     pub opening: crate::invoice::Opening,
+    /// `canceled_at` when the subscription ends now (cancel at period end).
+    pub cancel: Option<String>,
+    /// The pause's `resumes_at` has come: the subscription is active again.
+    pub resumed: bool,
 }
 
 /// The bill of one due subscription at `now`, at most `max` periods.
-pub fn bill(b: &Billable, now: crate::time::Instant, max: usize) -> Result<Bill> {
+pub fn bill(b: &Billable, now: Instant, max: usize) -> Result<Bill> {
     let due = crate::schedule::due_periods(
-        b.started_at,
+        b.anchor_at,
         b.frequency,
         b.interval,
-        b.invoice_count,
+        b.next_period - b.anchor_period,
         now,
         max,
     )?;
     let amount = subscription_amount(b.amount, b.plan_amount);
+    let mut periods = Vec::new();
+    let (mut skipped, mut consumed, mut cancel) = (0, 0, None);
+    for p in due.periods {
+        let t = time::parse(&p.scheduled_at, "scheduled_at")?;
+        if let Some(c) = b.cancel_at.filter(|c| t >= *c) {
+            cancel = Some(time::format(c));
+            break;
+        }
+        consumed += 1;
+        let period = b.anchor_period + p.period;
+        if b.paused_at_time(t) {
+            skipped += 1;
+        } else {
+            periods.push(crate::schedule::DuePeriod {
+                period,
+                scheduled_at: p.scheduled_at,
+            });
+        }
+    }
+    if cancel.is_none() {
+        cancel = b.cancel_at.filter(|c| *c <= now).map(time::format);
+    }
     Ok(Bill {
-        periods: due.periods,
-        next_invoice_at: due.next_invoice_at,
+        periods,
+        skipped,
+        next_period: b.next_period + consumed,
+        next_invoice_at: if cancel.is_some() { None } else { due.next_invoice_at },
         amount,
         opening: crate::invoice::opening(amount, b.has_instrument)?,
+        cancel,
+        resumed: b.paused_at.is_some() && b.resumes_at.is_some_and(|r| r <= now),
     })
+}
+
+/// A canceled subscription refuses every change (409 `subscription_canceled`).
+pub fn refuse_canceled(canceled: bool, guid: &str) -> Result<()> {
+    if canceled {
+        return Err(CoreError::Conflict {
+            code: "subscription_canceled",
+            field: None,
+            reason: format!("Subscription {guid} is canceled"),
+        });
+    }
+    Ok(())
+}
+
+/// A pause starting `now`: `resumes_at` (optional) must be after `now`. Pausing a paused or canceled
+/// subscription is a 409. Returns `(paused_at, resumes_at)`.
+pub fn pause(
+    canceled: bool,
+    paused: bool,
+    raw: &Raw,
+    now: Instant,
+    guid: &str,
+) -> Result<(String, Option<String>)> {
+    input::object(raw, "input")?;
+    refuse_canceled(canceled, guid)?;
+    if paused {
+        return Err(CoreError::Conflict {
+            code: "already_paused",
+            field: None,
+            reason: format!("Subscription {guid} is already paused"),
+        });
+    }
+    let resumes_at = time::opt_field(raw, "resumes_at")?;
+    if resumes_at.is_some_and(|r| r <= now) {
+        return Err(CoreError::invalid("resumes_at", "must be in the future"));
+    }
+    Ok((time::format(now), resumes_at.map(time::format)))
+}
+
+/// Resuming needs a paused subscription (else 409 `not_paused`).
+pub fn resume(canceled: bool, paused: bool, guid: &str) -> Result<()> {
+    refuse_canceled(canceled, guid)?;
+    if !paused {
+        return Err(CoreError::Conflict {
+            code: "not_paused",
+            field: None,
+            reason: format!("Subscription {guid} is not paused"),
+        });
+    }
+    Ok(())
+}
+
+/// How a cancel request reads: `at_period_end` and `prorate` (both default false; not together).
+pub fn cancel_options(raw: &Raw) -> Result<(bool, bool)> {
+    input::object(raw, "input")?;
+    let at_period_end = input::opt_bool(raw, "at_period_end")?.unwrap_or(false);
+    let prorate = input::opt_bool(raw, "prorate")?.unwrap_or(false);
+    if at_period_end && prorate {
+        return Err(CoreError::invalid(
+            "prorate",
+            "applies to an immediate cancel only (nothing is unused at the period's end)",
+        ));
+    }
+    Ok((at_period_end, prorate))
+}
+
+/// The credit (≥ 0) an immediate cancel with `prorate=true` gives back: the unused part of the current period of
+/// what was paid for it. Nothing when the current period's invoice was not settled (nothing was paid) or there is
+/// no current period (trialing, paused).
+pub fn cancel_credit(b: &Billable, paid: Option<i64>, at: Instant) -> Result<i64> {
+    let (Some(paid), Some((_, start, end))) = (paid, b.current_period()?) else {
+        return Ok(0);
+    };
+    if at < start || at >= end || paid <= 0 {
+        return Ok(0);
+    }
+    crate::proration::unused_amount(paid, start, end, at)
 }
 
 #[cfg(test)]
@@ -173,6 +467,9 @@ mod tests {
                 amount: None,
                 started_at: NOW.into(),
                 appears_on_statement_as: None,
+                trial_end: None,
+                trial_notice_at: None,
+                coupon: None,
             }
         );
     }
@@ -252,5 +549,124 @@ mod tests {
     fn amount_override() {
         assert_eq!(subscription_amount(None, 500), 500);
         assert_eq!(subscription_amount(Some(700), 500), 700);
+    }
+
+    fn monthly(pairs: &[(&str, Raw)]) -> Billable {
+        let mut all: Vec<(&str, Raw)> = vec![
+            ("started_at", Raw::from("2024-01-01T00:00:00Z")),
+            ("frequency", Raw::from("monthly")),
+            ("plan_amount", Raw::from(1000i64)),
+            ("funding_instrument_uri", Raw::from("/c")),
+        ];
+        all.extend(pairs.iter().cloned());
+        Billable::from_raw(&Raw::object(all)).unwrap()
+    }
+
+    fn at(s: &str) -> Instant {
+        time::parse(s, "t").unwrap()
+    }
+
+    #[test]
+    fn periods_started_while_paused_are_skipped() {
+        // Paused Jan 15 until Apr 1: Feb and Mar are skipped, Apr 1 (the resume instant) is billed.
+        let b = monthly(&[
+            ("next_period", Raw::from(1i64)),
+            ("invoice_count", Raw::from(1i64)),
+            ("paused_at", Raw::from("2024-01-15T00:00:00Z")),
+            ("resumes_at", Raw::from("2024-04-01T00:00:00Z")),
+        ]);
+        let x = bill(&b, at("2024-04-01T00:00:00Z"), 100).unwrap();
+        assert_eq!(x.skipped, 2);
+        assert_eq!(x.periods.iter().map(|p| p.period).collect::<Vec<_>>(), vec![3]);
+        assert_eq!(x.next_period, 4);
+        assert!(x.resumed);
+        let x = bill(&b, at("2024-03-01T00:00:00Z"), 100).unwrap();
+        assert_eq!((x.skipped, x.periods.len(), x.resumed), (2, 0, false));
+        assert_eq!(b.next_billed_period().unwrap().map(|p| p.0), Some(3));
+        // Paused without an end: no upcoming invoice.
+        let b = monthly(&[("next_period", Raw::from(1i64)), ("paused_at", Raw::from("2024-01-15T00:00:00Z"))]);
+        assert_eq!(b.next_billed_period().unwrap(), None);
+    }
+
+    #[test]
+    fn cancel_at_period_end_stops_at_the_boundary() {
+        let b = monthly(&[("next_period", Raw::from(1i64)), ("cancel_at", Raw::from("2024-02-01T00:00:00Z"))]);
+        let x = bill(&b, at("2024-02-01T00:00:00Z"), 100).unwrap();
+        assert!(x.periods.is_empty());
+        assert_eq!(x.cancel.as_deref(), Some("2024-02-01T00:00:00.000000+00:00"));
+        assert_eq!(x.next_invoice_at, None);
+        let x = bill(&b, at("2024-01-31T23:59:59Z"), 100).unwrap();
+        assert_eq!(x.cancel, None);
+        assert_eq!(b.next_billed_period().unwrap(), None);
+    }
+
+    #[test]
+    fn a_moved_anchor_keeps_period_numbers_growing() {
+        let b = monthly(&[
+            ("anchor_at", Raw::from("2024-03-10T12:00:00Z")),
+            ("anchor_period", Raw::from(5i64)),
+            ("next_period", Raw::from(5i64)),
+        ]);
+        assert_eq!(b.current_period().unwrap(), None);
+        let x = bill(&b, at("2024-04-10T12:00:00Z"), 100).unwrap();
+        assert_eq!(x.periods.iter().map(|p| p.period).collect::<Vec<_>>(), vec![5, 6]);
+        assert_eq!(x.periods[0].scheduled_at, "2024-03-10T12:00:00.000000+00:00");
+    }
+
+    #[test]
+    fn statuses() {
+        let now = at("2024-05-01T00:00:00Z");
+        let later = Some(at("2024-05-02T00:00:00Z"));
+        assert_eq!(status(true, true, later, true, now), Status::Canceled);
+        assert_eq!(status(false, true, later, true, now), Status::Paused);
+        assert_eq!(status(false, false, later, true, now), Status::Trialing);
+        assert_eq!(status(false, false, Some(now), true, now), Status::PastDue);
+        assert_eq!(status(false, false, None, false, now), Status::Active);
+    }
+
+    #[test]
+    fn trials() {
+        let now = at(NOW);
+        let t = |pairs: Vec<(&str, Raw)>| trial(&Raw::object(pairs), now, now);
+        assert_eq!(
+            t(vec![("trial_days", Raw::from("14"))]).unwrap().map(time::format).as_deref(),
+            Some("2024-05-15T12:00:00.000000+00:00")
+        );
+        assert_eq!(t(vec![("trial_days", Raw::from("0"))]).unwrap(), None);
+        for (pairs, field) in [
+            (vec![("trial_days", Raw::from("731"))], "trial_days"),
+            (vec![("trial_end", Raw::from(NOW))], "trial_end"),
+            (vec![("trial_end", Raw::from("2024-06-01T00:00:00Z")), ("trial_days", Raw::from("3"))], "trial_end"),
+        ] {
+            assert_eq!(t(pairs).unwrap_err().field().as_deref(), Some(field));
+        }
+        // The notice goes three days before, or at once for a shorter trial.
+        assert_eq!(
+            time::format(trial_notice_at(at("2024-05-15T12:00:00Z"), now)),
+            "2024-05-12T12:00:00.000000+00:00"
+        );
+        assert_eq!(trial_notice_at(at("2024-05-02T12:00:00Z"), now), now);
+    }
+
+    #[test]
+    fn pause_resume_cancel_rules() {
+        let now = at(NOW);
+        let empty = Raw::object(Vec::<(&str, Raw)>::new());
+        assert_eq!(pause(false, true, &empty, now, "SU1").unwrap_err().code(), "already_paused");
+        assert_eq!(pause(true, false, &empty, now, "SU1").unwrap_err().code(), "subscription_canceled");
+        let e = pause(false, false, &Raw::object([("resumes_at", Raw::from(NOW))]), now, "SU1").unwrap_err();
+        assert_eq!((e.status(), e.field().as_deref()), (400, Some("resumes_at")));
+        assert_eq!(pause(false, false, &empty, now, "SU1").unwrap(), (NOW.to_string(), None));
+        assert_eq!(resume(false, false, "SU1").unwrap_err().status(), 409);
+        assert!(resume(false, true, "SU1").is_ok());
+        let both = Raw::object([("at_period_end", Raw::from("true")), ("prorate", Raw::from("true"))]);
+        assert_eq!(cancel_options(&both).unwrap_err().field().as_deref(), Some("prorate"));
+        // Prorated cancel at half of a 30-day April period paid 3000 → 1500 back; unpaid → nothing.
+        let b = monthly(&[
+            ("anchor_at", Raw::from("2024-04-01T00:00:00Z")),
+            ("next_period", Raw::from(1i64)),
+        ]);
+        assert_eq!(cancel_credit(&b, Some(3000), at("2024-04-16T00:00:00Z")).unwrap(), 1500);
+        assert_eq!(cancel_credit(&b, None, at("2024-04-16T00:00:00Z")).unwrap(), 0);
     }
 }

@@ -28,6 +28,12 @@ crate::names! {
         OrderUpdated = "order.updated",
         CheckoutUpdated = "checkout.updated",
         CreditUpdated = "credit.updated",
+        SubscriptionCreated = "customer.subscription.created",
+        SubscriptionUpdated = "customer.subscription.updated",
+        SubscriptionTrialEnding = "customer.subscription.trial_ending",
+        SubscriptionPaused = "customer.subscription.paused",
+        SubscriptionResumed = "customer.subscription.resumed",
+        SubscriptionCanceled = "customer.subscription.canceled",
     }
 }
 
