@@ -942,7 +942,7 @@ mod tests {
     fn property_a_coupon_never_makes_the_effective_amount_negative() {
         let mut rng = XorShift::new(0xD15C_0047);
         for _ in 0..5_000 {
-            let c = if rng.next() % 2 == 0 {
+            let c = if rng.next().is_multiple_of(2) {
                 let p = Decimal::new(rng.range(1, 1_000_000), 4);
                 percent_coupon(&p.to_string(), Duration::Forever)
             } else {

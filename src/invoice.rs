@@ -70,6 +70,8 @@ pub struct Invoice {
     pub adjustments: Vec<Adjustment>,
     pub total_adjustment_amount: i64,
     pub effective_amount: i64,
+    /// A coupon code to apply (its discount is added by [`crate::coupon::adjustment`] once redeemed).
+    pub coupon: Option<String>,
 }
 
 /// An invoice's totals.
@@ -367,7 +369,9 @@ pub fn validate_invoice(raw: &Raw) -> Result<Invoice> {
     let items = parse_items(raw)?;
     let adjustments = parse_adjustments(raw)?;
     let totals = invoice_totals(amount, &adjustments)?;
+    let coupon = crate::subscription::coupon_field(raw)?;
     Ok(Invoice {
+        coupon,
         customer_guid,
         amount,
         title,
@@ -733,6 +737,7 @@ mod tests {
                 adjustments: vec![],
                 total_adjustment_amount: 0,
                 effective_amount: 1000,
+                coupon: None,
             }
         );
         assert_eq!(

@@ -21,6 +21,8 @@ import { routes as companyRoutes } from "./routes/companies.js";
 import { routes as planRoutes } from "./routes/plans.js";
 import { routes as customerRoutes } from "./routes/customers.js";
 import { routes as subscriptionRoutes } from "./routes/subscriptions.js";
+import { routes as couponRoutes } from "./routes/coupons.js";
+import { Subscriptions } from "./subscriptions.js";
 import { routes as invoiceRoutes } from "./routes/invoices.js";
 import { routes as transactionRoutes } from "./routes/transactions.js";
 import { recoveries as orderRecoveries, routes as orderRoutes } from "./routes/orders.js";
@@ -43,12 +45,12 @@ import { routes as webhookRoutes } from "./routes/webhooks.js";
  */
 /** Path segments that name an object, and where it lives: a route naming one that does not exist is a 404 before
  * anything else is looked at (a body's problems say nothing about whose object it is). */
-const OBJECTS = { plans: ["plans", "guid"], customers: ["customers", "guid"], subscriptions: ["subscriptions", "guid"],
+const OBJECTS = { plans: ["plans", "guid"], customers: ["customers", "guid"], subscriptions: ["subscriptions", "guid"], coupons: ["coupons", "guid"],
   invoices: ["invoices", "guid"], transactions: ["transactions", "guid"], orders: ["orders", "guid"],
   checkouts: ["checkouts", "guid"], balance_transactions: ["balance_transactions", "id"], applications: ["applications", "guid"],
   webhook_endpoints: ["webhook_endpoints", "guid"] };
 
-const ROUTES = [...companyRoutes, ...planRoutes, ...customerRoutes, ...subscriptionRoutes, ...invoiceRoutes,
+const ROUTES = [...companyRoutes, ...planRoutes, ...customerRoutes, ...subscriptionRoutes, ...couponRoutes, ...invoiceRoutes,
   ...transactionRoutes, ...orderRoutes, ...checkoutRoutes, ...balanceRoutes, ...creditRoutes, ...applicationRoutes,
   ...dashboardRoutes, ...webhookRoutes].map(([method, pattern, handler, options = {}]) => ({
   method,
@@ -82,9 +84,10 @@ export class Company extends DurableObject {
     const credit = new Credit({ db, core, webhooks });
     const balances = new Balances({ db, core });
     const terms = new Terms({ db, core, payments, credit, webhooks });
+    const invoicing = new Invoicing({ db, core, payments, terms, webhooks });
     /** What routes and due work use; each names what it needs. */
     this.services = { env, db, core, now, processor, payments, scheduler: this.scheduler, credit, balances, terms, webhooks,
-      invoicing: new Invoicing({ db, core, payments, terms, webhooks }), orders: new Orders({ db, core, payments, webhooks }),
+      invoicing, subscriptions: new Subscriptions({ db, core, invoicing, balances, webhooks }), orders: new Orders({ db, core, payments, webhooks }),
       checkouts: new Checkouts({ db, core, payments, credit, balances, terms, webhooks }), keys: new Keys({ db, core, now }),
       idempotency: new Idempotency({ db, core, abandonedMs: Number(env.IDEMPOTENCY_ABANDONED_MS) || undefined }) };
   }

@@ -6,16 +6,19 @@ import { N } from "./core.js";
 import { TERMS } from "./invoicing.js";
 
 /**
- * @param {{ invoicing: import("./invoicing.js").Invoicing, payments: import("./payments.js").Payments,
+ * @param {{ subscriptions: import("./subscriptions.js").Subscriptions, payments: import("./payments.js").Payments,
  *   terms: import("./terms.js").Terms, webhooks: import("./webhooks.js").Webhooks }} services
  * @returns {import("./scheduler.js").Source[]}
  */
-export function dueWork({ invoicing, payments, terms, webhooks }) {
+export function dueWork({ subscriptions, payments, terms, webhooks }) {
   return [
     // Subscription periods: invoiced (and their charges staged) in one transaction per subscription.
     { name: "subscription_periods", table: "subscriptions", where: "canceled = 0", due: "next_invoice_at",
-      batch: 500, runBatch: (guids, now) => invoicing.invoiceDueBatch(guids, now),
-      run: (guid, now) => invoicing.invoiceDue(guid, now) },
+      batch: 500, runBatch: (guids, now) => subscriptions.billDueBatch(guids, now),
+      run: (guid, now) => subscriptions.billDue(guid, now) },
+    // Trials ending in three days: the merchant is told once.
+    { name: "trial_notices", table: "subscriptions", where: "trial_notice_at IS NOT NULL", due: "trial_notice_at",
+      run: (guid, now) => subscriptions.noticeTrial(guid, now) },
     // Submissions: new (or left staged by a crash: same idempotency key, never a second charge) and due retries.
     { name: "submissions", table: "transactions", where: "submit_status IN (?, ?)",
       args: [N.SubmitStatus.staged, N.SubmitStatus.retrying], due: "next_attempt_at", parallel: true,

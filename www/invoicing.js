@@ -1,14 +1,10 @@
 // @ts-check
-// Invoices as owners of transactions: opening an invoice (and its charge), invoicing due subscription periods,
-// and following the effects of their own payments. Inside a transaction unless said otherwise.
+// Invoices as owners of transactions: opening an invoice (and its charge) and following the effects of their own payments. Inside a transaction unless said otherwise.
 import { N } from "./core.js";
 import * as views from "./views.js";
 
 /** Invoices a confirmed checkout opens for its terms part (www/terms.js). */
 export const TERMS = "terms";
-
-/** At most this many periods are invoiced per subscription per run (the scheduler runs it again for more). */
-const MAX_PERIODS_PER_RUN = 100;
 
 export const OWNER = N.OwnerType.invoice;
 /** Billy's amounts are US cents: every invoice and its transactions are in USD. */
@@ -48,84 +44,6 @@ export class Invoicing {
     this.payments.stage({ owner_type: OWNER, owner_guid: guid, currency: CURRENCY, transaction_type: invoice.transaction_type,
       amount: invoice.effective_amount, funding_instrument_uri: invoice.funding_instrument_uri,
       appears_on_statement_as: invoice.appears_on_statement_as }, now);
-  }
-
-  /**
-   * Invoices every due period of one subscription (catch-up: one per missed period, in order) and advances its
-   * schedule. The unique (subscription_guid, period) index makes a second run a no-op.
-   * @returns {number} periods invoiced
-   */
-  invoiceDuePeriods(sub, plan, now) {
-    const core = this.core;
-    const due = core.duePeriods(sub.started_at, plan.frequency, plan.interval, sub.invoice_count, now,
-      MAX_PERIODS_PER_RUN);
-    const amount = core.subscriptionAmount(sub.amount, plan.amount);
-    for (const { period, scheduled_at } of due.periods) {
-      const exists = this.db.one("SELECT 1 AS x FROM invoices WHERE subscription_guid = ? AND period = ?", sub.guid, period);
-      if (exists) continue;
-      const totals = core.invoiceTotals(amount, []);
-      this.insert({ invoice_type: "subscription", transaction_type: plan.plan_type,
-        customer_guid: sub.customer_guid, subscription_guid: sub.guid, period, scheduled_at, amount,
-        total_adjustment_amount: totals.total_adjustment_amount, effective_amount: totals.effective_amount,
-        title: null, external_id: null, appears_on_statement_as: sub.appears_on_statement_as,
-        funding_instrument_uri: sub.funding_instrument_uri, items: [], adjustments: [] }, now);
-    }
-    this.db.update("subscriptions", sub.guid, { invoice_count: sub.invoice_count + due.periods.length,
-      next_invoice_at: due.next_invoice_at, updated_at: now });
-    return due.periods.length;
-  }
-
-  /**
-   * Due work in bulk: the due periods of many subscriptions in one transaction, the core billing them all in one
-   * call. Any item the core refuses fails the whole batch, which the scheduler then runs item by item, so the item
-   * at fault is recorded and the rest still invoiced.
-   */
-  invoiceDueBatch(guids, now) {
-    this.db.tx(() => {
-      const marks = guids.map(() => "?").join(", ");
-      const subs = this.db.all(`SELECT s.*, p.frequency, p.interval, p.amount AS plan_amount, p.plan_type
-        FROM subscriptions s JOIN plans p ON p.guid = s.plan_guid
-        WHERE s.guid IN (${marks}) AND s.canceled = 0 AND s.next_invoice_at <= ?`, ...guids, now);
-      if (subs.length === 0) return;
-      const bills = this.core.billSubscriptions(subs, now, MAX_PERIODS_PER_RUN);
-      const refused = bills.find((b) => b.error);
-      if (refused) throw Object.assign(new Error(refused.error.message), refused.error);
-      const count = bills.reduce((n, b) => n + b.periods.length, 0);
-      const ivGuids = this.core.guids("IV", count);
-      const txGuids = this.core.guids("TX", count);
-      const lifecycle = this.core.stagedTransaction(now);
-      let k = 0;
-      subs.forEach((sub, i) => {
-        const bill = bills[i];
-        for (const { period, scheduled_at } of bill.periods) {
-          const guid = ivGuids[k], tx = txGuids[k++];
-          const written = this.db.insertOrIgnore("invoices", { guid, invoice_type: "subscription",
-            transaction_type: sub.plan_type, customer_guid: sub.customer_guid, subscription_guid: sub.guid, period,
-            scheduled_at, amount: bill.amount, total_adjustment_amount: 0, effective_amount: bill.amount, title: null,
-            external_id: null, appears_on_statement_as: sub.appears_on_statement_as,
-            funding_instrument_uri: sub.funding_instrument_uri, status: bill.opening.status, items: "[]",
-            adjustments: "[]", created_at: now, updated_at: now });
-          if (written) this.announce(guid, N.WebhookEventType["invoice.created"], now);
-          if (written && bill.opening.charge) {
-            this.payments.stage({ owner_type: OWNER, owner_guid: guid, currency: CURRENCY,
-              transaction_type: sub.plan_type, amount: bill.amount, funding_instrument_uri: sub.funding_instrument_uri,
-              appears_on_statement_as: sub.appears_on_statement_as }, now, { guid: tx, lifecycle });
-          }
-        }
-        this.db.update("subscriptions", sub.guid, { invoice_count: sub.invoice_count + bill.periods.length,
-          next_invoice_at: bill.next_invoice_at, updated_at: now });
-      });
-    });
-  }
-
-  /** Due work: one subscription's due periods, in its own transaction. */
-  invoiceDue(subscriptionGuid, now) {
-    this.db.tx(() => {
-      const sub = this.db.one("SELECT * FROM subscriptions WHERE guid = ?", subscriptionGuid);
-      if (!sub || sub.canceled || sub.next_invoice_at === null || sub.next_invoice_at > now) return;
-      const plan = this.db.one("SELECT * FROM plans WHERE guid = ?", sub.plan_guid);
-      this.invoiceDuePeriods(sub, plan, now);
-    });
   }
 
   /** An invoice event for webhooks (inside the transaction of the change). */

@@ -26,14 +26,25 @@ export function customer(row, companyGuid) {
     metadata: meta(row), created_at: row.created_at, updated_at: row.updated_at };
 }
 
-/** effective_amount is decided by the core and passed in. */
-export function subscription(row, effectiveAmount) {
+/** effective_amount and status are decided by the core and passed in, with the pending adjustments. */
+export function subscription(row, { effectiveAmount, status, pending }) {
   return { guid: row.guid, plan_guid: row.plan_guid, customer_guid: row.customer_guid, amount: row.amount,
-    effective_amount: effectiveAmount, funding_instrument_uri: row.funding_instrument_uri,
+    effective_amount: effectiveAmount, status, funding_instrument_uri: row.funding_instrument_uri,
     appears_on_statement_as: row.appears_on_statement_as, started_at: row.started_at,
     invoice_count: row.invoice_count, next_invoice_at: bool(row.canceled) ? null : row.next_invoice_at,
-    canceled: bool(row.canceled), canceled_at: row.canceled_at, metadata: meta(row),
+    canceled: bool(row.canceled), canceled_at: row.canceled_at, cancel_at: row.cancel_at,
+    cancel_at_period_end: row.cancel_at !== null && !bool(row.canceled), trial_end: row.trial_end,
+    paused_at: row.paused_at, resumes_at: row.resumes_at, coupon: row.coupon_code,
+    coupon_applied_count: row.coupon_applied, pending_adjustments: pending, metadata: meta(row),
     created_at: row.created_at, updated_at: row.updated_at };
+}
+
+/** A coupon; its code is its id. */
+export function coupon(row) {
+  return { code: row.guid, name: row.name, percent_off: row.percent_off, amount_off: row.amount_off,
+    currency: row.currency, duration: row.duration, duration_in_periods: row.duration_in_periods,
+    max_redemptions: row.max_redemptions, times_redeemed: row.times_redeemed, redeem_by: row.redeem_by,
+    deleted: bool(row.deleted), created_at: row.created_at, updated_at: row.updated_at };
 }
 
 export function invoice(row) {

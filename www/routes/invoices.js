@@ -10,6 +10,7 @@ import { listPage } from "./list.js";
 import { mergedMetadata } from "./metadata.js";
 import { refuseTerms } from "../checkouts.js";
 import { transactionPage } from "./transactions.js";
+import { redeem } from "./coupons.js";
 
 const show = (r, guid) => json(views.invoice(findInvoice(r, guid)));
 
@@ -24,12 +25,21 @@ export const routes = [
         throw new ApiError(409, "duplicate_external_id",
           `An invoice with external_id ${v.external_id} already exists for customer ${v.customer_guid}`, "external_id");
       }
+      if (v.coupon !== null) {
+        // The coupon's discount joins the adjustments (a percent of the amount, never below zero).
+        const coupon = redeem(r, v.coupon, now);
+        const { adjustment } = r.core.couponAdjustment(coupon, 0, v.amount, v.total_adjustment_amount);
+        if (adjustment) {
+          v.adjustments.push(adjustment);
+          Object.assign(v, r.core.invoiceTotals(v.amount, v.adjustments));
+        }
+      }
       const created = r.invoicing.insert({ invoice_type: "customer", transaction_type: "debit",
         customer_guid: v.customer_guid, subscription_guid: null, period: null, scheduled_at: null, amount: v.amount,
         total_adjustment_amount: v.total_adjustment_amount, effective_amount: v.effective_amount, title: v.title,
         external_id: v.external_id, appears_on_statement_as: v.appears_on_statement_as,
         funding_instrument_uri: v.funding_instrument_uri, items: v.items, adjustments: v.adjustments,
-        metadata: mergedMetadata(r) }, now);
+        coupon_code: v.coupon, metadata: mergedMetadata(r) }, now);
       r.recover(["get", `/v1/invoices/${created}`]);
       return created;
     });
