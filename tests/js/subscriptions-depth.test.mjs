@@ -1,0 +1,312 @@
+// Subscriptions in depth, over HTTP through the test clock (never by sleeping): trials, plan changes with exact
+// proration (create_prorations, always_invoice, a downgrade to the customer balance, a frequency change that moves
+// the anchor), cancel at period end (and undo), prorated cancel, pause and resume, the upcoming invoice, coupons
+// (repeating N, max_redemptions under concurrency, deleted), status, and another company's key on every new path.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { CARD, T, advance, err, newCompany, ok, startWorker } from "./harness.mjs";
+
+let w;
+before(async () => { w = await startWorker(); });
+after(async () => { await w?.stop(); });
+
+const DAY = "00:00:00";
+/** A company at 2024-04-01 (April has 30 days: its half is April 16, 00:00), a 3000 and a 6000 monthly plan. */
+async function setup(clock = T("2024-04-01", DAY)) {
+  const c = await newCompany(w.base, { clock });
+  const small = ok(await c.api.post("/v1/plans", { plan_type: "debit", amount: "3000", frequency: "monthly" }));
+  const big = ok(await c.api.post("/v1/plans", { plan_type: "debit", amount: "6000", frequency: "monthly" }));
+  const customer = ok(await c.api.post("/v1/customers", {}));
+  const subscribe = async (form = {}) => ok(await c.api.post("/v1/subscriptions", { plan_guid: small.guid,
+    customer_guid: customer.guid, funding_instrument_uri: CARD, ...form }));
+  return { c, small, big, customer, subscribe };
+}
+const invoicesOf = async (c, sub) => ok(await c.api.get(`/v1/subscriptions/${sub.guid}/invoices?limit=100`)).items.reverse();
+const balanceOf = async (c, customer) => ok(await c.api.get(`/v1/balance_transactions?customer=${customer.guid}&limit=100`));
+const sub = async (c, s) => ok(await c.api.get(`/v1/subscriptions/${s.guid}`));
+
+test("a trial: no invoice and no charge until trial_end, then the first charge exactly then", async () => {
+  const { c, subscribe } = await setup();
+  const s = await subscribe({ trial_days: "14" });
+  assert.equal(s.status, "trialing");
+  assert.equal(s.trial_end, T("2024-04-15", DAY));
+  assert.equal(s.next_invoice_at, T("2024-04-15", DAY));
+  assert.equal(s.invoice_count, 0);
+  await advance(c, T("2024-04-14", "23:59:59"));
+  assert.equal((await invoicesOf(c, s)).length, 0);
+  await advance(c, T("2024-04-15", DAY));
+  const [iv] = await invoicesOf(c, s);
+  assert.equal(iv.scheduled_at, T("2024-04-15", DAY));
+  assert.equal(iv.status, "settled");
+  const after = await sub(c, s);
+  assert.equal(after.status, "active");
+  // The schedule's anchor is the trial's end.
+  assert.equal(after.next_invoice_at, T("2024-05-15", DAY));
+  // trial_end and trial_days are checked.
+  err(await c.api.post("/v1/subscriptions", { plan_guid: s.plan_guid, customer_guid: s.customer_guid, trial_days: "731" }), 400, "trial_days");
+  err(await c.api.post("/v1/subscriptions", { plan_guid: s.plan_guid, customer_guid: s.customer_guid,
+    trial_end: T("2024-04-01", DAY) }), 400, "trial_end");
+  // A trial can no longer be ended once it is over.
+  err(await c.api.put(`/v1/subscriptions/${s.guid}`, { trial_end: "now" }), 409, "trial_end");
+});
+
+test("PUT trial_end=now ends a trial early: the first invoice at once", async () => {
+  const { c, subscribe } = await setup();
+  const s = await subscribe({ trial_end: T("2024-05-01", DAY) });
+  await advance(c, T("2024-04-10", DAY));
+  const ended = ok(await c.api.put(`/v1/subscriptions/${s.guid}`, { trial_end: "now" }));
+  assert.equal(ended.status, "active");
+  assert.equal(ended.invoice_count, 1);
+  assert.equal(ended.next_invoice_at, T("2024-05-10", DAY));
+  const [iv] = await invoicesOf(c, s);
+  assert.equal(iv.scheduled_at, T("2024-04-10", DAY));
+  assert.equal(iv.status, "settled");
+});
+
+test("an upgrade at half of a 30-day period (create_prorations): the next invoice carries exactly −1500 and +3000", async () => {
+  const { c, big, subscribe } = await setup();
+  const s = await subscribe();
+  await advance(c, T("2024-04-16", DAY));
+  const changed = ok(await c.api.put(`/v1/subscriptions/${s.guid}`, { plan_guid: big.guid }));
+  assert.equal(changed.effective_amount, 6000);
+  assert.deepEqual(changed.pending_adjustments.map((a) => a.amount), [-1500, 3000]);
+  assert.equal(changed.invoice_count, 1, "no invoice now");
+  // The preview shows what the next invoice will be; nothing is written.
+  const up = ok(await c.api.get(`/v1/subscriptions/${s.guid}/upcoming_invoice`));
+  assert.equal(up.period_start, T("2024-05-01", DAY));
+  assert.equal(up.period_end, T("2024-06-01", DAY));
+  assert.deepEqual(up.adjustments.map((a) => a.amount), [-1500, 3000]);
+  assert.equal(up.effective_amount, 7500);
+  assert.equal((await invoicesOf(c, s)).length, 1);
+  await advance(c, T("2024-05-01", DAY));
+  const [, next] = await invoicesOf(c, s);
+  assert.equal(next.amount, 6000);
+  assert.deepEqual(next.adjustments.map((a) => a.amount), [-1500, 3000]);
+  assert.match(next.adjustments[0].reason, /^Unused time on plan /);
+  assert.equal(next.effective_amount, 7500);
+  assert.equal(next.status, "settled");
+  assert.deepEqual((await sub(c, s)).pending_adjustments, [], "applied once");
+  await advance(c, T("2024-06-01", DAY));
+  assert.equal((await invoicesOf(c, s))[2].effective_amount, 6000);
+});
+
+test("always_invoice: an invoice now for the net; a downgrade's credit goes to the balance and pays the next invoice", async () => {
+  const { c, small, big, customer, subscribe } = await setup();
+  const s = await subscribe();
+  await advance(c, T("2024-04-16", DAY));
+  ok(await c.api.put(`/v1/subscriptions/${s.guid}`, { plan_guid: big.guid, proration_behavior: "always_invoice" }));
+  let ivs = await invoicesOf(c, s);
+  assert.equal(ivs.length, 2);
+  assert.equal(ivs[1].amount, 0);
+  assert.equal(ivs[1].effective_amount, 1500);
+  assert.equal(ivs[1].status, "settled");
+  // Back down the next day: 6000 → 3000 with 15 of 30 days left… at April 17, 14/30 left: −2800 + 1400 = −1400.
+  await advance(c, T("2024-04-17", DAY));
+  ok(await c.api.put(`/v1/subscriptions/${s.guid}`, { plan_guid: small.guid, proration_behavior: "always_invoice" }));
+  ivs = await invoicesOf(c, s);
+  assert.equal(ivs.length, 2, "no negative invoice");
+  const bal = await balanceOf(c, customer);
+  assert.deepEqual(bal.items.map((e) => [e.amount, e.transaction_type]), [[-1400, "subscription_credit"]]);
+  // The next period's invoice uses the credit.
+  await advance(c, T("2024-05-01", DAY));
+  ivs = await invoicesOf(c, s);
+  assert.equal(ivs[2].amount, 3000);
+  assert.deepEqual(ivs[2].adjustments.map((a) => a.amount), [-1400]);
+  assert.equal(ivs[2].effective_amount, 1600);
+  const after = await balanceOf(c, customer);
+  assert.deepEqual(after.items.map((e) => [e.amount, e.ending_balance_amount]).sort(), [[-1400, -1400], [1400, 0]].sort());
+  for (const iv of ivs) assert.ok(iv.effective_amount >= 0);
+});
+
+test("proration_behavior=none changes only future invoices", async () => {
+  const { c, big, subscribe } = await setup();
+  const s = await subscribe();
+  await advance(c, T("2024-04-16", DAY));
+  const changed = ok(await c.api.put(`/v1/subscriptions/${s.guid}`, { plan_guid: big.guid, proration_behavior: "none" }));
+  assert.deepEqual(changed.pending_adjustments, []);
+  await advance(c, T("2024-05-01", DAY));
+  const [, next] = await invoicesOf(c, s);
+  assert.deepEqual([next.amount, next.effective_amount, next.adjustments], [6000, 6000, []]);
+  err(await c.api.put(`/v1/subscriptions/${s.guid}`, { proration_behavior: "sometimes" }), 400, "proration_behavior");
+  err(await c.api.put(`/v1/subscriptions/${s.guid}`, { amount: "49" }), 400, "amount");
+  err(await c.api.put(`/v1/subscriptions/${s.guid}`, { plan_guid: "PLnope" }), 404, "plan_guid");
+  const credit = ok(await c.api.post("/v1/plans", { plan_type: "credit", amount: "3000", frequency: "monthly" }));
+  err(await c.api.put(`/v1/subscriptions/${s.guid}`, { plan_guid: credit.guid }), 400, "plan_guid");
+});
+
+test("a change of frequency moves the anchor to now and invoices the new period at once, crediting the old", async () => {
+  const { c, subscribe } = await setup();
+  const yearly = ok(await c.api.post("/v1/plans", { plan_type: "debit", amount: "30000", frequency: "yearly" }));
+  const s = await subscribe();
+  await advance(c, T("2024-04-16", DAY));
+  const changed = ok(await c.api.put(`/v1/subscriptions/${s.guid}`, { plan_guid: yearly.guid }));
+  assert.equal(changed.next_invoice_at, T("2025-04-16", DAY));
+  const ivs = await invoicesOf(c, s);
+  assert.equal(ivs.length, 2);
+  assert.equal(ivs[1].scheduled_at, T("2024-04-16", DAY));
+  assert.equal(ivs[1].amount, 30000);
+  assert.deepEqual(ivs[1].adjustments.map((a) => a.amount), [-1500]);
+  assert.equal(ivs[1].effective_amount, 28500);
+  // The next period follows the new anchor, and (subscription, period) stays unique.
+  await advance(c, T("2025-04-16", DAY));
+  const later = await invoicesOf(c, s);
+  assert.equal(later.length, 3);
+  assert.equal(later[2].scheduled_at, T("2025-04-16", DAY));
+});
+
+test("cancel at period end: no further invoice, canceled at the boundary; undo before then", async () => {
+  const { c, subscribe } = await setup();
+  const s = await subscribe();
+  const pending = ok(await c.api.post(`/v1/subscriptions/${s.guid}/cancel`, { at_period_end: "true" }));
+  assert.equal(pending.cancel_at, T("2024-05-01", DAY));
+  assert.equal(pending.cancel_at_period_end, true);
+  assert.equal(pending.canceled, false);
+  assert.equal(pending.status, "active");
+  // Undo, then ask again through PUT.
+  const undone = ok(await c.api.put(`/v1/subscriptions/${s.guid}`, { cancel_at_period_end: "false" }));
+  assert.equal(undone.cancel_at, null);
+  ok(await c.api.put(`/v1/subscriptions/${s.guid}`, { cancel_at_period_end: "true" }));
+  await advance(c, T("2024-05-01", DAY));
+  const ended = await sub(c, s);
+  assert.equal(ended.canceled, true);
+  assert.equal(ended.canceled_at, T("2024-05-01", DAY));
+  assert.equal(ended.status, "canceled");
+  assert.equal(ended.next_invoice_at, null);
+  await advance(c, T("2024-07-01", DAY));
+  assert.equal((await invoicesOf(c, s)).length, 1);
+  err(await c.api.put(`/v1/subscriptions/${s.guid}`, { amount: "700" }), 409);
+  // Undone: it bills on.
+  const other = await subscribe();
+  ok(await c.api.post(`/v1/subscriptions/${other.guid}/cancel`, { at_period_end: "true" }));
+  ok(await c.api.put(`/v1/subscriptions/${other.guid}`, { cancel_at_period_end: "false" }));
+  await advance(c, T("2024-08-01", DAY));
+  assert.equal((await invoicesOf(c, other)).length, 2);
+  assert.equal((await sub(c, other)).canceled, false);
+});
+
+test("an immediate cancel with prorate=true credits the unused part of the paid period to the balance", async () => {
+  const { c, customer, subscribe } = await setup();
+  const s = await subscribe();
+  await advance(c, T("2024-04-16", DAY));
+  const canceled = ok(await c.api.post(`/v1/subscriptions/${s.guid}/cancel`, { prorate: "true" }));
+  assert.equal(canceled.canceled, true);
+  const bal = await balanceOf(c, customer);
+  assert.deepEqual(bal.items.map((e) => [e.amount, e.transaction_type]), [[-1500, "subscription_credit"]]);
+  err(await c.api.post(`/v1/subscriptions/${s.guid}/cancel`, {}), 409);
+  err(await c.api.post(`/v1/subscriptions/${s.guid}/pause`, {}), 409);
+});
+
+test("pause across two periods: nothing invoiced; resume keeps the anchor, the next invoice at the next anchor period", async () => {
+  const { c, subscribe } = await setup(T("2024-01-10", DAY));
+  const s = await subscribe();
+  await advance(c, T("2024-01-20", DAY));
+  const paused = ok(await c.api.post(`/v1/subscriptions/${s.guid}/pause`, {}));
+  assert.equal(paused.status, "paused");
+  err(await c.api.post(`/v1/subscriptions/${s.guid}/pause`, {}), 409);
+  err(await c.api.get(`/v1/subscriptions/${s.guid}/upcoming_invoice`), 404);
+  await advance(c, T("2024-03-20", DAY));
+  assert.equal((await invoicesOf(c, s)).length, 1, "Feb 10 and Mar 10 skipped");
+  const resumed = ok(await c.api.post(`/v1/subscriptions/${s.guid}/resume`, {}));
+  assert.equal(resumed.status, "active");
+  assert.equal(resumed.next_invoice_at, T("2024-04-10", DAY));
+  err(await c.api.post(`/v1/subscriptions/${s.guid}/resume`, {}), 409);
+  await advance(c, T("2024-04-10", DAY));
+  const ivs = await invoicesOf(c, s);
+  assert.deepEqual(ivs.map((i) => i.scheduled_at), [T("2024-01-10", DAY), T("2024-04-10", DAY)]);
+});
+
+test("a pause with resumes_at ends by itself; the period starting at that instant is invoiced", async () => {
+  const { c, subscribe } = await setup(T("2024-01-10", DAY));
+  const s = await subscribe();
+  ok(await c.api.post(`/v1/subscriptions/${s.guid}/pause`, { resumes_at: T("2024-03-10", DAY) }));
+  err(await c.api.post(`/v1/subscriptions/${s.guid}/pause`, {}), 409);
+  err(await c.api.post(`/v1/subscriptions/${other(s)}/pause`, {}), 404);
+  await advance(c, T("2024-03-10", DAY));
+  const after = await sub(c, s);
+  assert.equal(after.status, "active");
+  assert.equal(after.paused_at, null);
+  assert.deepEqual((await invoicesOf(c, s)).map((i) => i.scheduled_at), [T("2024-01-10", DAY), T("2024-03-10", DAY)]);
+});
+const other = (s) => s.guid.replace(/.$/, (ch) => (ch === "a" ? "b" : "a"));
+
+test("a repeating coupon for 3 periods discounts exactly 3 invoices; percent rounds half-to-even", async () => {
+  const { c, subscribe } = await setup();
+  ok(await c.api.post("/v1/coupons", { code: "THIRD-OFF", percent_off: "12.5", duration: "repeating", duration_in_periods: "3" }));
+  const s = await subscribe({ coupon: "THIRD-OFF", amount: "1004" });
+  await advance(c, T("2024-08-01", DAY));
+  const ivs = await invoicesOf(c, s);
+  assert.equal(ivs.length, 5);
+  // 12.5 % of 1004 = 125.5 → 126 (half to even).
+  assert.deepEqual(ivs.map((i) => i.effective_amount), [878, 878, 878, 1004, 1004]);
+  assert.deepEqual(ivs[0].adjustments, [{ amount: -126, reason: "coupon THIRD-OFF" }]);
+  assert.equal((await sub(c, s)).coupon_applied_count, 3);
+  const coupon = ok(await c.api.get("/v1/coupons/THIRD-OFF"));
+  assert.equal(coupon.times_redeemed, 1);
+});
+
+test("coupons: validation, duplicates, an invoice's coupon, amount_off never below zero, delete", async () => {
+  const { c, customer, subscribe } = await setup();
+  err(await c.api.post("/v1/coupons", { code: "bad code", percent_off: "10", duration: "once" }), 400, "code");
+  err(await c.api.post("/v1/coupons", { code: "X", percent_off: "0", duration: "once" }), 400, "percent_off");
+  err(await c.api.post("/v1/coupons", { code: "X", percent_off: "101", duration: "once" }), 400, "percent_off");
+  err(await c.api.post("/v1/coupons", { code: "X", percent_off: "10", amount_off: "100", currency: "USD", duration: "once" }), 400, "amount_off");
+  err(await c.api.post("/v1/coupons", { code: "X", amount_off: "100", duration: "once" }), 400, "currency");
+  err(await c.api.post("/v1/coupons", { code: "X", percent_off: "10", duration: "repeating" }), 400, "duration_in_periods");
+  err(await c.api.post("/v1/coupons", { code: "X", percent_off: "10", duration: "weekly" }), 400, "duration");
+  ok(await c.api.post("/v1/coupons", { code: "BIG", amount_off: "5000", currency: "USD", duration: "forever" }));
+  err(await c.api.post("/v1/coupons", { code: "BIG", percent_off: "10", duration: "once" }), 409, "code");
+  // On an invoice: never below zero.
+  const iv = ok(await c.api.post("/v1/invoices", { customer_guid: customer.guid, amount: "3000", coupon: "BIG" }));
+  assert.deepEqual([iv.effective_amount, iv.adjustments], [0, [{ amount: -3000, reason: "coupon BIG" }]]);
+  err(await c.api.post("/v1/invoices", { customer_guid: customer.guid, amount: "3000", coupon: "NOPE" }), 404, "coupon");
+  // Deleted: not newly applied; where applied it keeps going.
+  ok(await c.api.post("/v1/coupons", { code: "ONCE", percent_off: "50", duration: "forever" }));
+  const s = await subscribe({ coupon: "ONCE" });
+  const gone = ok(await c.api.del("/v1/coupons/ONCE"));
+  assert.equal(gone.deleted, true);
+  err(await subscribeRaw(c, s, { coupon: "ONCE" }), 409, "coupon");
+  await advance(c, T("2024-05-01", DAY));
+  assert.deepEqual((await invoicesOf(c, s)).map((i) => i.effective_amount), [1500, 1500]);
+  const list = ok(await c.api.get("/v1/coupons"));
+  assert.deepEqual(list.items.map((x) => x.code).sort(), ["BIG", "ONCE"]);
+  // redeem_by passed: 409.
+  ok(await c.api.post("/v1/coupons", { code: "SOON", percent_off: "10", duration: "once", redeem_by: T("2024-05-02", DAY) }));
+  await advance(c, T("2024-05-02", DAY));
+  err(await subscribeRaw(c, s, { coupon: "SOON" }), 409, "coupon");
+});
+const subscribeRaw = (c, s, form) => c.api.post("/v1/subscriptions", { plan_guid: s.plan_guid, customer_guid: s.customer_guid, ...form });
+
+test("max_redemptions 5 under 20 concurrent redemptions: exactly 5", async () => {
+  const { c, small, customer } = await setup();
+  ok(await c.api.post("/v1/coupons", { code: "FIVE", percent_off: "10", duration: "once", max_redemptions: "5" }));
+  const all = await Promise.all(Array.from({ length: 20 }, () => c.api.post("/v1/subscriptions",
+    { plan_guid: small.guid, customer_guid: customer.guid, coupon: "FIVE" })));
+  assert.equal(all.filter((r) => r.status === 200).length, 5);
+  for (const r of all.filter((x) => x.status !== 200)) assert.equal(err(r, 409, "coupon").code, "coupon_exhausted");
+  assert.equal(ok(await c.api.get("/v1/coupons/FIVE")).times_redeemed, 5);
+  assert.equal(ok(await c.api.get("/v1/subscriptions?limit=100")).total_count, 5, "nothing half-written");
+});
+
+test("a failed latest invoice makes the subscription past_due", async () => {
+  const { c, small, customer } = await setup();
+  const s = ok(await c.api.post("/v1/subscriptions", { plan_guid: small.guid, customer_guid: customer.guid,
+    funding_instrument_uri: "/v1/cards/hard_decline" }));
+  assert.equal(s.status, "past_due", JSON.stringify(s));
+});
+
+test("every new path answers 404 to another company's key", async () => {
+  const a = await setup();
+  const b = await newCompany(w.base, {});
+  const s = await a.subscribe();
+  ok(await a.c.api.post("/v1/coupons", { code: "MINE", percent_off: "10", duration: "once" }));
+  for (const [method, p] of [["PUT", `/v1/subscriptions/${s.guid}`], ["POST", `/v1/subscriptions/${s.guid}/pause`],
+    ["POST", `/v1/subscriptions/${s.guid}/resume`], ["GET", `/v1/subscriptions/${s.guid}/upcoming_invoice`],
+    ["GET", "/v1/coupons/MINE"], ["DELETE", "/v1/coupons/MINE"]]) {
+    const res = method === "GET" ? await b.api.get(p) : method === "DELETE" ? await b.api.del(p) : method === "PUT"
+      ? await b.api.put(p, { amount: "700" }) : await b.api.post(p, {});
+    err(res, 404);
+  }
+  err(await b.api.post("/v1/subscriptions", { plan_guid: a.small.guid, customer_guid: a.customer.guid }), 404, "plan_guid");
+  assert.equal(ok(await a.c.api.get("/v1/coupons/MINE")).deleted, false);
+  assert.equal((await sub(a.c, s)).amount, null);
+});
