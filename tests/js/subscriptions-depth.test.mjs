@@ -127,6 +127,10 @@ test("proration_behavior=none changes only future invoices", async () => {
   await advance(c, T("2024-05-01", DAY));
   const [, next] = await invoicesOf(c, s);
   assert.deepEqual([next.amount, next.effective_amount, next.adjustments], [6000, 6000, []]);
+  // An override, then cleared with an empty string: the plan's amount again.
+  assert.equal(ok(await c.api.put(`/v1/subscriptions/${s.guid}`, { amount: "7000", proration_behavior: "none" })).effective_amount, 7000);
+  const cleared = ok(await c.api.put(`/v1/subscriptions/${s.guid}`, { amount: "", proration_behavior: "none" }));
+  assert.deepEqual([cleared.amount, cleared.effective_amount], [null, 6000]);
   err(await c.api.put(`/v1/subscriptions/${s.guid}`, { proration_behavior: "sometimes" }), 400, "proration_behavior");
   err(await c.api.put(`/v1/subscriptions/${s.guid}`, { amount: "49" }), 400, "amount");
   err(await c.api.put(`/v1/subscriptions/${s.guid}`, { plan_guid: "PLnope" }), 404, "plan_guid");

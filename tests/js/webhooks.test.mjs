@@ -107,3 +107,35 @@ test("endpoints: validation, subscriptions, an endpoint failing for five days is
   err(await other.api.get(`/v1/webhook_endpoints/${only.guid}`), 404);
   await rx.close();
 });
+
+test("subscription events: created, trial_ending three days before the trial ends, paused, resumed, updated, canceled", async () => {
+  const rx = await receiver();
+  const c = await newCompany(w.base, { clock: "2024-01-01T00:00:00Z" });
+  const kinds = ["created", "updated", "trial_ending", "paused", "resumed", "canceled"].map((k) => `customer.subscription.${k}`);
+  const ep = ok(await c.api.post("/v1/webhook_endpoints", { url: rx.url, events: kinds.join(",") }));
+  rx.state.secret = ep.secret;
+  const plan = ok(await c.api.post("/v1/plans", { plan_type: "debit", amount: "900", frequency: "monthly" }));
+  const cu = ok(await c.api.post("/v1/customers", {}));
+  const sub = ok(await c.api.post("/v1/subscriptions", { plan_guid: plan.guid, customer_guid: cu.guid,
+    funding_instrument_uri: CARD, trial_days: "10" }));
+  const types = () => rx.accepted.map((e) => e.type);
+  await advance(c, "2024-01-07T23:59:59Z");
+  assert.deepEqual(types(), ["customer.subscription.created"]);
+  await advance(c, "2024-01-08T00:00:00Z");
+  assert.deepEqual(types(), ["customer.subscription.created", "customer.subscription.trial_ending"]);
+  const notice = rx.accepted[1];
+  assert.deepEqual([notice.data.guid, notice.data.status, notice.data.trial_end], [sub.guid, "trialing", "2024-01-11T00:00:00.000000+00:00"]);
+  ok(await c.api.post(`/v1/subscriptions/${sub.guid}/pause`, {}));
+  ok(await c.api.post(`/v1/subscriptions/${sub.guid}/resume`, {}));
+  ok(await c.api.put(`/v1/subscriptions/${sub.guid}`, { amount: "1200" }));
+  ok(await c.api.post(`/v1/subscriptions/${sub.guid}/cancel`, {}));
+  await advance(c, "2024-01-08T00:00:01Z");
+  assert.deepEqual(types().slice(2), ["customer.subscription.paused", "customer.subscription.resumed",
+    "customer.subscription.updated", "customer.subscription.canceled"]);
+  assert.equal(rx.accepted.at(-1).data.status, "canceled");
+  // The trial notice went out once; nothing more comes.
+  await advance(c, "2024-03-01T00:00:00Z");
+  assert.equal(rx.accepted.length, 6);
+  assert.deepEqual(rx.rejected, []);
+  await rx.close();
+});
