@@ -48,6 +48,7 @@ const checkout = await call("POST", "/v1/checkouts", key, { customer_guid: cu.gu
 const bt = await call("POST", "/v1/balance_transactions", key, { "balance_transaction[amount]": "100",
   "balance_transaction[currency]": "usd", "balance_transaction[customer]": cu.guid });
 const app = await call("POST", "/v1/applications", key, { customer_guid: cu.guid, legal_name: "Fuzz LLC" });
+const coupon = await call("POST", "/v1/coupons", key, { code: "FUZZ", percent_off: "10", duration: "forever" });
 const hook = await call("POST", "/v1/webhook_endpoints", key, { url: "https://hooks.example/fuzz" });
 const txn = (await call("GET", "/v1/transactions?limit=1", key)).items?.[0];
 
@@ -55,7 +56,7 @@ const txn = (await call("GET", "/v1/transactions?limit=1", key)).items?.[0];
 // queries are fuzzed too. Destructive operations on them are fine: what follows must still never be a 5xx.
 const ids = { companies: co.guid, plans: plan.guid, customers: cu.guid, subscriptions: sub.guid, invoices: inv.guid,
   orders: order.guid, checkouts: checkout.guid, balance_transactions: bt.id, applications: app.guid,
-  webhook_endpoints: hook.guid, transactions: txn?.guid };
+  webhook_endpoints: hook.guid, transactions: txn?.guid, coupons: coupon.code };
 for (const [k, v] of Object.entries(ids)) if (!v) { console.error(`fuzz: could not create a ${k} object`); process.exit(1); }
 const toml = Object.entries(ids).map(([k, v]) => `[[operations]]\ninclude-path-regex = "^/v1/${k}/\\\\{"\n` +
   `parameters = { "path.${k === "balance_transactions" ? "id" : "guid"}" = "${v}" }\n`).join("\n") +

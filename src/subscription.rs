@@ -248,9 +248,8 @@ impl Billable {
     /// The next period that will be invoiced (paused periods skipped), or `None` when none will be: paused
     /// without an end, canceled at period end first, or beyond the year 9999.
     pub fn next_billed_period(&self) -> Result<Option<(i64, Instant)>> {
-        let mut period = self.next_period;
         // Enough for any pause: a daily plan paused for 10 years is ~3,650 periods.
-        for _ in 0..100_000 {
+        for period in self.next_period..self.next_period.saturating_add(100_000) {
             let t = match self.period_start(period) {
                 Ok(t) => t,
                 Err(CoreError::ScheduleOutOfRange { .. }) => return Ok(None),
@@ -265,7 +264,6 @@ impl Billable {
             if self.resumes_at.is_none() {
                 return Ok(None);
             }
-            period += 1;
         }
         Ok(None)
     }
