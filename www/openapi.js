@@ -37,7 +37,7 @@ function schemasOf(N) {
   Subscription: obj({ guid: str, plan_guid: str, customer_guid: str, amount: nint, effective_amount: int,
     status: oneOf(N.SubscriptionStatus), funding_instrument_uri: nstr,
     appears_on_statement_as: nstr, started_at: time, invoice_count: int, next_invoice_at: ntime, canceled: bool, canceled_at: ntime,
-    cancel_at: ntime, cancel_at_period_end: bool, trial_end: ntime, paused_at: ntime, resumes_at: ntime, coupon: nstr,
+    billing_cycle_anchor: time, cancel_at: ntime, cancel_at_period_end: bool, trial_end: ntime, paused_at: ntime, resumes_at: ntime, coupon: nstr,
     coupon_applied_count: int, pending_adjustments: { type: "array", items: obj({ amount: int, reason: nstr }) },
     metadata: meta, created_at: time, updated_at: time }),
   UpcomingInvoice: obj({ object: { const: "upcoming_invoice" }, subscription_guid: str, customer_guid: str,

@@ -38,7 +38,11 @@ export class Subscriptions {
     const plan = this.db.one("SELECT amount FROM plans WHERE guid = ?", row.plan_guid);
     const latest = this.db.one(`SELECT status FROM invoices WHERE subscription_guid = ?
       ORDER BY scheduled_at DESC, seq DESC LIMIT 1`, row.guid)?.status ?? null;
-    return views.subscription(row, {
+    // While paused or set to cancel, the stored next_invoice_at is when the scheduler looks again (to skip a period
+    // or to cancel); the answer is when an invoice will really come, if one will.
+    const nextInvoiceAt = (row.paused_at || row.cancel_at) && !row.canceled
+      ? this.core.upcomingPeriod(this.row(row.guid))?.period_start ?? null : row.next_invoice_at;
+    return views.subscription({ ...row, next_invoice_at: nextInvoiceAt }, {
       effectiveAmount: this.core.subscriptionAmount(row.amount, plan.amount),
       status: this.core.subscriptionStatus(row, latest, now),
       pending: this.pending(row.guid),

@@ -32,7 +32,7 @@ export function subscription(row, { effectiveAmount, status, pending }) {
     effective_amount: effectiveAmount, status, funding_instrument_uri: row.funding_instrument_uri,
     appears_on_statement_as: row.appears_on_statement_as, started_at: row.started_at,
     invoice_count: row.invoice_count, next_invoice_at: bool(row.canceled) ? null : row.next_invoice_at,
-    canceled: bool(row.canceled), canceled_at: row.canceled_at, cancel_at: row.cancel_at,
+    billing_cycle_anchor: row.anchor_at, canceled: bool(row.canceled), canceled_at: row.canceled_at, cancel_at: row.cancel_at,
     cancel_at_period_end: row.cancel_at !== null && !bool(row.canceled), trial_end: row.trial_end,
     paused_at: row.paused_at, resumes_at: row.resumes_at, coupon: row.coupon_code,
     coupon_applied_count: row.coupon_applied, pending_adjustments: pending, metadata: meta(row),

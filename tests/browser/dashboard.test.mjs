@@ -1,10 +1,11 @@
 // The merchant dashboard in real headless Chromium: sign-in exchanges the key for a session (the key is not kept),
 // the transaction and invoice pages show every field and related item, a refund from the invoice page appears, lists
-// filter, a subscription's schedule computed in the browser matches the API, and a wrong key and an ended session
-// say so. Screenshots at 375 px and on a desktop go to tests/.output.
+// filter, a subscription's schedule computed in the browser matches the API, a mid-period upgrade's prorations and
+// upcoming invoice show and cancel at period end / keep / pause / resume work from its page, and a wrong key and an
+// ended session say so. Screenshots at 375 px and on a desktop go to tests/.output.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { CARD, call, newCompany, ok, startWorker } from "../js/harness.mjs";
+import { CARD, T, advance, call, newCompany, ok, startWorker } from "../js/harness.mjs";
 import { launch, openPage, shot } from "./browser.mjs";
 
 let w, browser, c, fixtures;
@@ -120,6 +121,70 @@ test("a subscription's schedule, computed in the browser, starts at the API's ne
   assert.equal(items[0], sub.next_invoice_at);
   assert.equal(items[11], "2025-03-01T12:00:00.000000+00:00");
   await close();
+});
+
+test("a mid-period upgrade: status, prorations and the upcoming invoice show; cancel at period end, keep, pause, resume", async () => {
+  // Its own company: April has 30 days, so April 16 is half of the period a 3000 plan was paid for.
+  const d = await newCompany(w.base, { clock: "2024-04-01T00:00:00Z" });
+  const small = ok(await d.api.post("/v1/plans", { plan_type: "debit", amount: "3000", frequency: "monthly" }));
+  const big = ok(await d.api.post("/v1/plans", { plan_type: "debit", amount: "6000", frequency: "monthly" }));
+  const cu = ok(await d.api.post("/v1/customers", {}));
+  const s = ok(await d.api.post("/v1/subscriptions", { plan_guid: small.guid, customer_guid: cu.guid, funding_instrument_uri: CARD }));
+  await advance(d, "2024-04-16T00:00:00Z");
+  const changed = ok(await d.api.put(`/v1/subscriptions/${s.guid}`, { plan_guid: big.guid }));
+  assert.deepEqual(changed.pending_adjustments.map((a) => a.amount), [-1500, 3000]);
+
+  const o = await openPage(browser, `${w.base}/dashboard#/subscriptions/${s.guid}`, 375);
+  const { page, errors } = o;
+  await page.fill("#api-key", d.key);
+  await page.click("#signin button[type=submit]");
+  await page.locator("#sub-status").waitFor();
+  assert.equal(await text(page, "#sub-status"), "active");
+  const pending = await page.locator("#pending li").allInnerTexts();
+  assert.equal(pending.length, 2);
+  assert.match(pending[0], /^-\$15\.00 Unused time on plan /);
+  assert.match(pending[1], /^\$30\.00 /);
+  assert.equal(await text(page, "#up-effective"), "$75.00");
+  assert.deepEqual((await page.locator("#up-adjustments li").allInnerTexts()).map((x) => x.split(" ")[0]), ["-$15.00", "$30.00"]);
+  assert.equal(await page.locator("#schedule li .hint").first().innerText(), T("2024-05-01", "00:00:00"));
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 380, `fits 375 px (${width})`);
+  await shot(page, "dashboard-subscription-375");
+
+  /** Clicks the action `label`, confirms it, and waits for the page to be drawn again with `ready` on it. */
+  const act = async (label, ready) => {
+    const form = page.locator("#actions form", { has: page.getByRole("button", { name: label, exact: true }) });
+    await form.getByRole("button", { name: label, exact: true }).click();
+    await form.getByRole("button", { name: `Yes, ${label.toLowerCase()}` }).click();
+    await page.locator(ready).waitFor();
+  };
+  // Cancel at period end: the date shows, and "Keep subscription" replaces the action.
+  await act("Cancel at period end", "#sub-cancel-at");
+  assert.equal(await page.locator("#sub-cancel-at time").getAttribute("datetime"), T("2024-05-01", "00:00:00"));
+  assert.equal(await page.getByRole("button", { name: "Cancel at period end", exact: true }).count(), 0);
+  assert.equal(await text(page, "#sub-status"), "active");
+  assert.equal(ok(await d.api.get(`/v1/subscriptions/${s.guid}`)).cancel_at_period_end, true);
+  await act("Keep subscription", "#actions button:text-is('Cancel at period end')");
+  assert.equal(await page.locator("#sub-cancel-at").count(), 0);
+  assert.equal(ok(await d.api.get(`/v1/subscriptions/${s.guid}`)).cancel_at, null);
+  // Pause: status paused, no upcoming invoice; resume: active again.
+  await act("Pause", "#actions button:text-is('Resume')");
+  assert.equal(await text(page, "#sub-status"), "paused");
+  assert.ok((await text(page, "#sub-paused")).length > 0);
+  assert.equal(await text(page, "#up-none"), "No upcoming invoice.");
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= 380, "paused, it still fits 375 px");
+  await shot(page, "dashboard-subscription-paused-375");
+  await act("Resume", "#actions button:text-is('Pause')");
+  assert.equal(await text(page, "#sub-status"), "active");
+  assert.equal(await page.locator("#sub-paused").count(), 0);
+  assert.equal(await text(page, "#up-effective"), "$75.00", "the prorations still wait for the next invoice");
+  // The list has the status.
+  await go(page, "#/subscriptions");
+  const row = page.locator("main table tbody tr", { hasText: s.guid });
+  assert.match(await row.innerText(), /active/);
+  assert.ok((await page.locator("main table thead").innerText()).includes("Status"));
+  assert.deepEqual(errors, []);
+  await o.close();
 });
 
 test("an ended session sends the viewer back to sign-in with a message", async () => {

@@ -145,6 +145,7 @@ test("a change of frequency moves the anchor to now and invoices the new period 
   await advance(c, T("2024-04-16", DAY));
   const changed = ok(await c.api.put(`/v1/subscriptions/${s.guid}`, { plan_guid: yearly.guid }));
   assert.equal(changed.next_invoice_at, T("2025-04-16", DAY));
+  assert.equal(changed.billing_cycle_anchor, T("2024-04-16", DAY));
   const ivs = await invoicesOf(c, s);
   assert.equal(ivs.length, 2);
   assert.equal(ivs[1].scheduled_at, T("2024-04-16", DAY));
@@ -166,6 +167,7 @@ test("cancel at period end: no further invoice, canceled at the boundary; undo b
   assert.equal(pending.cancel_at_period_end, true);
   assert.equal(pending.canceled, false);
   assert.equal(pending.status, "active");
+  assert.equal(pending.next_invoice_at, null, "no invoice will come");
   // Undo, then ask again through PUT.
   const undone = ok(await c.api.put(`/v1/subscriptions/${s.guid}`, { cancel_at_period_end: "false" }));
   assert.equal(undone.cancel_at, null);
@@ -206,6 +208,7 @@ test("pause across two periods: nothing invoiced; resume keeps the anchor, the n
   await advance(c, T("2024-01-20", DAY));
   const paused = ok(await c.api.post(`/v1/subscriptions/${s.guid}/pause`, {}));
   assert.equal(paused.status, "paused");
+  assert.equal(paused.next_invoice_at, null, "none until resumed");
   err(await c.api.post(`/v1/subscriptions/${s.guid}/pause`, {}), 409);
   err(await c.api.get(`/v1/subscriptions/${s.guid}/upcoming_invoice`), 404);
   await advance(c, T("2024-03-20", DAY));

@@ -20,7 +20,7 @@ const link = (guid) => {
   return kind ? `<a href="#/${kind}/${esc(guid)}">${esc(guid)}</a>` : esc(guid);
 };
 const badge = (s) => `<span class="badge ${["succeeded", "settled", "completed", "done", "active", "approved"].includes(s) ? "good"
-  : ["failed", "overdue", "canceled", "expired"].includes(s) ? "bad" : ""}">${esc(s ?? "—")}</span>`;
+  : ["failed", "overdue", "canceled", "expired", "past_due"].includes(s) ? "bad" : ""}">${esc(s ?? "—")}</span>`;
 const fields = (pairs) => `<dl class="fields">${pairs.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join("")}</dl>`;
 const meta = (m) => m && Object.keys(m).length
   ? fields(Object.entries(m).map(([k, v]) => [k, esc(v)])) : "<p class=\"hint\">No metadata.</p>";
@@ -289,36 +289,100 @@ async function customer(guid) {
       ["Available", money(credit.available_credit, credit.currency)], ["Terms", `${credit.terms_days_allowed.join(", ")} days`],
       ["Next limit", money(credit.growth?.next_limit, credit.currency)]])}</section>
     <section class="card"><h2>Balance</h2>${balance.items.length ? `<ul>${balance.items.map((b) => `<li>${esc(b.transaction_type)} ${money(b.amount, b.currency.toUpperCase())} → ${money(b.ending_balance_amount, b.currency.toUpperCase())}</li>`).join("")}</ul>` : "<p class=\"hint\">No entries.</p>"}</section>
-    <section class="card"><h2>Subscriptions</h2>${subs.items.length ? `<ul>${subs.items.map((s) => `<li>${link(s.guid)} ${money(s.effective_amount)} ${s.canceled ? badge("canceled") : badge("active")}</li>`).join("")}</ul>` : "<p class=\"hint\">None.</p>"}</section>
+    <section class="card"><h2>Subscriptions</h2>${subs.items.length ? `<ul>${subs.items.map((s) => `<li>${link(s.guid)} ${money(s.effective_amount)} ${subStatus(s)}</li>`).join("")}</ul>` : "<p class=\"hint\">None.</p>"}</section>
     <section class="card"><h2>Invoices</h2>${invs.items.length ? `<ul>${invs.items.map((i) => `<li>${link(i.guid)} ${money(i.effective_amount, i.currency || "USD")} ${badge(i.status)}</li>`).join("")}</ul>` : "<p class=\"hint\">None.</p>"}</section>
     <section class="card"><h2>Metadata</h2>${meta(c.metadata)}</section>`);
 }
 
+/** A subscription's status; a cancel at the period's end is said next to it. */
+const subStatus = (s) => `${badge(s.status)}${s.cancel_at && !s.canceled ? ` <span class="hint">ends ${when(s.cancel_at)}</span>` : ""}`;
+
 const subscriptions = (params) => listPage({ title: "Subscriptions", base: "subscriptions", apiPath: "/v1/subscriptions", params,
   columns: [{ label: "Subscription", cell: (s) => link(s.guid) }, { label: "Customer", cell: (s) => link(s.customer_guid) },
     { label: "Plan", cell: (s) => link(s.plan_guid) }, { label: "Amount", num: true, cell: (s) => money(s.effective_amount) },
-    { label: "Next invoice", cell: (s) => when(s.next_invoice_at) }, { label: "Status", cell: (s) => badge(s.canceled ? "canceled" : "active") }] });
+    { label: "Next invoice", cell: (s) => when(s.next_invoice_at) }, { label: "Status", cell: subStatus }] });
+
+/** A coupon in words: "12.5% off, for 3 invoices". */
+const couponTerms = (k) => `${k.percent_off !== null && k.percent_off !== undefined ? `${esc(k.percent_off)}% off` : `${money(k.amount_off, k.currency || "USD")} off`}, ${
+  k.duration === "repeating" ? `for ${esc(k.duration_in_periods)} invoice${k.duration_in_periods === 1 ? "" : "s"}` : esc(k.duration)}${k.deleted ? " (deleted)" : ""}`;
+
+/** The API's 404 for an upcoming invoice (none will come) is an answer, not a failure. */
+const orNone = (p) => p.catch((err) => { if (err.status === 404) return null; throw err; });
 
 async function subscription(guid) {
   const id = encodeURIComponent(guid);
   const s = await api("GET", `/v1/subscriptions/${id}`);
-  const plan = await api("GET", `/v1/plans/${s.plan_guid}`);
-  // The next 12 invoices, computed here by the core's schedule (the same rule the scheduler bills by).
-  const schedule = [];
-  if (!s.canceled) {
-    for (let n = s.invoice_count; n < s.invoice_count + 12; n++) {
-      try { schedule.push(core.periodAt(s.started_at, plan.frequency, plan.interval, n)); } catch { break; }
+  const [plan, upcoming, coupon] = await Promise.all([api("GET", `/v1/plans/${s.plan_guid}`),
+    orNone(api("GET", `/v1/subscriptions/${id}/upcoming_invoice`)),
+    s.coupon ? orNone(api("GET", `/v1/coupons/${encodeURIComponent(s.coupon)}`)) : null]);
+  // The next 12 invoices, computed here by the core's schedule (the same rule the scheduler bills by): anchored at
+  // the trial's end when there was one; periods that start while paused are skipped; none from a cancel's date on.
+  const paused = (t) => s.paused_at && t >= s.paused_at && (!s.resumes_at || t < s.resumes_at);
+  const upTo = (t) => !s.cancel_at || t < s.cancel_at;
+  const periods = (anchor, first) => {
+    const out = [];
+    for (let n = first; out.length < 12 && n < first + 600; n++) {
+      let t;
+      try { t = core.periodAt(anchor, plan.frequency, plan.interval, n); } catch { break; }
+      if (!upTo(t)) break;
+      if (t >= s.next_invoice_at && !paused(t)) out.push(t);
     }
+    return out;
+  };
+  let schedule = [];
+  if (!s.canceled && s.next_invoice_at && !(s.paused_at && !s.resumes_at)) {
+    schedule = periods(s.trial_end || s.started_at, s.invoice_count);
+    // A change of frequency moved the anchor to next_invoice_at itself.
+    if (schedule.length && schedule[0] !== s.next_invoice_at && !paused(s.next_invoice_at)) schedule = periods(s.next_invoice_at, 0);
   }
+  const noSchedule = s.canceled ? "None: canceled." : s.paused_at && !s.resumes_at ? "None while paused."
+    : s.cancel_at ? "None: it ends when its period does." : "None.";
+  const trialing = s.status === "trialing";
+  const pending = s.pending_adjustments || [];
+  const upCur = upcoming?.currency || "USD";
   page(`Subscription <code>${esc(s.guid)}</code>`, `
     <section class="card">${fields([["Customer", link(s.customer_guid)], ["Plan", `${link(s.plan_guid)} (${esc(plan.frequency)} × ${plan.interval})`],
-      ["Amount", money(s.effective_amount)], ["Started", when(s.started_at)], ["Invoices so far", esc(s.invoice_count)],
-      ["Next invoice", when(s.next_invoice_at)], ["Status", badge(s.canceled ? "canceled" : "active")], ["Canceled", when(s.canceled_at)]])}</section>
-    <section class="card"><h2>The next 12 invoices</h2>${schedule.length ? `<ol id="schedule">${schedule.map((t) => `<li>${when(t)} <span class="hint">${esc(t)}</span></li>`).join("")}</ol>` : "<p class=\"hint\">None: canceled.</p>"}</section>
+      ["Amount", money(s.effective_amount)], ["Status", `<span id="sub-status">${badge(s.status)}</span>`],
+      ...(trialing || s.trial_end ? [[trialing ? "Trial ends" : "Trial ended", `<span id="sub-trial">${when(s.trial_end)}</span>`]] : []),
+      ...(s.cancel_at && !s.canceled ? [["Cancels at period end", `<span id="sub-cancel-at">${when(s.cancel_at)}</span>`]] : []),
+      ...(s.paused_at ? [["Paused since", `<span id="sub-paused">${when(s.paused_at)}</span>`],
+        ["Resumes", `<span id="sub-resumes">${s.resumes_at ? when(s.resumes_at) : "when resumed"}</span>`]] : []),
+      ["Coupon", s.coupon ? `<span id="sub-coupon"><code>${esc(s.coupon)}</code>${coupon ? ` (${couponTerms(coupon)})` : ""}: applied to ${
+        esc(s.coupon_applied_count)} invoice${s.coupon_applied_count === 1 ? "" : "s"} so far</span>` : "—"],
+      ["Started", when(s.started_at)], ["Invoices so far", esc(s.invoice_count)],
+      ["Next invoice", s.paused_at && !s.resumes_at ? "None while paused" : when(s.next_invoice_at)], ["Canceled", when(s.canceled_at)]])}</section>
+    <section class="card"><h2>Pending prorations</h2>${pending.length ? `<p class="hint">Added to the next invoice.</p>
+      <ul id="pending">${pending.map((a) => `<li>${money(a.amount)} ${esc(a.reason || "")}</li>`).join("")}</ul>` : "<p class=\"hint\">None.</p>"}</section>
+    <section class="card" id="upcoming"><h2>Upcoming invoice</h2>${upcoming ? `${fields([
+      ["Period", `${when(upcoming.period_start)} to ${when(upcoming.period_end)}`], ["Amount", money(upcoming.amount, upCur)],
+      ["Adjustments", upcoming.adjustments.length ? `<ul id="up-adjustments">${upcoming.adjustments.map((a) =>
+        `<li>${money(a.amount, upCur)} ${esc(a.reason || "")}</li>`).join("")}</ul>` : "None."],
+      ["Total adjustments", money(upcoming.total_adjustment_amount, upCur)], ["Balance applied", money(upcoming.balance_applied, upCur)],
+      ["Coupon", upcoming.coupon ? `<code>${esc(upcoming.coupon)}</code>` : "—"],
+      ["Effective amount", `<span id="up-effective">${money(upcoming.effective_amount, upCur)}</span>`]])}
+      <p class="hint">A preview: nothing is written until it is invoiced.</p>` : "<p class=\"hint\" id=\"up-none\">No upcoming invoice.</p>"}</section>
+    <section class="card"><h2>The next 12 invoices</h2>${schedule.length ? `<ol id="schedule">${schedule.map((t) => `<li>${when(t)} <span class="hint">${esc(t)}</span></li>`).join("")}</ol>` : `<p class="hint">${noSchedule}</p>`}</section>
     <section class="card" id="actions"><h2>Actions</h2></section>
     <section class="card"><h2>Metadata</h2>${meta(s.metadata)}</section>`);
-  if (!s.canceled) action(document.getElementById("actions"), { label: "Cancel subscription", confirmText: "Cancel this subscription? No further invoices.",
+  const box = document.getElementById("actions");
+  if (s.canceled) return box.insertAdjacentHTML("beforeend", "<p class=\"hint\">Nothing can be done to a canceled subscription.</p>");
+  action(box, { label: "Cancel subscription", confirmText: "Cancel this subscription? No further invoices.",
     run: () => api("POST", `/v1/subscriptions/${id}/cancel`, {}) });
+  if (s.cancel_at) {
+    action(box, { label: "Keep subscription", confirmText: "Keep billing this subscription after its period ends?",
+      run: () => api("PUT", `/v1/subscriptions/${id}`, { cancel_at_period_end: false }) });
+  } else {
+    action(box, { label: "Cancel at period end", confirmText: "Cancel when the current period ends? No further invoices.",
+      run: () => api("POST", `/v1/subscriptions/${id}/cancel`, { at_period_end: true }) });
+  }
+  if (s.paused_at) {
+    action(box, { label: "Resume", confirmText: "Resume billing? The next invoice follows the original schedule.",
+      run: () => api("POST", `/v1/subscriptions/${id}/resume`, {}) });
+  } else {
+    action(box, { label: "Pause", confirmText: "Pause billing? Periods that start while paused are not invoiced.",
+      inputs: `<div><label for="pause-resumes">Resume on (optional, your time)</label><input id="pause-resumes" name="resumes_at" type="datetime-local"></div>`,
+      run: (v) => api("POST", `/v1/subscriptions/${id}/pause`, v.resumes_at ? { resumes_at: new Date(v.resumes_at).toISOString() } : {}) });
+  }
 }
 
 const plans = (params) => listPage({ title: "Plans", base: "plans", apiPath: "/v1/plans", params,
