@@ -42,6 +42,8 @@ pub struct Update {
     pub funding_instrument_uri: Option<String>,
     pub appears_on_statement_as: Option<String>,
     pub coupon: Option<String>,
+    /// `coupon=""`: the subscription's coupon is removed (its future invoices are not discounted).
+    pub remove_coupon: bool,
     /// A new trial end (`"now"` ends the trial at once).
     pub trial_end: Option<String>,
     pub cancel_at_period_end: Option<bool>,
@@ -80,6 +82,7 @@ pub fn validate_update(raw: &Raw, now: &str) -> Result<Update> {
         funding_instrument_uri: input::opt_string(raw, "funding_instrument_uri", 255)?,
         appears_on_statement_as: input::statement_descriptor(raw, "appears_on_statement_as")?,
         coupon: subscription::coupon_field(raw)?,
+        remove_coupon: is_empty_string(raw, "coupon"),
         trial_end,
         cancel_at_period_end: input::opt_bool(raw, "cancel_at_period_end")?,
         proration_behavior,
@@ -277,6 +280,8 @@ mod tests {
         )
         .unwrap();
         assert!(u.amount_given && u.amount.is_none());
+        assert!(!u.remove_coupon);
+        assert!(validate_update(&Raw::object([("coupon", Raw::from(""))]), now).unwrap().remove_coupon);
         assert_eq!(u.trial_end.as_deref(), Some(now));
         assert_eq!(u.cancel_at_period_end, Some(true));
         assert_eq!(u.proration_behavior, ProrationBehavior::AlwaysInvoice);

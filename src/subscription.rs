@@ -397,9 +397,10 @@ pub fn cancel_options(raw: &Raw) -> Result<(bool, bool)> {
     Ok((at_period_end, prorate))
 }
 
-/// The credit (≥ 0) an immediate cancel with `prorate=true` gives back: the unused part of the current period of
-/// what was paid for it. Nothing when the current period's invoice was not settled (nothing was paid) or there is
-/// no current period (trialing, paused).
+/// The credit (≥ 0) an immediate cancel with `prorate=true` gives back: the unused part of the current period at
+/// `paid`, the subscription's current price (what the rest of the period is paid at once prorations are counted).
+/// Nothing when the current period's invoice was not settled (`None`: nothing was paid) or there is no current
+/// period (trialing, paused).
 pub fn cancel_credit(b: &Billable, paid: Option<i64>, at: Instant) -> Result<i64> {
     let (Some(paid), Some((_, start, end))) = (paid, b.current_period()?) else {
         return Ok(0);

@@ -217,12 +217,25 @@ export class Subscriptions {
       const current = this.core.currentPeriod(row);
       const inv = current && this.db.one("SELECT status, effective_amount FROM invoices WHERE subscription_guid = ? AND period = ?",
         row.guid, current.period);
-      const paid = inv && inv.status === N.InvoiceStatus.settled ? inv.effective_amount : null;
+      // The unused time is credited at the subscription's current price (what the rest of the period was paid at,
+      // prorations included), provided the period's invoice was paid at all.
+      const paid = inv && inv.status === N.InvoiceStatus.settled ? this.core.subscriptionAmount(row.amount, row.plan_amount) : null;
       const credit = this.core.cancelCredit(row, paid, now);
       if (credit > 0) this.#entry(row.customer_guid, -credit, N.BalanceTransactionType.subscription_credit, null, now);
     }
     this.db.update("subscriptions", row.guid, { canceled: 1, canceled_at: now, cancel_at: null, updated_at: now });
     this.#ended(row.guid, now);
+  }
+
+  /**
+   * Ends now every active subscription of a deleted plan or customer (`column` is plan_guid or customer_guid), each
+   * the way an immediate cancel ends it: its pending credit to the balance, its event sent.
+   */
+  cancelAllOf(column, guid, now) {
+    const column_ = { plan_guid: "plan_guid", customer_guid: "customer_guid" }[column];
+    for (const { guid: sub } of this.db.all(`SELECT guid FROM subscriptions WHERE ${column_} = ? AND canceled = 0`, guid)) {
+      this.cancelNow(this.row(sub), false, now);
+    }
   }
 
   /** Due work: the trial-ending notice, once. */

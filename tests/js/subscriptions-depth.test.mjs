@@ -202,6 +202,33 @@ test("an immediate cancel with prorate=true credits the unused part of the paid 
   err(await c.api.post(`/v1/subscriptions/${s.guid}/pause`, {}), 409);
 });
 
+test("a prorated cancel after an upgrade credits the unused time at the current price, not the invoice's total", async () => {
+  const { c, big, customer, subscribe } = await setup();
+  const s = await subscribe();
+  await advance(c, T("2024-04-16", DAY));
+  ok(await c.api.put(`/v1/subscriptions/${s.guid}`, { plan_guid: big.guid }));
+  await advance(c, T("2024-05-01", DAY));
+  assert.equal((await invoicesOf(c, s))[1].effective_amount, 7500);
+  // Half of May (31 days: 15.5 days left at 6000) → 3000.
+  await advance(c, T("2024-05-16", "12:00:00"));
+  ok(await c.api.post(`/v1/subscriptions/${s.guid}/cancel`, { prorate: "true" }));
+  const bal = await balanceOf(c, customer);
+  assert.deepEqual(bal.items.map((e) => e.amount), [-3000]);
+});
+
+test("deleting a customer ends its subscriptions the way a cancel does: pending credit to the balance, event, no cancel_at", async () => {
+  const { c, small, big, customer, subscribe } = await setup();
+  const s = await subscribe({ plan_guid: big.guid });
+  await advance(c, T("2024-04-16", DAY));
+  ok(await c.api.put(`/v1/subscriptions/${s.guid}`, { plan_guid: small.guid }));
+  ok(await c.api.post(`/v1/subscriptions/${s.guid}/cancel`, { at_period_end: "true" }));
+  ok(await c.api.del(`/v1/customers/${customer.guid}`));
+  const ended = await sub(c, s);
+  assert.deepEqual([ended.canceled, ended.cancel_at, ended.pending_adjustments], [true, null, []]);
+  // −3000 + 1500 pending → −1500 to the balance.
+  assert.deepEqual((await balanceOf(c, customer)).items.map((e) => e.amount), [-1500]);
+});
+
 test("pause across two periods: nothing invoiced; resume keeps the anchor, the next invoice at the next anchor period", async () => {
   const { c, subscribe } = await setup(T("2024-01-10", DAY));
   const s = await subscribe();
@@ -247,6 +274,14 @@ test("a repeating coupon for 3 periods discounts exactly 3 invoices; percent rou
   assert.deepEqual(ivs.map((i) => i.effective_amount), [878, 878, 878, 1004, 1004]);
   assert.deepEqual(ivs[0].adjustments, [{ amount: -126, reason: "coupon THIRD-OFF" }]);
   assert.equal((await sub(c, s)).coupon_applied_count, 3);
+  // A forever coupon, then removed with an empty value: the next invoice is not discounted.
+  ok(await c.api.post("/v1/coupons", { code: "ALWAYS", percent_off: "50", duration: "forever" }));
+  ok(await c.api.put(`/v1/subscriptions/${s.guid}`, { coupon: "ALWAYS" }));
+  await advance(c, T("2024-09-01", DAY));
+  const removed = ok(await c.api.put(`/v1/subscriptions/${s.guid}`, { coupon: "" }));
+  assert.equal(removed.coupon, null);
+  await advance(c, T("2024-10-01", DAY));
+  assert.deepEqual((await invoicesOf(c, s)).slice(5).map((i) => i.effective_amount), [502, 1004]);
   const coupon = ok(await c.api.get("/v1/coupons/THIRD-OFF"));
   assert.equal(coupon.times_redeemed, 1);
 });

@@ -28,8 +28,7 @@ export const routes = [
       const c = findCustomer(r, guid);
       if (c.deleted) throw new ApiError(409, "already_deleted", `Customer ${guid} is already deleted`);
       r.db.update("customers", guid, { deleted: 1, updated_at: now });
-      r.db.run("UPDATE subscriptions SET canceled = 1, canceled_at = ?, updated_at = ? WHERE customer_guid = ? AND canceled = 0",
-        now, now, guid);
+      r.subscriptions.cancelAllOf("customer_guid", guid, now);
     });
     return json(views.customer(findCustomer(r, guid), r.company.guid));
   }],

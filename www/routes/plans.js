@@ -28,8 +28,7 @@ export const routes = [
       if (plan.deleted) throw new ApiError(409, "already_deleted", `Plan ${guid} is already deleted`);
       r.db.update("plans", guid, { deleted: 1, updated_at: now });
       // A deleted plan bills nobody: its active subscriptions end now.
-      r.db.run("UPDATE subscriptions SET canceled = 1, canceled_at = ?, updated_at = ? WHERE plan_guid = ? AND canceled = 0",
-        now, now, guid);
+      r.subscriptions.cancelAllOf("plan_guid", guid, now);
     });
     return json(views.plan(findPlan(r, guid), r.company.guid));
   }],

@@ -111,6 +111,8 @@ export const routes = [
       if (u.coupon !== null) {
         redeem(r, u.coupon, now);
         Object.assign(direct, { coupon_code: u.coupon, coupon_applied: 0 });
+      } else if (u.remove_coupon) {
+        Object.assign(direct, { coupon_code: null, coupon_applied: 0 });
       }
       if (u.trial_end !== null) {
         const trialing = r.core.subscriptionStatus(row, null, now) === r.core.N.SubscriptionStatus.trialing;
