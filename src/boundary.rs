@@ -25,6 +25,8 @@ use crate::{
 mod billing;
 // Exports of the subscription lifecycle (status, schedule, trials, pause, cancel at period end, plan changes).
 mod subscriptions;
+// Exports of metered usage (metrics, metered plan items, usage events, their aggregation and price).
+mod usage;
 
 /// Result of every export: a refusal is a thrown JS `Error`.
 pub type JsResult<T> = std::result::Result<T, JsValue>;
@@ -674,6 +676,7 @@ pub fn js_names() -> JsResult<JsValue> {
         "KeyKind" => keys::Kind,
         "KeyStatus" => keys::KeyStatus,
         "ProcessorName" => stripe::Processor,
+        "UsageAggregation" => crate::usage::Aggregation,
     })
 }
 

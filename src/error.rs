@@ -66,6 +66,17 @@ pub enum CoreError {
     },
     /// The company's processor cannot do what was asked (Stripe pays out only to connected accounts).
     Unsupported { reason: String },
+    /// A well-formed request the core will not process as it stands, with a code of its own (HTTP 422):
+    /// `event_in_future`, `period_closed`, … Unlike a [`CoreError::Conflict`] nothing stored is in the way; the
+    /// input itself (a time, say) is unacceptable. The reason names the field.
+    Unprocessable {
+        code: &'static str,
+        field: Option<String>,
+        reason: String,
+    },
+    /// Some entries of a batch are invalid (HTTP 400); the batch is taken whole or not at all. `field` names the
+    /// batch (`events`), the reason lists every failing entry as `events[i].field: reason`.
+    InvalidBatch { field: String, reason: String },
     /// An API key that is not of the form `<company guid>_<secret>`.
     InvalidApiKey { reason: String },
     /// A schedule date beyond the year 9999 (or an interval so large it overflows).
@@ -102,6 +113,8 @@ impl CoreError {
             CoreError::InvalidState { .. } => "invalid_state",
             CoreError::Conflict { code, .. } => code,
             CoreError::Unsupported { .. } => "processor_unsupported",
+            CoreError::Unprocessable { code, .. } => code,
+            CoreError::InvalidBatch { .. } => "invalid_batch",
             CoreError::InvalidApiKey { .. } => "invalid_api_key",
             CoreError::ScheduleOutOfRange { .. } => "schedule_out_of_range",
             CoreError::ArithmeticOverflow { .. } => "arithmetic_overflow",
@@ -118,7 +131,7 @@ impl CoreError {
             | CoreError::InsufficientFunds { .. }
             | CoreError::ExceedsRemaining { .. } => 409,
             CoreError::InvalidApiKey { .. } => 401,
-            CoreError::Unsupported { .. } => 422,
+            CoreError::Unsupported { .. } | CoreError::Unprocessable { .. } => 422,
             CoreError::RandomUnavailable { .. } | CoreError::Internal { .. } => 500,
             _ => 400,
         }
@@ -134,7 +147,9 @@ impl CoreError {
             | CoreError::InvalidTime { field, .. }
             | CoreError::ScheduleOutOfRange { field, .. }
             | CoreError::ArithmeticOverflow { field, .. }
-            | CoreError::Conflict { field, .. } => field.clone(),
+            | CoreError::Conflict { field, .. }
+            | CoreError::Unprocessable { field, .. } => field.clone(),
+            CoreError::InvalidBatch { field, .. } => Some(field.clone()),
             CoreError::StartedInPast { .. } => Some("started_at".into()),
             CoreError::ClockBackwards { .. } => Some("advance_to".into()),
             CoreError::NegativeEffectiveAmount { .. } => Some("adjustments".into()),
@@ -202,7 +217,9 @@ impl fmt::Display for CoreError {
         match self {
             CoreError::MissingField { field } => write!(f, "{field} is required"),
             CoreError::InvalidField { field, reason } => write!(f, "{field} {reason}"),
-            CoreError::Conflict { reason, .. } => write!(f, "{reason}"),
+            CoreError::Conflict { reason, .. }
+            | CoreError::Unprocessable { reason, .. }
+            | CoreError::InvalidBatch { reason, .. } => write!(f, "{reason}"),
             CoreError::AmountOutOfRange { field: Some(field), reason } => write!(f, "{field} {reason}"),
             CoreError::AmountOutOfRange { field: None, reason } => write!(f, "amount {reason}"),
             CoreError::InvalidTime { field, value } => write!(
@@ -282,6 +299,24 @@ mod tests {
         assert_eq!((e.code(), e.status()), ("invalid_api_key", 401));
         let e = CoreError::UnknownCurrency { code: "QQQ".into() };
         assert_eq!(e.field().as_deref(), Some("currency"));
+        let e = CoreError::Unprocessable {
+            code: "period_closed",
+            field: Some("timestamp".into()),
+            reason: "timestamp is before the open period".into(),
+        };
+        assert_eq!(
+            (e.code(), e.status(), e.field().as_deref()),
+            ("period_closed", 422, Some("timestamp"))
+        );
+        assert_eq!(e.to_string(), "timestamp is before the open period");
+        let e = CoreError::InvalidBatch {
+            field: "events".into(),
+            reason: "1 of 2 events is invalid: events[1].value: must be an integer".into(),
+        };
+        assert_eq!(
+            (e.code(), e.status(), e.field().as_deref()),
+            ("invalid_batch", 400, Some("events"))
+        );
     }
 
     #[test]
@@ -355,6 +390,15 @@ mod tests {
                 of: "debit",
             },
             CoreError::InvalidState { reason: "r".into() },
+            CoreError::Unprocessable {
+                code: "event_in_future",
+                field: Some("timestamp".into()),
+                reason: "r".into(),
+            },
+            CoreError::InvalidBatch {
+                field: "events".into(),
+                reason: "r".into(),
+            },
             CoreError::InvalidApiKey { reason: "r".into() },
             CoreError::ScheduleOutOfRange {
                 field: None,

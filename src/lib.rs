@@ -35,6 +35,7 @@ pub mod stripe;
 pub mod subscription;
 pub mod time;
 pub mod transaction;
+pub mod usage;
 pub mod webhook;
 
 #[cfg(test)]

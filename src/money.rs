@@ -282,9 +282,15 @@ pub fn apply_rate(amount: i64, rate: Decimal) -> Result<i64> {
     let product = Decimal::from(amount)
         .checked_mul(rate)
         .ok_or_else(overflow)?;
-    let rounded = product.round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven);
-    let whole = rounded.to_i128().ok_or_else(overflow)?;
-    check(whole)
+    round_half_even(product)
+}
+
+/// An exact decimal amount rounded once to a whole minor unit, half to even (the rounding of [`apply_rate`],
+/// written once); `amount_out_of_range` if the result leaves ±[`MAX_AMOUNT`].
+pub fn round_half_even(exact: Decimal) -> Result<i64> {
+    let rounded = exact.round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven);
+    // Every Decimal (below 2^96) fits an i128; the fallback only keeps this free of unwraps.
+    check(rounded.to_i128().unwrap_or(i128::MAX))
 }
 
 #[cfg(test)]
