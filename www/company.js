@@ -22,6 +22,7 @@ import { routes as planRoutes } from "./routes/plans.js";
 import { routes as customerRoutes } from "./routes/customers.js";
 import { routes as subscriptionRoutes } from "./routes/subscriptions.js";
 import { routes as couponRoutes } from "./routes/coupons.js";
+import { routes as usageRoutes } from "./routes/usage.js";
 import { Subscriptions } from "./subscriptions.js";
 import { routes as invoiceRoutes } from "./routes/invoices.js";
 import { routes as transactionRoutes } from "./routes/transactions.js";
@@ -45,12 +46,12 @@ import { routes as webhookRoutes } from "./routes/webhooks.js";
  */
 /** Path segments that name an object, and where it lives: a route naming one that does not exist is a 404 before
  * anything else is looked at (a body's problems say nothing about whose object it is). */
-const OBJECTS = { plans: ["plans", "guid"], customers: ["customers", "guid"], subscriptions: ["subscriptions", "guid"], coupons: ["coupons", "guid"],
+const OBJECTS = { plans: ["plans", "guid"], customers: ["customers", "guid"], subscriptions: ["subscriptions", "guid"], coupons: ["coupons", "guid"], metrics: ["metrics", "guid"],
   invoices: ["invoices", "guid"], transactions: ["transactions", "guid"], orders: ["orders", "guid"],
   checkouts: ["checkouts", "guid"], balance_transactions: ["balance_transactions", "id"], applications: ["applications", "guid"],
   webhook_endpoints: ["webhook_endpoints", "guid"] };
 
-const ROUTES = [...companyRoutes, ...planRoutes, ...customerRoutes, ...subscriptionRoutes, ...couponRoutes, ...invoiceRoutes,
+const ROUTES = [...companyRoutes, ...planRoutes, ...customerRoutes, ...subscriptionRoutes, ...couponRoutes, ...usageRoutes, ...invoiceRoutes,
   ...transactionRoutes, ...orderRoutes, ...checkoutRoutes, ...balanceRoutes, ...creditRoutes, ...applicationRoutes,
   ...dashboardRoutes, ...webhookRoutes].map(([method, pattern, handler, options = {}]) => ({
   method,

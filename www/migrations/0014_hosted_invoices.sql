@@ -1,0 +1,2 @@
+-- Hosted invoice pages (filled in by the hosted-invoice change).
+SELECT 1;
