@@ -190,6 +190,73 @@ for (const [n, latency, companies] of runs) {
   console.log(`| ${r.subscriptions} | ${r.companies} | ${r.latency_ms} ms | ${r.seconds} | ${r.per_second} | ${r.settled} | ${r.workerd_mb_before} → ${r.workerd_mb_after} |`);
 }
 
+// ---- 3b. usage ingestion: events per second, and invoicing a subscription of 1,000,000 events -------------------
+results.usage = [];
+/** A company with a metered plan and one subscription on it, on a frozen clock. */
+async function meteredCompany(call) {
+  const company = await call("POST", "/v1/companies", null, { clock: "2024-01-01T00:00:00Z" });
+  const k = company.api_key;
+  await call("POST", "/v1/metrics", k, { code: "api_calls", name: "API calls", aggregation: "sum" });
+  const pl = await call("POST", "/v1/plans", k, { plan_type: "debit", amount: "1000", frequency: "monthly",
+    metered_item_metric1: "api_calls", metered_item_unit_amount_decimal1: "0.05" });
+  const cu = await call("POST", "/v1/customers", k, {});
+  const sub = await call("POST", "/v1/subscriptions", k, { plan_guid: pl.guid, customer_guid: cu.guid, funding_instrument_uri: "/v1/cards/ok" });
+  return { guid: company.guid, key: k, sub: sub.guid };
+}
+async function ingestRun(batch, companies) {
+  const w = new Miniflare(miniflareOptions({ port: 0, bindings: { COMPANY_CREATION_LIMIT: "off" } }));
+  const b = (await w.ready).origin;
+  const call = async (method, p, k, body) => (await retrying(() => fetch(b + p, { method,
+    headers: k ? formHeaders(k) : { "content-type": "application/x-www-form-urlencoded" }, body: body ? form(body) : undefined }))).json();
+  const made = [];
+  for (let i = 0; i < companies; i++) made.push(await meteredCompany(call));
+  let seq = 0;
+  const requests = [{ method: "POST", setupRequest: (req) => {
+    const c = made[seq % made.length];
+    const events = Array.from({ length: batch }, () => ({ event_id: `e${seq++}`, subscription_guid: c.sub, metric_code: "api_calls", value: 1 }));
+    return { ...req, path: "/v1/usage_events", headers: { ...basic(c.key), "content-type": "application/json" }, body: JSON.stringify({ events }) };
+  } }];
+  await autocannon({ url: b, connections: CONNECTIONS, duration: Math.min(2, SECONDS), requests });
+  const r = await autocannon({ url: b, connections: CONNECTIONS, duration: SECONDS, requests });
+  const out = { batch, companies, requests_per_second: r.requests.average, events_per_second: Math.round(r.requests.average * batch),
+    p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
+  results.usage.push(out);
+  await w.dispose();
+  return out;
+}
+console.log("\n| usage ingestion | companies | events/s | requests/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|---|");
+for (const [batch, companies] of [[100, 1], [1000, 1], [1000, 10]]) {
+  const r = await ingestRun(SMOKE ? Math.min(batch, 10) : batch, SMOKE ? Math.min(companies, 2) : companies);
+  console.log(`| batches of ${r.batch} | ${r.companies} | ${r.events_per_second} | ${Math.round(r.requests_per_second)} | ${r.p50} | ${r.p99} | ${r.errors} |`);
+}
+{
+  // One subscription holding EVENTS events, then the clock to its period's end: the time to invoice it.
+  const EVENTS = SMOKE ? 2000 : 1_000_000;
+  const w = new Miniflare(miniflareOptions({ port: 0, bindings: { COMPANY_CREATION_LIMIT: "off" } }));
+  const b = (await w.ready).origin;
+  const call = async (method, p, k, body, json) => (await retrying(() => fetch(b + p, { method,
+    headers: json ? { ...basic(k), "content-type": "application/json" } : k ? formHeaders(k) : { "content-type": "application/x-www-form-urlencoded" },
+    body: json ? JSON.stringify(body) : body ? form(body) : undefined }))).json();
+  const c = await meteredCompany(call);
+  const t0 = performance.now();
+  const jobs = Array.from({ length: EVENTS / 1000 }, (_, j) => () => call("POST", "/v1/usage_events", c.key,
+    { events: Array.from({ length: 1000 }, (_, i) => ({ event_id: `m${j}_${i}`, subscription_guid: c.sub, metric_code: "api_calls", value: 1 })) }, true));
+  for (let i = 0; i < jobs.length; i += CONNECTIONS) await Promise.all(jobs.slice(i, i + CONNECTIONS).map((f) => f()));
+  const ingestSecs = (performance.now() - t0) / 1000;
+  const t1 = performance.now();
+  await call("POST", `/v1/companies/${c.guid}/clock`, c.key, { advance_to: "2024-02-01T00:00:00Z" });
+  await untilReady((p) => call("GET", p, c.key), c.guid);
+  const invoiceSecs = (performance.now() - t1) / 1000;
+  const ivs = await call("GET", `/v1/subscriptions/${c.sub}/invoices?limit=1`, c.key);
+  const line = ivs.items?.[0]?.items?.find((i) => i.metric_code === "api_calls");
+  const out = { events: EVENTS, ingest_seconds: Number(ingestSecs.toFixed(2)), invoice_seconds: Number(invoiceSecs.toFixed(3)),
+    billed_quantity: line?.quantity ?? null };
+  results.usage_invoice = out;
+  console.log(`\ninvoicing a subscription of ${EVENTS} events: ${out.invoice_seconds} s (ingested in ${out.ingest_seconds} s; billed quantity ${out.billed_quantity})`);
+  if (out.billed_quantity !== EVENTS) { console.error("usage bench: the invoice does not bill every event"); process.exitCode = 1; }
+  await w.dispose();
+}
+
 // ---- 4. the core: per call, in batches, native, and the libraries a JS developer would use ------------------------
 const core = await import(path.join(ROOT, "pkg/billy_edge.js"));
 const t0 = performance.now();
@@ -250,7 +317,7 @@ for (const [name, m] of Object.entries(measures)) {
 results.wasm = { raw_bytes: wasmBytes.length, gzip_bytes: gz, node_instantiate_ms: Number(instantiateMs.toFixed(1)) };
 if (!SMOKE) writeFileSync(path.join(ROOT, "bench-results.json"), JSON.stringify(results, null, 2));
 const errors = results.http.reduce((s, r) => s + r.errors, 0);
-if (errors > 0 || results.scheduler.some((r) => r.settled !== r.subscriptions * r.companies)) {
+if (errors > 0 || results.usage.some((r) => r.errors > 0) || results.scheduler.some((r) => r.settled !== r.subscriptions * r.companies)) {
   console.error(`bench: ${errors} HTTP errors, or a scheduler run that did not settle every subscription`);
   process.exit(1);
 }

@@ -43,6 +43,9 @@ await call("POST", `/v1/customers/${cu.guid}/assessments`, key,
   { years_in_business: "5", annual_revenue_band: "1m-10m", employees_band: "11-50", industry_risk: "low" });
 const sub = await call("POST", "/v1/subscriptions", key, { plan_guid: plan.guid, customer_guid: cu.guid, funding_instrument_uri: "/v1/cards/ok" });
 const inv = await call("POST", "/v1/invoices", key, { customer_guid: cu.guid, amount: "900", funding_instrument_uri: "/v1/cards/ok" });
+// An unpaid invoice for the hosted invoice paths, whose token (no key) is their credential.
+const unpaid = await call("POST", "/v1/invoices", key, { customer_guid: cu.guid, amount: "700" });
+const hostedToken = unpaid.hosted_invoice_url?.slice("/i/".length);
 const order = await call("POST", `/v1/customers/${cu.guid}/orders`, key, {});
 const checkout = await call("POST", "/v1/checkouts", key, { customer_guid: cu.guid, amount: "3000", terms_days: "30" });
 const bt = await call("POST", "/v1/balance_transactions", key, { "balance_transaction[amount]": "100",
@@ -57,10 +60,11 @@ const txn = (await call("GET", "/v1/transactions?limit=1", key)).items?.[0];
 const ids = { companies: co.guid, plans: plan.guid, customers: cu.guid, subscriptions: sub.guid, invoices: inv.guid,
   orders: order.guid, checkouts: checkout.guid, balance_transactions: bt.id, applications: app.guid,
   webhook_endpoints: hook.guid, transactions: txn?.guid, coupons: coupon.code };
-for (const [k, v] of Object.entries(ids)) if (!v) { console.error(`fuzz: could not create a ${k} object`); process.exit(1); }
+for (const [k, v] of Object.entries({ ...ids, hosted_invoices: hostedToken })) if (!v) { console.error(`fuzz: could not create a ${k} object`); process.exit(1); }
 const toml = Object.entries(ids).map(([k, v]) => `[[operations]]\ninclude-path-regex = "^/v1/${k}/\\\\{"\n` +
   `parameters = { "path.${k === "balance_transactions" ? "id" : "guid"}" = "${v}" }\n`).join("\n") +
-  `\n[[operations]]\ninclude-path-regex = "^/v1/applications/by_token/"\nparameters = { "path.token" = "${app.token}" }\n`;
+  `\n[[operations]]\ninclude-path-regex = "^/v1/applications/by_token/"\nparameters = { "path.token" = "${app.token}" }\n` +
+  `\n[[operations]]\ninclude-path-regex = "^/v1/hosted_invoices/"\nparameters = { "path.token" = "${hostedToken}" }\n`;
 const config = path.join(ROOT, "tests/.tmp/schemathesis.toml");
 writeFileSync(config, toml);
 

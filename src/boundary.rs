@@ -27,6 +27,8 @@ mod billing;
 mod subscriptions;
 // Exports of metered usage (metrics, metered plan items, usage events, their aggregation and price).
 mod usage;
+// Exports of hosted invoice tokens (the derived credential of an invoice's page, /i/<token>).
+mod hosted;
 
 /// Result of every export: a refusal is a thrown JS `Error`.
 pub type JsResult<T> = std::result::Result<T, JsValue>;
@@ -443,18 +445,18 @@ pub fn js_due_periods(
     )?)
 }
 
-/// Validates `{processor_key?, test_mode?}` → `{processor_key, test_mode, max_retry_attempts}` (test_mode defaults
-/// to true; max_retry_attempts is the default a new company starts with).
-#[wasm_bindgen(js_name = validateCompany, unchecked_return_type = "{ processor_key: string | null; test_mode: boolean; max_retry_attempts: number; processor_concurrency: number }")]
+/// Validates `{name?, processor_key?, test_mode?}` → `{name, processor_key, test_mode, max_retry_attempts}` (test_mode
+/// defaults to true; max_retry_attempts is the default a new company starts with).
+#[wasm_bindgen(js_name = validateCompany, unchecked_return_type = "{ name: string | null; processor_key: string | null; test_mode: boolean; max_retry_attempts: number; processor_concurrency: number }")]
 pub fn js_validate_company(
     #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
 ) -> JsResult<JsValue> {
     out(&company::validate_company(&to_raw(&input))?)
 }
 
-/// Validates `{max_retry_attempts?, processor_concurrency?}` → `{max_retry_attempts: 1..=50 | null,
-/// processor_concurrency: 1..=256 | null}`.
-#[wasm_bindgen(js_name = validateSettings, unchecked_return_type = "{ max_retry_attempts: number | null; processor_concurrency: number | null }")]
+/// Validates `{name?, max_retry_attempts?, processor_concurrency?}` → `{name: ≤ 255 characters | null,
+/// max_retry_attempts: 1..=50 | null, processor_concurrency: 1..=256 | null}`.
+#[wasm_bindgen(js_name = validateSettings, unchecked_return_type = "{ name: string | null; max_retry_attempts: number | null; processor_concurrency: number | null }")]
 pub fn js_validate_settings(
     #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
 ) -> JsResult<JsValue> {

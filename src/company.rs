@@ -13,6 +13,8 @@ use crate::time;
 /// A validated company creation request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Company {
+    /// The name buyers see on the company's hosted invoice pages (at most [`MAX_NAME_LEN`] characters).
+    pub name: Option<String>,
     pub processor_key: Option<String>,
     pub test_mode: bool,
     /// What a new company starts with ([`crate::retry::DEFAULT_MAX_ATTEMPTS`]).
@@ -25,10 +27,14 @@ pub struct Company {
 /// latency (64 calls of 250 ms is 256 a second), few enough not to flood it.
 pub const DEFAULT_PROCESSOR_CONCURRENCY: i64 = 64;
 
-/// Validates `{processor_key?, test_mode?}`; `test_mode` defaults to true.
+/// The longest company name.
+pub const MAX_NAME_LEN: usize = 255;
+
+/// Validates `{name?, processor_key?, test_mode?}`; `test_mode` defaults to true.
 pub fn validate_company(raw: &Raw) -> Result<Company> {
     input::object(raw, "input")?;
     Ok(Company {
+        name: input::opt_string(raw, "name", MAX_NAME_LEN)?,
         processor_key: input::opt_string(raw, "processor_key", 255)?,
         test_mode: input::opt_bool(raw, "test_mode")?.unwrap_or(true),
         max_retry_attempts: crate::retry::DEFAULT_MAX_ATTEMPTS,
@@ -39,14 +45,18 @@ pub fn validate_company(raw: &Raw) -> Result<Company> {
 /// Validated company settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Settings {
+    /// A new name (`None`: unchanged).
+    pub name: Option<String>,
     pub max_retry_attempts: Option<i64>,
     pub processor_concurrency: Option<i64>,
 }
 
-/// Validates `{max_retry_attempts?}` (integer 1..=50, `null` when absent).
+/// Validates `{name?, max_retry_attempts?, processor_concurrency?}` (name at most 255 characters, max_retry_attempts
+/// an integer 1..=50, processor_concurrency 1..=256; each `null` when absent).
 pub fn validate_settings(raw: &Raw) -> Result<Settings> {
     input::object(raw, "input")?;
     Ok(Settings {
+        name: input::opt_string(raw, "name", MAX_NAME_LEN)?,
         max_retry_attempts: input::opt_int(raw, "max_retry_attempts", 1, 50)?,
         processor_concurrency: input::opt_int(raw, "processor_concurrency", 1, 256)?,
     })
@@ -105,6 +115,7 @@ mod tests {
         assert_eq!(
             validate_company(&Raw::Null).unwrap(),
             Company {
+                name: None,
                 processor_key: None,
                 test_mode: true,
                 max_retry_attempts: 10,
@@ -119,6 +130,7 @@ mod tests {
         assert_eq!(
             c,
             Company {
+                name: None,
                 processor_key: Some("sk_1".into()),
                 test_mode: false,
                 max_retry_attempts: 10,
@@ -154,6 +166,32 @@ mod tests {
                 .unwrap()
                 .max_retry_attempts,
             Some(50)
+        );
+        let named = validate_settings(&Raw::object([("name", Raw::from("Acme Supplies Ltd."))])).unwrap();
+        assert_eq!(
+            (named.name.as_deref(), named.max_retry_attempts),
+            (Some("Acme Supplies Ltd."), None)
+        );
+        assert_eq!(
+            validate_settings(&Raw::object([("name", Raw::from("n".repeat(255)))]))
+                .unwrap()
+                .name
+                .map(|n| n.len()),
+            Some(255)
+        );
+        for bad in [Raw::from("n".repeat(256)), Raw::Number(5.0), Raw::Bool(true)] {
+            let e = validate_settings(&Raw::object([("name", bad)])).unwrap_err();
+            assert_eq!(
+                (e.code(), e.field().as_deref()),
+                ("invalid_field", Some("name"))
+            );
+        }
+        assert_eq!(
+            validate_company(&Raw::object([("name", Raw::from("Acme"))]))
+                .unwrap()
+                .name
+                .as_deref(),
+            Some("Acme")
         );
         for bad in ["0", "51", "x", "2.5"] {
             let e = validate_settings(&Raw::object([("max_retry_attempts", Raw::from(bad))]))

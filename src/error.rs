@@ -57,6 +57,11 @@ pub enum CoreError {
     },
     /// The action is not allowed in the resource's current state (HTTP 409).
     InvalidState { reason: String },
+    /// An object the request names does not exist in this company (HTTP 404).
+    NotFound {
+        field: Option<String>,
+        reason: String,
+    },
     /// The action conflicts with the resource's state, with a code of its own (HTTP 409): `coupon_exhausted`,
     /// `subscription_paused`, … `field` names the input at fault when one is.
     Conflict {
@@ -112,6 +117,7 @@ impl CoreError {
             CoreError::ExceedsRemaining { .. } => "exceeds_remaining",
             CoreError::InvalidState { .. } => "invalid_state",
             CoreError::Conflict { code, .. } => code,
+            CoreError::NotFound { .. } => "not_found",
             CoreError::Unsupported { .. } => "processor_unsupported",
             CoreError::Unprocessable { code, .. } => code,
             CoreError::InvalidBatch { .. } => "invalid_batch",
@@ -131,6 +137,7 @@ impl CoreError {
             | CoreError::InsufficientFunds { .. }
             | CoreError::ExceedsRemaining { .. } => 409,
             CoreError::InvalidApiKey { .. } => 401,
+            CoreError::NotFound { .. } => 404,
             CoreError::Unsupported { .. } | CoreError::Unprocessable { .. } => 422,
             CoreError::RandomUnavailable { .. } | CoreError::Internal { .. } => 500,
             _ => 400,
@@ -148,7 +155,8 @@ impl CoreError {
             | CoreError::ScheduleOutOfRange { field, .. }
             | CoreError::ArithmeticOverflow { field, .. }
             | CoreError::Conflict { field, .. }
-            | CoreError::Unprocessable { field, .. } => field.clone(),
+            | CoreError::Unprocessable { field, .. }
+            | CoreError::NotFound { field, .. } => field.clone(),
             CoreError::InvalidBatch { field, .. } => Some(field.clone()),
             CoreError::StartedInPast { .. } => Some("started_at".into()),
             CoreError::ClockBackwards { .. } => Some("advance_to".into()),
@@ -219,6 +227,7 @@ impl fmt::Display for CoreError {
             CoreError::InvalidField { field, reason } => write!(f, "{field} {reason}"),
             CoreError::Conflict { reason, .. }
             | CoreError::Unprocessable { reason, .. }
+            | CoreError::NotFound { reason, .. }
             | CoreError::InvalidBatch { reason, .. } => write!(f, "{reason}"),
             CoreError::AmountOutOfRange { field: Some(field), reason } => write!(f, "{field} {reason}"),
             CoreError::AmountOutOfRange { field: None, reason } => write!(f, "amount {reason}"),

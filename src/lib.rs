@@ -14,6 +14,7 @@ pub mod credit;
 pub mod customer;
 pub mod error;
 pub mod escrow;
+pub mod hosted_invoice;
 pub mod ids;
 pub mod input;
 pub mod invoice;
@@ -36,6 +37,7 @@ pub mod subscription;
 pub mod time;
 pub mod transaction;
 pub mod usage;
+pub mod usage_ingest;
 pub mod webhook;
 
 #[cfg(test)]

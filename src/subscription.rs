@@ -333,6 +333,24 @@ pub fn bill(b: &Billable, now: Instant, max: usize) -> Result<Bill> {
     })
 }
 
+/// The period a usage event at `timestamp` counts in: the open (current) period, or the next one when the event is
+/// already past the open period's end (the scheduler has not yet invoiced it). Before the open period, or with no
+/// open period (trialing, not started), the event is refused: 422 `period_closed`.
+pub fn usage_period(b: &Billable, timestamp: Instant) -> Result<(i64, Instant, Instant)> {
+    let Some((period, start, end)) = b.current_period()? else {
+        return Err(CoreError::Unprocessable {
+            code: "period_closed",
+            field: Some("timestamp".into()),
+            reason: "the subscription has no open period (trialing or not started): usage is not billed".into(),
+        });
+    };
+    crate::usage::check_period(timestamp, start)?;
+    if timestamp < end {
+        return Ok((period, start, end));
+    }
+    Ok((period + 1, end, b.period_start(period + 2)?))
+}
+
 /// A canceled subscription refuses every change (409 `subscription_canceled`).
 pub fn refuse_canceled(canceled: bool, guid: &str) -> Result<()> {
     if canceled {
@@ -667,5 +685,16 @@ mod tests {
         ]);
         assert_eq!(cancel_credit(&b, Some(3000), at("2024-04-16T00:00:00Z")).unwrap(), 1500);
         assert_eq!(cancel_credit(&b, None, at("2024-04-16T00:00:00Z")).unwrap(), 0);
+    }
+
+    #[test]
+    fn usage_counts_in_the_open_period() {
+        let b = monthly(&[("next_period", Raw::from(1i64))]);
+        let (p, start, end) = usage_period(&b, at("2024-01-15T00:00:00Z")).unwrap();
+        assert_eq!((p, time::format(start), time::format(end)), (0, time::format(at("2024-01-01T00:00:00Z")), time::format(at("2024-02-01T00:00:00Z"))));
+        assert_eq!(usage_period(&b, at("2024-02-01T00:01:00Z")).unwrap().0, 1);
+        assert_eq!(usage_period(&b, at("2023-12-31T23:59:59Z")).unwrap_err().code(), "period_closed");
+        let trial = monthly(&[("next_period", Raw::from(0i64))]);
+        assert_eq!(usage_period(&trial, at("2024-01-15T00:00:00Z")).unwrap_err().status(), 422);
     }
 }

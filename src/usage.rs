@@ -593,7 +593,7 @@ pub struct EntryError {
 }
 
 impl EntryError {
-    fn of(index: Option<usize>, e: &CoreError) -> EntryError {
+    pub(crate) fn of(index: Option<usize>, e: &CoreError) -> EntryError {
         EntryError {
             index,
             code: e.code(),
@@ -650,14 +650,7 @@ pub fn check_events_batch(
     }
     let mut good = Vec::with_capacity(events.len());
     let mut errors = Vec::new();
-    for (i, event) in events.iter().enumerate() {
-        let result = match event {
-            Raw::Object(_) => event_named(event, now, &format!("events[{i}].")),
-            other => Err(CoreError::invalid(
-                format!("events[{i}]"),
-                format!("must be an object, got {}", other.kind()),
-            )),
-        };
+    for (i, result) in each_event(events, now).into_iter().enumerate() {
         match result {
             Ok(e) => good.push(e),
             Err(e) => errors.push(EntryError::of(Some(i), &e)),
@@ -666,6 +659,12 @@ pub fn check_events_batch(
     if errors.is_empty() {
         return Ok(good);
     }
+    Err(batch_failure(errors, events.len()))
+}
+
+/// A batch of `total` events refused for these entries' errors: `invalid_batch` (field `events`) whose message lists
+/// each `events[i].field: reason`.
+pub fn batch_failure(errors: Vec<EntryError>, total: usize) -> BatchFailure {
     let listed: Vec<String> = errors
         .iter()
         .map(|e| match &e.field {
@@ -679,17 +678,32 @@ pub fn check_events_batch(
     let reason = format!(
         "{} of {} events {} invalid, so none was recorded: {}",
         errors.len(),
-        events.len(),
+        total,
         if errors.len() == 1 { "is" } else { "are" },
         listed.join("; ")
     );
-    Err(BatchFailure {
+    BatchFailure {
         error: CoreError::InvalidBatch {
             field: "events".into(),
             reason,
         },
         errors,
-    })
+    }
+}
+
+/// Each event of a batch validated on its own (fields named `events[i].…`), in order.
+pub fn each_event(events: &[Raw], now: Instant) -> Vec<Result<EventInput>> {
+    events
+        .iter()
+        .enumerate()
+        .map(|(i, event)| match event {
+            Raw::Object(_) => event_named(event, now, &format!("events[{i}].")),
+            other => Err(CoreError::invalid(
+                format!("events[{i}]"),
+                format!("must be an object, got {}", other.kind()),
+            )),
+        })
+        .collect()
 }
 
 /// [`check_events_batch`] as one error.

@@ -23,7 +23,9 @@ import { routes as customerRoutes } from "./routes/customers.js";
 import { routes as subscriptionRoutes } from "./routes/subscriptions.js";
 import { routes as couponRoutes } from "./routes/coupons.js";
 import { routes as usageRoutes } from "./routes/usage.js";
+import { noSuchHostedInvoice, routes as hostedInvoiceRoutes } from "./routes/hosted_invoices.js";
 import { Subscriptions } from "./subscriptions.js";
+import { Usage } from "./usage.js";
 import { routes as invoiceRoutes } from "./routes/invoices.js";
 import { routes as transactionRoutes } from "./routes/transactions.js";
 import { recoveries as orderRecoveries, routes as orderRoutes } from "./routes/orders.js";
@@ -42,7 +44,8 @@ import { routes as webhookRoutes } from "./routes/webhooks.js";
 
 /**
  * Route table entries: [method, pattern, handler, options]. `options.scope(params, principal)` names the scope a
- * restricted token needs; without it only secret keys may call the route.
+ * restricted token needs; without it only secret keys may call the route. `options.token`: the path's token is the
+ * route's only credential (a hosted invoice's), checked by its handler; such a route takes no key.
  */
 /** Path segments that name an object, and where it lives: a route naming one that does not exist is a 404 before
  * anything else is looked at (a body's problems say nothing about whose object it is). */
@@ -53,7 +56,7 @@ const OBJECTS = { plans: ["plans", "guid"], customers: ["customers", "guid"], su
 
 const ROUTES = [...companyRoutes, ...planRoutes, ...customerRoutes, ...subscriptionRoutes, ...couponRoutes, ...usageRoutes, ...invoiceRoutes,
   ...transactionRoutes, ...orderRoutes, ...checkoutRoutes, ...balanceRoutes, ...creditRoutes, ...applicationRoutes,
-  ...dashboardRoutes, ...webhookRoutes].map(([method, pattern, handler, options = {}]) => ({
+  ...dashboardRoutes, ...webhookRoutes, ...hostedInvoiceRoutes].map(([method, pattern, handler, options = {}]) => ({
   method,
   // "/v1/plans/:guid/invoices" → /^\/v1\/plans\/([^/]+)\/invoices$/
   regex: new RegExp("^" + pattern.replace(/:[a-z_]+/g, "([^/]+)") + "/?$"),
@@ -61,6 +64,7 @@ const ROUTES = [...companyRoutes, ...planRoutes, ...customerRoutes, ...subscript
   objects: [...pattern.matchAll(/\/([a-z_]+)\/:[a-z_]+/g)].map((m) => OBJECTS[m[1]] ?? (m[1] === "companies" ? "company" : null)),
   handler,
   scope: options.scope || null,
+  token: Boolean(options.token),
 }));
 
 export class Company extends DurableObject {
@@ -84,11 +88,13 @@ export class Company extends DurableObject {
       notify: (type, row, at) => webhooks.emit(type, views.transaction(row, []), at) });
     const credit = new Credit({ db, core, webhooks });
     const balances = new Balances({ db, core });
-    const terms = new Terms({ db, core, payments, credit, webhooks });
+    // Terms invoices are shown by the invoicing service's view (their hosted page's token), made just below.
+    const terms = new Terms({ db, core, payments, credit, webhooks, invoiceView: (row) => invoicing.invoiceView(row) });
     const invoicing = new Invoicing({ db, core, payments, terms, webhooks });
+    const usage = new Usage({ db, core });
     /** What routes and due work use; each names what it needs. */
     this.services = { env, db, core, now, processor, payments, scheduler: this.scheduler, credit, balances, terms, webhooks,
-      invoicing, subscriptions: new Subscriptions({ db, core, invoicing, balances, webhooks }), orders: new Orders({ db, core, payments, webhooks }),
+      invoicing, usage, subscriptions: new Subscriptions({ db, core, invoicing, balances, webhooks, usage }), orders: new Orders({ db, core, payments, webhooks }),
       checkouts: new Checkouts({ db, core, payments, credit, balances, terms, webhooks }), keys: new Keys({ db, core, now }),
       idempotency: new Idempotency({ db, core, abandonedMs: Number(env.IDEMPOTENCY_ABANDONED_MS) || undefined }) };
   }
@@ -107,7 +113,7 @@ export class Company extends DurableObject {
   /**
    * RPC from the worker: creates this company with its first secret key. Returns the company view with the key,
    * the only time it is shown.
-   * @param {{ guid: string, processor_key: string|null, test_mode: boolean, clock: string|null,
+   * @param {{ guid: string, name?: string|null, processor_key: string|null, test_mode: boolean, clock: string|null,
    *   max_retry_attempts: number, processor_concurrency: number }} input
    */
   async create(input) {
@@ -118,7 +124,9 @@ export class Company extends DurableObject {
     this.db.migrate();
     this.exists = true;
     this.db.tx(() => {
-      this.db.insert("company", { guid: input.guid, processor: input.processor, processor_key: input.processor_key,
+      // The hosted-invoice secret: every invoice's page token is derived under it (src/hosted_invoice.rs).
+      this.db.insert("company", { guid: input.guid, name: input.name ?? null, hosted_invoice_secret: core.hostedInvoiceSecret(),
+        processor: input.processor, processor_key: input.processor_key,
         processor_key_last4: input.processor_key_last4, stripe_webhook_secret: input.stripe_webhook_secret,
         test_mode: input.test_mode ? 1 : 0, clock: input.clock, max_retry_attempts: input.max_retry_attempts,
         processor_concurrency: input.processor_concurrency,
@@ -189,13 +197,14 @@ export class Company extends DurableObject {
 
   /**
    * RPC from the worker: one API request with the key it carried. Always answers (errors become JSON responses),
-   * because an exception crossing RPC loses its status and code.
-   * @param {Request} request @param {string} key
+   * because an exception crossing RPC loses its status and code. `key` null: a request whose path carries its own
+   * credential (a hosted invoice's token); only routes marked `token` answer it.
+   * @param {Request} request @param {string|null} key
    */
   async handle(request, key) {
     try {
-      if (!this.exists) throw new ApiError(401, "invalid_api_key", "Invalid or missing API key");
-      const principal = await this.services.keys.authenticate(key);
+      if (!this.exists) throw key === null ? noSuchHostedInvoice() : new ApiError(401, "invalid_api_key", "Invalid or missing API key");
+      const principal = key === null ? null : await this.services.keys.authenticate(key);
       const company = this.company();
       const url = new URL(request.url);
       const method = request.method === "HEAD" ? "GET" : request.method;
@@ -206,7 +215,10 @@ export class Company extends DurableObject {
         allowed.push(route.method);
         if (route.method !== method) continue;
         const params = m.slice(1).map(decodeParam);
-        this.services.keys.authorize(principal, route.scope ? route.scope(params, principal) : null);
+        if (!route.token) {
+          if (principal === null) throw new ApiError(401, "invalid_api_key", "Invalid or missing API key");
+          this.services.keys.authorize(principal, route.scope ? route.scope(params, principal) : null);
+        }
         route.objects.forEach((o, i) => {
           const missing = o === "company" ? params[i] !== company.guid
             : o && this.db.one(`SELECT 1 AS x FROM ${o[0]} WHERE ${o[1]} = ?`, params[i]) === null;

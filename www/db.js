@@ -17,13 +17,14 @@ import m0011 from "./migrations/0011_processors.sql";
 import m0012 from "./migrations/0012_subscriptions.sql";
 import m0013 from "./migrations/0013_usage.sql";
 import m0014 from "./migrations/0014_hosted_invoices.sql";
+import m0014js from "./migrations/0014_hosted_invoices.js";
 
 /**
  * Numbered migrations, applied in order, each exactly once, each in its own transaction: SQL text, then an
  * optional JS step for what SQL alone cannot do (guids from the core).
  * @type {[number, string, ((db: Db, c: typeof core) => void)?][]}
  */
-const MIGRATIONS = [[1, m0001], [2, m0002], [3, m0003], [4, m0004, m0004js], [5, m0005], [6, m0006], [7, m0007], [8, m0008, m0008js], [9, m0009], [10, m0010], [11, m0011], [12, m0012], [13, m0013], [14, m0014]];
+const MIGRATIONS = [[1, m0001], [2, m0002], [3, m0003], [4, m0004, m0004js], [5, m0005], [6, m0006], [7, m0007], [8, m0008, m0008js], [9, m0009], [10, m0010], [11, m0011], [12, m0012], [13, m0013], [14, m0014, m0014js]];
 
 export class Db {
   /** @param {DurableObjectStorage} storage */

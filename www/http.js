@@ -42,6 +42,8 @@ export function errorResponse(err) {
   if (e && typeof e.status === "number" && typeof e.code === "string" && ((e.status >= 400 && e.status < 500) || e.status === 503)) {
     const error = { code: e.code, message: String(e.message) };
     if (e.field) error.field = e.field;
+    // A batch refused whole lists what was wrong with each of its items.
+    if (Array.isArray(e.errors)) error.errors = e.errors;
     const headers = e.status === 401 ? { "www-authenticate": 'Basic realm="billy"' } : e.allow ? { allow: e.allow }
       : e.retryAfter ? { "retry-after": String(e.retryAfter) } : {};
     return json({ error, error_class: ERROR_CLASS[e.status] || "RequestError", error_message: error.message },

@@ -9,6 +9,8 @@ export const TERMS = "terms";
 export const OWNER = N.OwnerType.invoice;
 /** Billy's amounts are US cents: every invoice and its transactions are in USD. */
 export const CURRENCY = "USD";
+/** Where an invoice's hosted page lives: this + its token (served by www/worker.js, www/static/invoice.html). */
+export const HOSTED_INVOICE_PAGE = "/i/";
 
 export class Invoicing {
   /**
@@ -46,10 +48,44 @@ export class Invoicing {
       appears_on_statement_as: invoice.appears_on_statement_as }, now);
   }
 
+  /**
+   * An invoice as the API shows it, everywhere (answers, lists, webhook payloads): the view with its
+   * `hosted_invoice_url`, whose token the core derives from the invoice guid under the company's hosted-invoice
+   * secret (src/hosted_invoice.rs), synchronously and without storing anything.
+   */
+  invoiceView(row) {
+    return views.invoice(row, `${HOSTED_INVOICE_PAGE}${this.hostedToken(row.guid)}`);
+  }
+
+  /** The token of an invoice's page (`/i/<token>`, `/v1/hosted_invoices/<token>`). */
+  hostedToken(invoiceGuid) {
+    const { guid, hosted_invoice_secret: secret } = this.#hostedSecret();
+    return this.core.hostedInvoiceToken(guid, invoiceGuid, secret);
+  }
+
+  /** The invoice guid a hosted invoice token opens in this company, or null (malformed, another's, a wrong MAC). */
+  hostedInvoiceOf(token) {
+    const { guid, hosted_invoice_secret: secret } = this.#hostedSecret();
+    return this.core.verifyHostedInvoiceToken(token, guid, secret);
+  }
+
+  /** The company's guid and hosted-invoice secret, read once: neither ever changes. */
+  #hostedSecret() {
+    if (!this.#secret) {
+      const row = this.db.one("SELECT guid, hosted_invoice_secret FROM company");
+      if (!row?.hosted_invoice_secret) throw new Error("the company has no hosted invoice secret (migration 14)");
+      this.#secret = row;
+    }
+    return this.#secret;
+  }
+
+  /** @type {{ guid: string, hosted_invoice_secret: string } | null} */
+  #secret = null;
+
   /** An invoice event for webhooks (inside the transaction of the change). */
   announce(guid, type, now) {
     const row = this.db.one("SELECT * FROM invoices WHERE guid = ?", guid);
-    if (row) this.webhooks.emit(type, views.invoice(row), now);
+    if (row) this.webhooks.emit(type, this.invoiceView(row), now);
   }
 
   /** The invoice changed (a route's action): tell the endpoints. */

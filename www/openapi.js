@@ -14,11 +14,12 @@ const ntime = { type: ["string", "null"], pattern: time.pattern };
 const meta = { type: "object", additionalProperties: { type: "string" } };
 const ref = (name) => ({ $ref: `#/components/schemas/${name}` });
 /**
- * An object whose listed properties are required with these types; further properties are allowed. `metadata` is
- * always there in answers made now, but optional here: a replayed Idempotency-Key answer stored before it existed
- * has none.
+ * An object whose listed properties are required with these types; further properties are allowed. `metadata` and
+ * `hosted_invoice_url` are always there in answers made now, but optional here: a replayed Idempotency-Key answer
+ * stored before they existed has none.
  */
-const obj = (props, extra = {}) => ({ type: "object", required: Object.keys(props).filter((k) => k !== "metadata"),
+const LATER = new Set(["metadata", "hosted_invoice_url"]);
+const obj = (props, extra = {}) => ({ type: "object", required: Object.keys(props).filter((k) => !LATER.has(k)),
   properties: props, ...extra });
 
 /** The names of one of the core's closed sets, as a JSON Schema enum. */
@@ -28,10 +29,11 @@ const oneOf = (set, ...extra) => ({ enum: [...new Set([...Object.keys(set), ...e
 function schemasOf(N) {
   const schemas = {
   Error: obj({ error: obj({ code: str, message: str }), error_class: str, error_message: str }),
-  Company: obj({ guid: str, created_at: time, updated_at: time, test_mode: bool, clock: ntime, clock_status: { enum: ["ready", "advancing"] },
+  Company: obj({ guid: str, name: nstr, created_at: time, updated_at: time, test_mode: bool, clock: ntime, clock_status: { enum: ["ready", "advancing"] },
     max_retry_attempts: int, processor: oneOf(N.ProcessorName), processor_key_last4: nstr,
     stripe_webhook_secret_set: bool }),
   Plan: obj({ guid: str, company_guid: str, plan_type: { enum: ["debit", "credit"] }, frequency: str, amount: int, interval: int,
+    metered_items: { type: "array", items: obj({ metric_code: str, unit_amount_decimal: nstr, tiers: { type: ["array", "null"] } }) },
     deleted: bool, metadata: meta, created_at: time, updated_at: time }),
   Customer: obj({ guid: str, company_guid: str, processor_uri: nstr, deleted: bool, metadata: meta, created_at: time, updated_at: time }),
   Subscription: obj({ guid: str, plan_guid: str, customer_guid: str, amount: nint, effective_amount: int,
@@ -42,9 +44,17 @@ function schemasOf(N) {
     metadata: meta, created_at: time, updated_at: time }),
   UpcomingInvoice: obj({ object: { const: "upcoming_invoice" }, subscription_guid: str, customer_guid: str,
     invoice_type: { const: "subscription" }, transaction_type: str, period_start: time, period_end: ntime, scheduled_at: time,
-    amount: int, adjustments: { type: "array", items: obj({ amount: int, reason: nstr }) }, total_adjustment_amount: int,
+    amount: int, items: { type: "array" }, adjustments: { type: "array", items: obj({ amount: int, reason: nstr }) }, total_adjustment_amount: int,
     effective_amount: { type: "integer", minimum: 0 }, balance_applied: { type: "integer", minimum: 0 }, coupon: nstr,
     currency: str, funding_instrument_uri: nstr, previewed_at: time }),
+  Metric: obj({ code: str, name: str, aggregation: oneOf(N.UsageAggregation), created_at: time, updated_at: time }),
+  UsageEvent: obj({ event_id: str, subscription_guid: str, metric_code: str, value: int, timestamp: time, duplicate: bool }),
+  UsageEventBatch: obj({ object: { const: "usage_event_batch" }, accepted: int, duplicates: int,
+    events: { type: "array", items: ref("UsageEvent") } }),
+  UsageEventResult: { oneOf: [ref("UsageEvent"), ref("UsageEventBatch")] },
+  UsageLine: obj({ name: str, metric_code: str, quantity: int, unit_amount_decimal: nstr, amount: int, period_start: time, period_end: time }),
+  Usage: obj({ object: { const: "usage" }, subscription_guid: str, period_start: ntime, period_end: ntime,
+    lines: { type: "array", items: ref("UsageLine") }, amount: int }),
   Coupon: obj({ code: str, name: nstr, percent_off: nstr, amount_off: nint, currency: nstr,
     duration: { enum: ["once", "repeating", "forever"] }, duration_in_periods: nint, max_redemptions: nint,
     times_redeemed: { type: "integer", minimum: 0 }, redeem_by: ntime, deleted: bool, created_at: time, updated_at: time }),
@@ -52,7 +62,13 @@ function schemasOf(N) {
     amount: int, total_adjustment_amount: int, effective_amount: int, title: nstr, external_id: nstr, appears_on_statement_as: nstr,
     funding_instrument_uri: nstr, status: oneOf({ ...N.InvoiceStatus, ...N.TermsInvoiceStatus }),
     items: { type: "array" }, adjustments: { type: "array", items: obj({ amount: int, reason: nstr }) }, metadata: meta,
-    created_at: time, updated_at: time }),
+    hosted_invoice_url: { type: "string", pattern: "^/i/[^/]+$" }, created_at: time, updated_at: time }),
+  // The buyer's view of an invoice by its hosted token: the invoice, and what its page shows besides.
+  HostedInvoice: { allOf: [ref("Invoice"), { required: ["hosted_invoice_url"] }, obj({ object: { const: "hosted_invoice" },
+    company_name: nstr, currency: str, due_at: ntime, payable: bool,
+    transactions: { type: "array", items: obj({ guid: str, transaction_type: oneOf(N.TransactionKind), amount: int,
+      status: oneOf(N.TransactionStatus, null), submit_status: oneOf(N.SubmitStatus), reason: nstr, failure_code: nstr,
+      failure_message: nstr, created_at: time, updated_at: time }) } })] },
   Transaction: obj({ guid: str, invoice_guid: nstr, order_guid: nstr, checkout_guid: nstr,
     transaction_type: oneOf(N.TransactionKind), currency: nstr, amount: int, funding_instrument_uri: nstr,
     submit_status: oneOf(N.SubmitStatus), status: oneOf(N.TransactionStatus, null),
@@ -78,7 +94,7 @@ function schemasOf(N) {
   Object: { type: "object" },
   };
   const list = (item) => obj({ items: { type: "array", items: ref(item) }, offset: int, limit: int, total_count: int });
-  for (const name of ["Plan", "Customer", "Subscription", "Coupon", "Invoice", "Transaction", "Order", "Checkout", "BalanceTransaction",
+  for (const name of ["Plan", "Customer", "Subscription", "Coupon", "Metric", "Invoice", "Transaction", "Order", "Checkout", "BalanceTransaction",
     "Application", "Key", "WebhookEndpoint", "WebhookDelivery"]) schemas[`${name}List`] = list(name);
   return schemas;
 }
@@ -86,16 +102,16 @@ function schemasOf(N) {
 const LIST = ["offset", "limit", "created_after", "created_before"];
 /** [summary, response schema, query parameters, request body fields] by "METHOD path". */
 const OPS = {
-  "POST /v1/companies": ["Create a company (no key needed; limited per client address, 429 with Retry-After); answers its API key once", "Company", [], ["processor", "processor_key", "stripe_webhook_secret", "test_mode", "clock"]],
+  "POST /v1/companies": ["Create a company (no key needed; limited per client address, 429 with Retry-After); answers its API key once", "Company", [], ["name", "processor", "processor_key", "stripe_webhook_secret", "test_mode", "clock"]],
   "GET /v1/companies/:guid": ["Retrieve the company", "Company"],
-  "PUT /v1/companies/:guid": ["Change settings, or switch the processor", "Company", [], ["max_retry_attempts", "processor_concurrency", "processor", "processor_key", "stripe_webhook_secret"]],
-  "POST /v1/companies/:guid": ["Change settings, or switch the processor", "Company", [], ["max_retry_attempts", "processor_concurrency", "processor", "processor_key", "stripe_webhook_secret"]],
+  "PUT /v1/companies/:guid": ["Change settings (the name buyers see), or switch the processor", "Company", [], ["name", "max_retry_attempts", "processor_concurrency", "processor", "processor_key", "stripe_webhook_secret"]],
+  "POST /v1/companies/:guid": ["Change settings (the name buyers see), or switch the processor", "Company", [], ["name", "max_retry_attempts", "processor_concurrency", "processor", "processor_key", "stripe_webhook_secret"]],
   "POST /v1/companies/:guid/clock": ["Advance the test clock", "Company", [], ["advance_to", "max_steps", "budget_ms"]],
   "GET /v1/companies/:guid/scheduler": ["The scheduler's next due time and failures", "Object"],
   "GET /v1/companies/:guid/simulator": ["The built-in processor's ledger", "Object"],
   "GET /v1/companies/:guid/keys": ["List the company's credentials", "KeyList", LIST],
   "POST /v1/companies/:guid/keys/rotate": ["Rotate the secret key", "Object", [], ["expires_in"]],
-  "POST /v1/plans": ["Create a plan", "Plan", [], ["plan_type", "frequency", "amount", "interval"]],
+  "POST /v1/plans": ["Create a plan (optionally with metered items)", "Plan", [], ["plan_type", "frequency", "amount", "interval", "metered_item_metric1", "metered_item_unit_amount_decimal1", "metered_item_tiers1"]],
   "GET /v1/plans": ["List plans", "PlanList", LIST],
   "GET /v1/plans/:guid": ["Retrieve a plan", "Plan"],
   "PUT /v1/plans/:guid": ["Update a plan's metadata", "Plan", [], []],
@@ -125,6 +141,11 @@ const OPS = {
   "POST /v1/subscriptions/:guid/pause": ["Pause a subscription (periods starting while paused are skipped)", "Subscription", [], ["resumes_at"]],
   "POST /v1/subscriptions/:guid/resume": ["Resume a paused subscription (its anchor is kept)", "Subscription"],
   "GET /v1/subscriptions/:guid/upcoming_invoice": ["The next invoice as it would be made now (nothing is written)", "UpcomingInvoice"],
+  "POST /v1/metrics": ["Create a metric (what usage events measure, and how they aggregate)", "Metric", [], ["code", "name", "aggregation"]],
+  "GET /v1/metrics": ["List metrics", "MetricList", LIST],
+  "GET /v1/metrics/:guid": ["Retrieve a metric by its code", "Metric"],
+  "POST /v1/usage_events": ["Record one usage event, or up to 1,000 as {events: [...]} (accepted or refused whole; each event_id counted once)", "UsageEventResult", [], ["event_id", "subscription_guid", "metric_code", "value", "timestamp"]],
+  "GET /v1/subscriptions/:guid/usage": ["The open period's usage per metric, priced", "Usage"],
   "POST /v1/coupons": ["Create a coupon", "Coupon", [], ["code", "name", "percent_off", "amount_off", "currency", "duration", "duration_in_periods", "max_redemptions", "redeem_by"]],
   "GET /v1/coupons": ["List coupons", "CouponList", LIST],
   "GET /v1/coupons/:guid": ["Retrieve a coupon by its code", "Coupon"],
@@ -139,6 +160,8 @@ const OPS = {
   "POST /v1/invoices/:guid/cancel": ["Cancel an invoice", "Invoice"],
   "POST /v1/invoices/:guid/payments": ["Record a payment of a terms invoice", "Invoice", [], ["amount", "paid_at"]],
   "GET /v1/invoices/:guid/transactions": ["The invoice's transactions", "TransactionList", LIST],
+  "GET /v1/hosted_invoices/:token": ["The buyer's view of an invoice (no key: its hosted token, from hosted_invoice_url, is the credential)", "HostedInvoice"],
+  "POST /v1/hosted_invoices/:token/pay": ["The buyer pays the invoice with a funding instrument, as PUT /v1/invoices/{guid} does (no key: its hosted token)", "HostedInvoice", [], ["funding_instrument_uri"]],
   "GET /v1/transactions": ["List transactions", "TransactionList", [...LIST, "transaction_type", "status", "submit_status", "reference_guid", "customer_guid"]],
   "GET /v1/transactions/:guid": ["Retrieve a transaction", "Transaction"],
   "PUT /v1/transactions/:guid": ["Update a transaction's metadata", "Transaction", [], []],
@@ -211,7 +234,8 @@ export function openapiDocument(names) {
         "application/x-www-form-urlencoded": { schema: { type: "object", properties: props } },
         "application/json": { schema: { type: "object", properties: props } } } };
     }
-    if (key !== "POST /v1/companies" && !path.includes("by_token") && !path.includes("/processors/")) op.security = [{ basic: [] }, { bearer: [] }];
+    if (key !== "POST /v1/companies" && !path.includes("by_token") && !path.includes("/processors/") &&
+      !path.startsWith("/v1/hosted_invoices/")) op.security = [{ basic: [] }, { bearer: [] }];
     (paths[oaPath(path)] ||= {})[method.toLowerCase()] = op;
   }
   return {

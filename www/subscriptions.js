@@ -7,6 +7,7 @@ import { N } from "./core.js";
 import { CURRENCY, OWNER } from "./invoicing.js";
 import * as views from "./views.js";
 import { couponRow } from "./routes/coupons.js";
+import { usageItem } from "./usage.js";
 
 /** At most this many periods are invoiced per subscription per run (the scheduler runs it again for more). */
 const MAX_PERIODS_PER_RUN = 100;
@@ -17,9 +18,11 @@ const E = N.WebhookEventType;
 export class Subscriptions {
   /**
    * @param {{ db: import("./db.js").Db, core: typeof import("./core.js"), invoicing: import("./invoicing.js").Invoicing,
-   *   balances: import("./balances.js").Balances, webhooks: import("./webhooks.js").Webhooks }} deps
+   *   balances: import("./balances.js").Balances, webhooks: import("./webhooks.js").Webhooks,
+   *   usage: import("./usage.js").Usage }} deps
    */
-  constructor({ db, core, invoicing, balances, webhooks }) {
+  constructor({ db, core, invoicing, balances, webhooks, usage }) {
+    this.usage = usage;
     this.db = db;
     this.core = core;
     this.invoicing = invoicing;
@@ -29,7 +32,7 @@ export class Subscriptions {
 
   /** The subscription row joined with its plan, as the core reads it (null when unknown). */
   row(guid) {
-    return this.db.one(`SELECT s.*, p.frequency, p.interval, p.amount AS plan_amount, p.plan_type
+    return this.db.one(`SELECT s.*, p.frequency, p.interval, p.amount AS plan_amount, p.plan_type, p.metered_items
       FROM subscriptions s JOIN plans p ON p.guid = s.plan_guid WHERE s.guid = ?`, guid);
   }
 
@@ -69,14 +72,14 @@ export class Subscriptions {
   billDueBatch(guids, now) {
     this.db.tx(() => {
       const marks = guids.map(() => "?").join(", ");
-      const due = this.db.all(`SELECT s.*, p.frequency, p.interval, p.amount AS plan_amount, p.plan_type,
-        (s.coupon_code IS NULL AND s.paused_at IS NULL AND s.cancel_at IS NULL
+      const due = this.db.all(`SELECT s.*, p.frequency, p.interval, p.amount AS plan_amount, p.plan_type, p.metered_items,
+        (s.coupon_code IS NULL AND s.paused_at IS NULL AND s.cancel_at IS NULL AND p.metered_items = '[]'
           AND NOT EXISTS (SELECT 1 FROM subscription_adjustments a WHERE a.subscription_guid = s.guid AND a.invoice_guid IS NULL)
           AND NOT EXISTS (SELECT 1 FROM balances b WHERE b.customer_guid = s.customer_guid AND b.currency = ? AND b.amount < 0)) AS plain
         FROM subscriptions s JOIN plans p ON p.guid = s.plan_guid
         WHERE s.guid IN (${marks}) AND s.canceled = 0 AND s.next_invoice_at <= ?`, BALANCE_CURRENCY, ...guids, now);
-      // Only plain subscriptions take the fast path: a coupon, a pause, a cancel at period end, pending prorations
-      // or a customer credit make each invoice its own composition (the same rules, one subscription at a time).
+      // Only plain subscriptions take the fast path: a coupon, a pause, a cancel at period end, metered usage,
+      // pending prorations or a customer credit make each invoice its own composition (the same rules, one subscription at a time).
       for (const row of due) if (!row.plain) this.bill(row, now);
       const subs = due.filter((row) => row.plain);
       if (subs.length === 0) return;
@@ -143,9 +146,15 @@ export class Subscriptions {
     return written;
   }
 
-  /** One period's invoice, composed by the core; null when the period already has one. */
-  invoicePeriod(row, period, scheduledAt, amount, now) {
+  /**
+   * One period's invoice, composed by the core; null when the period already has one. The fixed amount is billed in
+   * advance (Billy's rule) and the usage of the periods before it, priced from their running aggregates, as lines
+   * that count towards the amount.
+   */
+  invoicePeriod(row, period, scheduledAt, fixed, now) {
     if (this.db.one("SELECT 1 AS x FROM invoices WHERE subscription_guid = ? AND period = ?", row.guid, period)) return null;
+    const usage = this.usage.lines(row, JSON.parse(row.metered_items || "[]"), period);
+    const amount = usage.lines.reduce((sum, l) => this.core.addAmounts(sum, l.amount), fixed);
     const fresh = this.db.one("SELECT coupon_code, coupon_applied FROM subscriptions WHERE guid = ?", row.guid);
     const coupon = fresh.coupon_code ? couponRow(this.db.one("SELECT * FROM coupons WHERE guid = ?", fresh.coupon_code)) : null;
     const x = this.core.composeInvoice(amount, this.pending(row.guid), coupon, fresh.coupon_applied,
@@ -154,8 +163,9 @@ export class Subscriptions {
       customer_guid: row.customer_guid, subscription_guid: row.guid, period, scheduled_at: scheduledAt, amount,
       total_adjustment_amount: x.total_adjustment_amount, effective_amount: x.effective_amount, title: null,
       external_id: null, appears_on_statement_as: row.appears_on_statement_as,
-      funding_instrument_uri: row.funding_instrument_uri, items: [], adjustments: x.adjustments,
+      funding_instrument_uri: row.funding_instrument_uri, items: usage.lines.map(usageItem), adjustments: x.adjustments,
       coupon_code: x.coupon_applied ? fresh.coupon_code : null }, now);
+    this.usage.billed(row, usage.periods, guid);
     this.#settle(row, guid, x, now);
     if (x.coupon_applied) this.db.update("subscriptions", row.guid, { coupon_applied: fresh.coupon_applied + 1 });
     return guid;
@@ -202,8 +212,29 @@ export class Subscriptions {
     return guid;
   }
 
+  /**
+   * A subscription that ends with usage not yet billed gets a final usage invoice now (the fixed amount was billed
+   * in advance). Returns its guid, or null.
+   */
+  #finalUsage(guid, now) {
+    const row = this.row(guid);
+    const usage = this.usage.lines(row, JSON.parse(row.metered_items || "[]"), null);
+    if (usage.periods.length === 0) return null;
+    const amount = usage.lines.reduce((sum, l) => this.core.addAmounts(sum, l.amount), 0);
+    const x = this.core.composeInvoice(amount, [], null, 0, 0);
+    const iv = this.invoicing.insert({ invoice_type: "subscription", transaction_type: row.plan_type,
+      customer_guid: row.customer_guid, subscription_guid: row.guid, period: null, scheduled_at: now, amount,
+      total_adjustment_amount: x.total_adjustment_amount, effective_amount: x.effective_amount, title: "Final usage",
+      external_id: null, appears_on_statement_as: row.appears_on_statement_as,
+      funding_instrument_uri: row.funding_instrument_uri, items: usage.lines.map(usageItem), adjustments: x.adjustments,
+      coupon_code: null }, now);
+    this.usage.billed(row, usage.periods, iv);
+    return iv;
+  }
+
   /** A pending credit left when a subscription ends goes to the customer balance; a pending charge lapses. */
   #ended(guid, now) {
+    this.#finalUsage(guid, now);
     const row = this.db.one("SELECT customer_guid FROM subscriptions WHERE guid = ?", guid);
     const net = this.pending(guid).reduce((sum, a) => this.core.addAmounts(sum, a.amount), 0);
     this.db.run("DELETE FROM subscription_adjustments WHERE subscription_guid = ? AND invoice_guid IS NULL", guid);
@@ -252,13 +283,16 @@ export class Subscriptions {
   upcoming(row, now) {
     const next = this.core.upcomingPeriod(row);
     if (!next) return null;
-    const amount = this.core.subscriptionAmount(row.amount, row.plan_amount);
+    const usage = this.usage.lines(row, JSON.parse(row.metered_items || "[]"), next.period);
+    const amount = usage.lines.reduce((sum, l) => this.core.addAmounts(sum, l.amount),
+      this.core.subscriptionAmount(row.amount, row.plan_amount));
     const coupon = row.coupon_code ? couponRow(this.db.one("SELECT * FROM coupons WHERE guid = ?", row.coupon_code)) : null;
     const x = this.core.composeInvoice(amount, this.pending(row.guid), coupon, row.coupon_applied,
       this.balances.amount(row.customer_guid, BALANCE_CURRENCY));
     return { object: "upcoming_invoice", subscription_guid: row.guid, customer_guid: row.customer_guid,
       invoice_type: "subscription", transaction_type: row.plan_type, period_start: next.period_start,
-      period_end: next.period_end, scheduled_at: next.period_start, amount, adjustments: x.adjustments,
+      period_end: next.period_end, scheduled_at: next.period_start, amount, items: usage.lines.map(usageItem),
+      adjustments: x.adjustments,
       total_adjustment_amount: x.total_adjustment_amount, effective_amount: x.effective_amount,
       balance_applied: x.balance_applied, coupon: x.coupon_applied ? row.coupon_code : null, currency: CURRENCY,
       funding_instrument_uri: row.funding_instrument_uri, previewed_at: now };

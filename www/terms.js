@@ -4,15 +4,16 @@
 // the payment that settles one records a growth event on time or late. Inside a transaction unless said otherwise.
 import { N } from "./core.js";
 import { OWNER as INVOICE, TERMS } from "./invoicing.js";
-import * as views from "./views.js";
 
 export class Terms {
   /**
    * @param {{ db: import("./db.js").Db, core: typeof import("./core.js"), payments: import("./payments.js").Payments,
-   *   credit: import("./credit.js").Credit, webhooks: import("./webhooks.js").Webhooks }} deps
+   *   credit: import("./credit.js").Credit, webhooks: import("./webhooks.js").Webhooks,
+   *   invoiceView: (row: any) => any }} deps `invoiceView`: www/invoicing.js `invoiceView` (every view of an invoice)
    */
-  constructor({ db, core, payments, credit, webhooks }) {
+  constructor({ db, core, payments, credit, webhooks, invoiceView }) {
     this.webhooks = webhooks;
+    this.invoiceView = invoiceView;
     this.db = db;
     this.core = core;
     this.payments = payments;
@@ -36,7 +37,7 @@ export class Terms {
   }
 
   #announce(guid, type, now) {
-    this.webhooks.emit(type, views.invoice(this.db.one("SELECT * FROM invoices WHERE guid = ?", guid)), now);
+    this.webhooks.emit(type, this.invoiceView(this.db.one("SELECT * FROM invoices WHERE guid = ?", guid)), now);
   }
 
   outstanding(inv) {

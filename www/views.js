@@ -7,7 +7,7 @@ const bool = (v) => v === 1 || v === true;
 const meta = (row) => JSON.parse(row.metadata || "{}");
 
 export function company(row) {
-  return { guid: row.guid, created_at: row.created_at, updated_at: row.updated_at,
+  return { guid: row.guid, name: row.name ?? null, created_at: row.created_at, updated_at: row.updated_at,
     test_mode: bool(row.test_mode), clock: row.clock, clock_status: row.advance_to ? "advancing" : "ready",
     advance_to: row.advance_to ?? null, max_retry_attempts: row.max_retry_attempts,
     processor_concurrency: row.processor_concurrency, processor: row.processor ?? N.ProcessorName.simulator,
@@ -17,7 +17,8 @@ export function company(row) {
 
 export function plan(row, companyGuid) {
   return { guid: row.guid, company_guid: companyGuid, plan_type: row.plan_type, frequency: row.frequency,
-    amount: row.amount, interval: row.interval, deleted: bool(row.deleted), metadata: meta(row),
+    amount: row.amount, interval: row.interval, metered_items: JSON.parse(row.metered_items || "[]"),
+    deleted: bool(row.deleted), metadata: meta(row),
     created_at: row.created_at, updated_at: row.updated_at };
 }
 
@@ -47,13 +48,17 @@ export function coupon(row) {
     deleted: bool(row.deleted), created_at: row.created_at, updated_at: row.updated_at };
 }
 
-export function invoice(row) {
+/**
+ * `hostedInvoiceUrl` is the invoice's page, `/i/<token>`: its token is derived under the company's secret, so every
+ * view is made by www/invoicing.js `invoiceView`, which has it.
+ */
+export function invoice(row, hostedInvoiceUrl) {
   const out = { guid: row.guid, invoice_type: row.invoice_type, transaction_type: row.transaction_type,
     customer_guid: row.customer_guid, amount: row.amount, total_adjustment_amount: row.total_adjustment_amount,
     effective_amount: row.effective_amount, title: row.title, external_id: row.external_id,
     appears_on_statement_as: row.appears_on_statement_as, funding_instrument_uri: row.funding_instrument_uri,
     status: row.status, items: JSON.parse(row.items), adjustments: JSON.parse(row.adjustments), metadata: meta(row),
-    created_at: row.created_at, updated_at: row.updated_at };
+    hosted_invoice_url: hostedInvoiceUrl, created_at: row.created_at, updated_at: row.updated_at };
   if (row.invoice_type === "subscription") {
     out.subscription_guid = row.subscription_guid;
     out.scheduled_at = row.scheduled_at;

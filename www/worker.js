@@ -79,9 +79,9 @@ export default {
   },
 };
 
-/** The pages the worker serves from its static assets, by path. */
+/** The pages the worker serves from its static assets, by path (`/i/<token>`: an invoice's hosted page). */
 const PAGES = [[/^\/checkout\/[^/]+$/, "/checkout.html"], [/^\/apply\/[^/]+$/, "/apply.html"],
-  [/^\/dashboard$/, "/dashboard.html"]];
+  [/^\/dashboard$/, "/dashboard.html"], [/^\/i\/[^/]+$/, "/invoice.html"]];
 const pageFor = (path) => PAGES.find(([re]) => re.test(path))?.[1] ?? null;
 
 /**
@@ -141,6 +141,17 @@ async function route(request, env) {
       const answer = await companyStub(env, hook[1]).stripeWebhook(text, request.headers.get("stripe-signature"));
       if (answer.error) throw new ApiError(answer.error.status, answer.error.code, answer.error.message, answer.error.field);
       return json(answer);
+    }
+    // A hosted invoice's token is its own credential (no API key is asked or used): it names its company, whose
+    // guid's signature is checked as a key's is, so a forged token wakes no Durable Object; the company checks the
+    // token's MAC. Whatever is wrong with a token, the answer is the same 404.
+    const hosted = /^\/v1\/hosted_invoices\/([^/]+)(?:\/|$)/.exec(path);
+    if (hosted) {
+      let token = null;
+      try { token = decodeURIComponent(hosted[1]); } catch { /* not a token */ }
+      const guid = token === null ? null : core.companyOfHostedInvoiceToken(token);
+      if (guid === null || !(await companyMayExist(env, guid))) throw new ApiError(404, "not_found", "No such hosted invoice");
+      return await companyStub(env, guid).handle(bodyless(request), null);
     }
     // An application's token is its own credential, carried in its path (/v1/applications/by_token/<token>).
     const key = apiKeyOf(request) ?? /^\/v1\/applications\/by_token\/([^/]+)/.exec(path)?.[1] ?? null;

@@ -202,3 +202,44 @@ pub fn js_price_usage(
         time_arg(&period_end, "period_end")?,
     )?)
 }
+
+/// One request of usage events, decided in one crossing ([`crate::usage_ingest::ingest`]): `context` is what the
+/// worker read in the same storage transaction (`{subscriptions, metrics, known, states}`) → `{ok: true, events,
+/// states}` to write, or `{ok: false, code, status, field, message, errors}` (nothing to write).
+#[wasm_bindgen(js_name = ingestUsage)]
+pub fn js_ingest_usage(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] context: JsValue,
+) -> JsResult<JsValue> {
+    #[derive(Serialize)]
+    #[serde(untagged)]
+    enum Answer {
+        Ok {
+            ok: bool,
+            #[serde(flatten)]
+            ingested: crate::usage_ingest::Ingested,
+        },
+        Failed {
+            ok: bool,
+            code: &'static str,
+            status: u16,
+            field: Option<String>,
+            message: String,
+            errors: Vec<usage::EntryError>,
+        },
+    }
+    let now = time_arg(&now, "now")?;
+    let ctx = crate::usage_ingest::Context::from_raw(&to_raw(&context))?;
+    out(&match crate::usage_ingest::ingest(&to_raw(&input), now, &ctx) {
+        Ok(ingested) => Answer::Ok { ok: true, ingested },
+        Err(f) => Answer::Failed {
+            ok: false,
+            code: f.error.code(),
+            status: f.error.status(),
+            field: f.error.field(),
+            message: f.error.to_string(),
+            errors: f.errors,
+        },
+    })
+}

@@ -58,6 +58,9 @@ test("tenant isolation, generated from the document: B's key on A's objects is a
   let checked = 0;
   for (const [template, ops] of Object.entries(OPENAPI.paths)) {
     if (!template.includes("{")) continue;
+    // A hosted invoice's token is its own credential and takes no key (any key is ignored): these paths are checked
+    // by token below, and in tests/js/hosted-invoice.test.mjs.
+    if (template.startsWith("/v1/hosted_invoices/")) continue;
     const p = template.replace(/\/([a-z_]+)\/\{[a-z_]+\}/g, (_, res) => `/${res}/${encodeURIComponent(ids[res])}`);
     for (const method of Object.keys(ops)) {
       const res = await call(w.base, method.toUpperCase(), p, { key: b.key, ...(method === "get" || method === "delete" ? {} : { form: {} }) });
@@ -66,5 +69,24 @@ test("tenant isolation, generated from the document: B's key on A's objects is a
     }
   }
   assert.ok(checked >= 60, `${checked} operations checked`);
+  // Tokens, on every hosted invoice path: B's token, and every mix of B's and A's parts, never open A's invoice.
+  const cuB = ok(await b.api.post("/v1/customers", {}));
+  const ib = ok(await b.api.post("/v1/invoices", { customer_guid: cuB.guid, amount: "700" }));
+  const [coA, ivA, macA] = invoice.hosted_invoice_url.slice(3).split(".");
+  const [coB, ivB, macB] = ib.hosted_invoice_url.slice(3).split(".");
+  const hosted = Object.entries(OPENAPI.paths).filter(([t]) => t.startsWith("/v1/hosted_invoices/"));
+  assert.ok(hosted.length >= 1, "the hosted invoice paths are described");
+  for (const [template, ops] of hosted) {
+    for (const method of Object.keys(ops)) {
+      for (const token of [`${coA}.${ivA}.${macB}`, `${coB}.${ivA}.${macB}`, `${coB}.${ivA}.${macA}`, `${coA}.${ivB}.${macB}`]) {
+        const p = template.replace("{token}", encodeURIComponent(token));
+        const res = await call(w.base, method.toUpperCase(), p, { key: b.key, ...(method === "get" ? {} : { form: { funding_instrument_uri: CARD } }) });
+        assert.equal(res.status, 404, `${method.toUpperCase()} ${p}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
+        checked++;
+      }
+    }
+  }
+  // B's own token opens B's invoice only.
+  assert.equal(ok(await call(w.base, "GET", `/v1/hosted_invoices/${coB}.${ivB}.${macB}`)).guid, ib.guid);
   assert.deepEqual(await snapshot(), before, "A's data is unchanged");
 });

@@ -32,6 +32,8 @@ CREATE TABLE usage_aggregates (
   subscription_guid TEXT NOT NULL,
   metric_code       TEXT NOT NULL,
   period            INTEGER NOT NULL,
+  period_start      TEXT NOT NULL,
+  period_end        TEXT NOT NULL,
   state             TEXT NOT NULL,             -- the core's running aggregate {value, count, last_timestamp, last_value}
   invoice_guid      TEXT,                      -- set when an invoice bills it
   PRIMARY KEY (subscription_guid, metric_code, period)

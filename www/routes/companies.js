@@ -21,8 +21,8 @@ export const routes = [
     own(r);
     return json(fresh(r));
   }],
-  // Settings: max_retry_attempts (processor retries per transaction), processor_concurrency (calls in flight), and
-  // the processor (processor, processor_key, stripe_webhook_secret).
+  // Settings: name (shown to buyers on hosted invoice pages), max_retry_attempts (processor retries per transaction),
+  // processor_concurrency (calls in flight), and the processor (processor, processor_key, stripe_webhook_secret).
   ["PUT", "/v1/companies/:guid", (r) => updateSettings(r)],
   ["POST", "/v1/companies/:guid", (r) => updateSettings(r)],
   // Test clock: freeze/advance the company's time and run everything that falls due on the way, as Stripe's test
@@ -89,6 +89,7 @@ async function updateSettings(r) {
   }
   const now = r.now();
   r.db.tx(() => {
+    if (settings.name !== null) r.db.run("UPDATE company SET name = ?, updated_at = ?", settings.name, now);
     if (settings.max_retry_attempts !== null) {
       r.db.run("UPDATE company SET max_retry_attempts = ?, updated_at = ?", settings.max_retry_attempts, now);
     }

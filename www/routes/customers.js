@@ -39,7 +39,7 @@ export const routes = [
   }],
   ["GET", "/v1/customers/:guid/invoices", (r) => {
     const c = findCustomer(r, r.params[0]);
-    return listPage(r, { table: "invoices", where: "customer_guid = ?", args: [c.guid], view: views.invoice });
+    return listPage(r, { table: "invoices", where: "customer_guid = ?", args: [c.guid], view: (row) => r.invoicing.invoiceView(row) });
   }],
   ["GET", "/v1/customers/:guid/transactions", (r) => {
     const c = findCustomer(r, r.params[0]);

@@ -3,7 +3,6 @@
 // cancel, list (?external_id=), transactions. Subscription invoices are created by the scheduler.
 // The payments of an invoice go through the payments core (www/payments.js); the invoice is their owner.
 import { ApiError, json } from "../http.js";
-import * as views from "../views.js";
 import { CURRENCY, OWNER, TERMS } from "../invoicing.js";
 import { findInvoice, referenced } from "./find.js";
 import { listPage } from "./list.js";
@@ -12,7 +11,39 @@ import { refuseTerms } from "../checkouts.js";
 import { transactionPage } from "./transactions.js";
 import { redeem } from "./coupons.js";
 
-const show = (r, guid) => json(views.invoice(findInvoice(r, guid)));
+const show = (r, guid) => json(r.invoicing.invoiceView(findInvoice(r, guid)));
+
+/**
+ * Pays an invoice with a new funding instrument: lets go of the unfinished charge and submits a new one. First asks
+ * the processor whether an earlier attempt charged after all; if it cannot say, nothing changes (503), so this never
+ * charges twice. A payment pending at the processor may still succeed: 409 until it ends. A terms invoice is refused
+ * (409), as is one that cannot take an instrument (settled, canceled: 409). Shared by `PUT /v1/invoices/<guid>` and
+ * the buyer's `POST /v1/hosted_invoices/<token>/pay`.
+ * @param {any} r @param {string} guid
+ * @param {{ metadata: ((inv: any) => string) | null, recover: string }} how `metadata`: the invoice's new metadata
+ *   (null: unchanged, as for the buyer); `recover`: the GET that answers for the change (www/idempotency.js)
+ */
+export async function payInvoice(r, guid, { metadata, recover }) {
+  refuseTerms(findInvoice(r, guid));
+  const { funding_instrument_uri } = r.core.validateFundingInstrument(r.body);
+  await r.payments.lookUpOpen(OWNER, guid, { strict: true });
+  const now = r.now();
+  r.db.tx(() => {
+    const inv = findInvoice(r, guid);
+    const status = r.core.invoiceTransition(inv.status, r.core.N.InvoiceEvent.update_instrument);
+    if (r.payments.hasPending(OWNER, guid)) {
+      throw new ApiError(409, "payment_pending",
+        "A payment for this invoice is pending at the processor; retry after it settles");
+    }
+    r.payments.release(OWNER, guid, new Set(), now);
+    r.db.update("invoices", guid, { funding_instrument_uri, status, ...(metadata ? { metadata: metadata(inv) } : {}),
+      updated_at: now });
+    r.invoicing.changed(guid, now);
+    r.invoicing.charge(guid, { ...inv, funding_instrument_uri }, now);
+    r.recover(["get", recover]);
+  });
+  await r.payments.submitOwner(OWNER, guid);
+}
 
 export const routes = [
   ["POST", "/v1/invoices", async (r) => {
@@ -46,39 +77,19 @@ export const routes = [
     await r.payments.submitOwner(OWNER, guid);
     return show(r, guid);
   }],
-  ["GET", "/v1/invoices", (r) => listPage(r, { table: "invoices", view: views.invoice })],
+  ["GET", "/v1/invoices", (r) => listPage(r, { table: "invoices", view: (row) => r.invoicing.invoiceView(row) })],
   ["GET", "/v1/invoices/:guid", (r) => show(r, r.params[0])],
-  // New funding instrument: lets go of the unfinished charge and submits a new one. First asks the processor
-  // whether an earlier attempt charged after all; if it cannot say, nothing changes (503), so this never charges
-  // twice. A payment pending at the processor may still succeed: 409 until it ends.
+  // New funding instrument (payInvoice above), or metadata alone.
   ["PUT", "/v1/invoices/:guid", async (r) => {
     const guid = r.params[0];
-    const found = findInvoice(r, guid);
+    findInvoice(r, guid);
     // Metadata alone: merged, nothing else changes.
     if (r.body.funding_instrument_uri === undefined && r.core.hasMetadata(r.body)) {
       const now = r.now();
       r.db.tx(() => r.db.update("invoices", guid, { metadata: mergedMetadata(r, findInvoice(r, guid).metadata), updated_at: now }));
       return show(r, guid);
     }
-    refuseTerms(found);
-    const { funding_instrument_uri } = r.core.validateFundingInstrument(r.body);
-    await r.payments.lookUpOpen(OWNER, guid, { strict: true });
-    const now = r.now();
-    r.db.tx(() => {
-      const inv = findInvoice(r, guid);
-      const status = r.core.invoiceTransition(inv.status, r.core.N.InvoiceEvent.update_instrument);
-      if (r.payments.hasPending(OWNER, guid)) {
-        throw new ApiError(409, "payment_pending",
-          "A payment for this invoice is pending at the processor; retry after it settles");
-      }
-      r.payments.release(OWNER, guid, new Set(), now);
-      r.db.update("invoices", guid, { funding_instrument_uri, status, metadata: mergedMetadata(r, inv.metadata),
-        updated_at: now });
-      r.invoicing.changed(guid, now);
-      r.invoicing.charge(guid, { ...inv, funding_instrument_uri }, now);
-      r.recover(["get", `/v1/invoices/${guid}`]);
-    });
-    await r.payments.submitOwner(OWNER, guid);
+    await payInvoice(r, guid, { metadata: (inv) => mergedMetadata(r, inv.metadata), recover: `/v1/invoices/${guid}` });
     return show(r, guid);
   }],
   ["POST", "/v1/invoices/:guid/refund", async (r) => {

@@ -12,10 +12,18 @@ export const routes = [
   metadataRoute("/v1/plans/:guid", "plans", findPlan, (r, row) => views.plan(row, r.company.guid)),
   ["POST", "/v1/plans", (r) => {
     const p = r.core.validatePlan(r.body);
+    const metered = r.core.validatePlanMeteredItems(r.body);
     const now = r.now();
     const guid = r.core.guid("PL");
-    r.db.tx(() => r.db.insert("plans", { guid, ...p, deleted: 0, metadata: mergedMetadata(r), created_at: now,
-      updated_at: now }));
+    r.db.tx(() => {
+      metered.forEach((item, i) => {
+        if (!r.db.one("SELECT 1 AS x FROM metrics WHERE guid = ?", item.metric_code)) {
+          throw new ApiError(404, "not_found", `No such metric: ${item.metric_code}`, `metered_items[${i}].metric_code`);
+        }
+      });
+      r.db.insert("plans", { guid, ...p, metered_items: JSON.stringify(metered), deleted: 0, metadata: mergedMetadata(r),
+        created_at: now, updated_at: now });
+    });
     return json(views.plan(findPlan(r, guid), r.company.guid));
   }],
   ["GET", "/v1/plans", (r) => listPage(r, { table: "plans", view: (row) => views.plan(row, r.company.guid) })],
@@ -47,7 +55,7 @@ export const routes = [
     const plan = findPlan(r, r.params[0]);
     return listPage(r, { table: "invoices", alias: "i",
       where: "i.subscription_guid IN (SELECT guid FROM subscriptions WHERE plan_guid = ?)", args: [plan.guid],
-      order: "i.scheduled_at DESC, i.seq DESC", view: views.invoice });
+      order: "i.scheduled_at DESC, i.seq DESC", view: (row) => r.invoicing.invoiceView(row) });
   }],
   ["GET", "/v1/plans/:guid/transactions", (r) => {
     const plan = findPlan(r, r.params[0]);

@@ -195,7 +195,7 @@ export const routes = [
   ["GET", "/v1/subscriptions/:guid/invoices", (r) => {
     const sub = findSubscription(r, r.params[0]);
     return listPage(r, { table: "invoices", where: "subscription_guid = ?", args: [sub.guid],
-      order: "invoices.scheduled_at DESC, invoices.seq DESC", view: views.invoice });
+      order: "invoices.scheduled_at DESC, invoices.seq DESC", view: (row) => r.invoicing.invoiceView(row) });
   }],
   ["GET", "/v1/subscriptions/:guid/transactions", (r) => {
     const sub = findSubscription(r, r.params[0]);
