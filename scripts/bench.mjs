@@ -14,12 +14,16 @@ import path from "node:path";
 import { miniflareOptions, ROOT } from "./miniflare.mjs";
 
 const SMOKE = process.argv.includes("--smoke");
+/** A request the host refused while starting is asked once more. */
+const retrying = (f) => f().catch(() => new Promise((r) => setTimeout(r, 200)).then(f));
+/** Which parts run (`BENCH_PARTS=usage,core` for a quick look at one); all by default. */
+const PARTS = new Set((process.env.BENCH_PARTS || "http,scheduler,usage,core").split(","));
 const SECONDS = SMOKE ? 1 : Number(process.env.BENCH_SECONDS || 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 10);
 const SCALE = SMOKE ? [50] : (process.env.BENCH_SCALE || "1000,10000").split(",").map(Number);
 const LIST_ROWS = SMOKE ? 200 : 10_000;
 const results = { machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memory_gb: Math.round(os.totalmem() / 2 ** 30),
-  node: process.version, date: new Date().toISOString() }, http: [], scheduler: [], core: [] };
+  node: process.version, date: new Date().toISOString() }, http: [], scheduler: [], usage: [], core: [] };
 const table = [];
 const row = (...cells) => { table.push(cells); console.log(cells.join("  |  ")); };
 
@@ -36,6 +40,7 @@ const form = (o) => new URLSearchParams(o).toString();
 const basic = (key) => ({ authorization: "Basic " + Buffer.from(key + ":").toString("base64") });
 const formHeaders = (key) => ({ ...basic(key), "content-type": "application/x-www-form-urlencoded" });
 
+if (PARTS.has("http")) {
 // ---- 1. platform baselines --------------------------------------------------------------------------------------
 const baseline = new Miniflare({
   modules: true, compatibilityDate: "2025-04-01", port: 0, host: "127.0.0.1",
@@ -65,7 +70,6 @@ await baseline.dispose();
 const mf = new Miniflare(miniflareOptions({ port: 0, bindings: { COMPANY_CREATION_LIMIT: "off" } }));
 const base = (await mf.ready).origin;
 /** A set-up call; retried once, since Node's fetch may reuse a connection workerd closed during a long request. */
-const retrying = (f) => f().catch(() => new Promise((r) => setTimeout(r, 200)).then(f));
 const api = async (method, p, key, body) => {
   const res = await retrying(() => fetch(base + p, { method, headers: key ? formHeaders(key) : { "content-type": "application/x-www-form-urlencoded" },
     body: body ? form(body) : undefined }));
@@ -132,6 +136,7 @@ for (const r of results.http) {
   console.log(`| ${r.name} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.ratio ? `${Math.round(100 * r.ratio)} % of ${r.baseline.replace("baseline: ", "")}` : "baseline"} |`);
 }
 
+}
 // ---- 3. the scheduler at scale --------------------------------------------------------------------------------
 function workerdMemoryMb() {
   try {
@@ -183,6 +188,7 @@ async function schedulerRun(n, latency, companies = 1) {
   return out;
 }
 
+if (PARTS.has("scheduler")) {
 console.log("\n| due subscriptions | companies | processor latency | seconds | invoiced and charged per s | settled | workerd MB |\n|---|---|---|---|---|---|---|");
 const runs = [...SCALE.map((n) => [n, 0, 1]), [SMOKE ? 20 : 10_000, SMOKE ? 20 : 250, 1], [SMOKE ? 10 : 1000, 0, SMOKE ? 2 : 100]];
 for (const [n, latency, companies] of runs) {
@@ -190,8 +196,9 @@ for (const [n, latency, companies] of runs) {
   console.log(`| ${r.subscriptions} | ${r.companies} | ${r.latency_ms} ms | ${r.seconds} | ${r.per_second} | ${r.settled} | ${r.workerd_mb_before} → ${r.workerd_mb_after} |`);
 }
 
+}
+if (PARTS.has("usage")) {
 // ---- 3b. usage ingestion: events per second, and invoicing a subscription of 1,000,000 events -------------------
-results.usage = [];
 /** A company with a metered plan and one subscription on it, on a frozen clock. */
 async function meteredCompany(call) {
   const company = await call("POST", "/v1/companies", null, { clock: "2024-01-01T00:00:00Z" });
@@ -257,6 +264,7 @@ for (const [batch, companies] of [[100, 1], [1000, 1], [1000, 10]]) {
   await w.dispose();
 }
 
+}
 // ---- 4. the core: per call, in batches, native, and the libraries a JS developer would use ------------------------
 const core = await import(path.join(ROOT, "pkg/billy_edge.js"));
 const t0 = performance.now();
@@ -315,7 +323,18 @@ for (const [name, m] of Object.entries(measures)) {
   console.log(`| ${name} | ${rec.wasm_batch} | ${rec.wasm_single} | ${nat ?? "—"} | ${nat ? (nat / m.wasm).toFixed(2) + "×" : "—"} | ${rec.reference ?? "—"} | ${rec.reference_ops ?? "—"} | ${m.reference ? (m.wasm / m.reference[1]).toFixed(2) + "×" : "—"} |`);
 }
 results.wasm = { raw_bytes: wasmBytes.length, gzip_bytes: gz, node_instantiate_ms: Number(instantiateMs.toFixed(1)) };
-if (!SMOKE) writeFileSync(path.join(ROOT, "bench-results.json"), JSON.stringify(results, null, 2));
+if (!SMOKE) {
+  // A run of some parts keeps the other parts of the last full run.
+  const file = path.join(ROOT, "bench-results.json");
+  let merged = results;
+  try {
+    const prev = JSON.parse(readFileSync(file, "utf8"));
+    merged = { ...prev, ...results };
+    for (const part of ["http", "scheduler", "usage"]) if (!PARTS.has(part) && prev[part]) merged[part] = prev[part];
+    if (!PARTS.has("usage") && prev.usage_invoice) merged.usage_invoice = prev.usage_invoice;
+  } catch { /* no earlier run */ }
+  writeFileSync(file, JSON.stringify(merged, null, 2));
+}
 const errors = results.http.reduce((s, r) => s + r.errors, 0);
 if (errors > 0 || results.usage.some((r) => r.errors > 0) || results.scheduler.some((r) => r.settled !== r.subscriptions * r.companies)) {
   console.error(`bench: ${errors} HTTP errors, or a scheduler run that did not settle every subscription`);
