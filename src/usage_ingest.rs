@@ -24,6 +24,8 @@ pub struct Subscription {
     pub canceled: bool,
     /// The metric codes of its plan's metered items.
     pub metrics: Vec<String>,
+    /// Its plan's metered items, to price what the events add up to.
+    pub items: Vec<usage::MeteredItem>,
 }
 
 /// What the worker read for a batch.
@@ -51,15 +53,13 @@ impl Context {
                     Some(other) => other.clone(),
                     None => Raw::Array(Vec::new()),
                 };
-                let metrics = usage::items_from_stored(&items)?
-                    .into_iter()
-                    .map(|i| i.metric_code)
-                    .collect();
+                let items = usage::items_from_stored(&items)?;
+                let metrics = items.iter().map(|i| i.metric_code.clone()).collect();
                 let canceled = matches!(row.get("canceled"), Some(Raw::Number(n)) if *n != 0.0)
                     || matches!(row.get("canceled"), Some(Raw::Bool(true)));
                 ctx.subscriptions.insert(
                     guid.clone(),
-                    Subscription { billable: Billable::from_raw(row)?, canceled, metrics },
+                    Subscription { billable: Billable::from_raw(row)?, canceled, metrics, items },
                 );
             }
         }
@@ -98,9 +98,10 @@ impl Context {
 pub struct Placed {
     #[serde(flatten)]
     pub event: EventInput,
-    pub period: i64,
-    pub period_start: String,
-    pub period_end: String,
+    /// Where it counts (null for a repeat of an event stored before, whose period may be closed by now).
+    pub period: Option<i64>,
+    pub period_start: Option<String>,
+    pub period_end: Option<String>,
     pub duplicate: bool,
 }
 
@@ -154,6 +155,24 @@ fn place(ctx: &Context, e: &EventInput) -> Result<(Aggregation, i64, Instant, In
             format!("Metric {} is not a metered item of the subscription's plan", e.metric_code),
         ));
     }
+    if sub.billable.cancel_at.is_some_and(|c| e.timestamp >= c) {
+        return Err(conflict(
+            "subscription_canceled",
+            409,
+            "timestamp",
+            format!("Subscription {} ends before this event (cancel at period end)", e.subscription_guid),
+        ));
+    }
+    if sub.billable.paused_at.is_some_and(|p| e.timestamp >= p)
+        && sub.billable.resumes_at.is_none_or(|r| e.timestamp < r)
+    {
+        return Err(conflict(
+            "subscription_paused",
+            409,
+            "timestamp",
+            format!("Subscription {} is paused at this event's time: nothing is billed then", e.subscription_guid),
+        ));
+    }
     let (period, start, end) = subscription::usage_period(&sub.billable, e.timestamp)?;
     Ok((aggregation, period, start, end))
 }
@@ -171,7 +190,18 @@ pub fn ingest(raw: &Raw, now: Instant, ctx: &Context) -> std::result::Result<Ing
     let mut placed = Vec::with_capacity(checked.len());
     let mut errors = Vec::new();
     for (i, result) in checked.into_iter().enumerate() {
-        match result.and_then(|e| place(ctx, &e).map(|p| (e, p)).map_err(|err| if batch { prefixed(err, i) } else { err })) {
+        // A repeat of an event stored before is answered as a duplicate whatever has happened since (a retried
+        // batch after its period was invoiced is still only a repeat).
+        let placing = |e: EventInput| {
+            if ctx.known.contains(&e.event_id) {
+                return Ok((e, None));
+            }
+            place(ctx, &e)
+                .map(|p| (e, Some(p)))
+                .map_err(|err| if batch { prefixed(err, i) } else { err })
+        };
+        // Validation errors already name `events[i]`; placing errors are named here.
+        match result.and_then(placing) {
             Ok((e, p)) => {
                 events.push(e);
                 placed.push(p);
@@ -191,8 +221,12 @@ pub fn ingest(raw: &Raw, now: Instant, ctx: &Context) -> std::result::Result<Ing
     let mut seen: BTreeSet<&str> = BTreeSet::new();
     let mut states: BTreeMap<(String, String, i64), (Aggregate, Instant, Instant)> = BTreeMap::new();
     let mut out = Vec::with_capacity(events.len());
-    for (e, (aggregation, period, start, end)) in events.iter().zip(placed) {
-        let duplicate = ctx.known.contains(&e.event_id) || !seen.insert(e.event_id.as_str());
+    for (e, at) in events.iter().zip(placed) {
+        let Some((aggregation, period, start, end)) = at else {
+            out.push(Placed { event: e.clone(), period: None, period_start: None, period_end: None, duplicate: true });
+            continue;
+        };
+        let duplicate = !seen.insert(e.event_id.as_str());
         if !duplicate {
             let key = (e.subscription_guid.clone(), e.metric_code.clone(), period);
             let (state, _, _) = states
@@ -205,12 +239,13 @@ pub fn ingest(raw: &Raw, now: Instant, ctx: &Context) -> std::result::Result<Ing
         }
         out.push(Placed {
             event: e.clone(),
-            period,
-            period_start: time::format(start),
-            period_end: time::format(end),
+            period: Some(period),
+            period_start: Some(time::format(start)),
+            period_end: Some(time::format(end)),
             duplicate,
         });
     }
+    check_billable(ctx, &states)?;
     Ok(Ingested {
         events: out,
         states: states
@@ -225,6 +260,39 @@ pub fn ingest(raw: &Raw, now: Instant, ctx: &Context) -> std::result::Result<Ing
             })
             .collect(),
     })
+}
+
+/// Every period the batch touched must still make an invoice that fits ±(2^53−1): the plan's amount plus each
+/// metered line priced from its aggregate (else the event is refused now rather than the invoice failing later).
+fn check_billable(
+    ctx: &Context,
+    states: &BTreeMap<(String, String, i64), (Aggregate, Instant, Instant)>,
+) -> std::result::Result<(), BatchFailure> {
+    let touched: BTreeSet<(&String, i64)> = states.keys().map(|(s, _, p)| (s, *p)).collect();
+    for (guid, period) in touched {
+        let Some(sub) = ctx.subscriptions.get(guid) else { continue };
+        let mut total = sub.billable.amount.unwrap_or(sub.billable.plan_amount);
+        for item in &sub.items {
+            let key = (guid.clone(), item.metric_code.clone(), period);
+            let state = states.get(&key).map(|s| s.0).or_else(|| ctx.states.get(&key).copied()).unwrap_or_default();
+            let fits = usage::price(item, state.value).and_then(|l| crate::money::add(total, l.amount));
+            match fits {
+                Ok(t) => total = t,
+                Err(_) => {
+                    let error = CoreError::Unprocessable {
+                        code: "amount_out_of_range",
+                        field: Some("value".into()),
+                        reason: format!(
+                            "the usage of {} would bill more than 2^53−1 minor units in one invoice",
+                            item.metric_code
+                        ),
+                    };
+                    return Err(BatchFailure { errors: vec![EntryError::of(None, &error)], error });
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The same error, its field and message naming `events[i]`.

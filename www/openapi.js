@@ -27,6 +27,11 @@ const oneOf = (set, ...extra) => ({ enum: [...new Set([...Object.keys(set), ...e
 
 /** @param {Record<string, Record<string, string>>} N the core's `names()` */
 function schemasOf(N) {
+  const INVOICE = { guid: str, invoice_type: { enum: ["customer", "subscription", "terms"] }, transaction_type: str, customer_guid: str,
+    amount: int, total_adjustment_amount: int, effective_amount: int, title: nstr, external_id: nstr, appears_on_statement_as: nstr,
+    status: oneOf({ ...N.InvoiceStatus, ...N.TermsInvoiceStatus }),
+    items: { type: "array" }, adjustments: { type: "array", items: obj({ amount: int, reason: nstr }) },
+    hosted_invoice_url: { type: "string", pattern: "^/i/[^/]+$" }, created_at: time, updated_at: time };
   const schemas = {
   Error: obj({ error: obj({ code: str, message: str }), error_class: str, error_message: str }),
   Company: obj({ guid: str, name: nstr, created_at: time, updated_at: time, test_mode: bool, clock: ntime, clock_status: { enum: ["ready", "advancing"] },
@@ -58,13 +63,10 @@ function schemasOf(N) {
   Coupon: obj({ code: str, name: nstr, percent_off: nstr, amount_off: nint, currency: nstr,
     duration: { enum: ["once", "repeating", "forever"] }, duration_in_periods: nint, max_redemptions: nint,
     times_redeemed: { type: "integer", minimum: 0 }, redeem_by: ntime, deleted: bool, created_at: time, updated_at: time }),
-  Invoice: obj({ guid: str, invoice_type: { enum: ["customer", "subscription", "terms"] }, transaction_type: str, customer_guid: str,
-    amount: int, total_adjustment_amount: int, effective_amount: int, title: nstr, external_id: nstr, appears_on_statement_as: nstr,
-    funding_instrument_uri: nstr, status: oneOf({ ...N.InvoiceStatus, ...N.TermsInvoiceStatus }),
-    items: { type: "array" }, adjustments: { type: "array", items: obj({ amount: int, reason: nstr }) }, metadata: meta,
-    hosted_invoice_url: { type: "string", pattern: "^/i/[^/]+$" }, created_at: time, updated_at: time }),
-  // The buyer's view of an invoice by its hosted token: the invoice, and what its page shows besides.
-  HostedInvoice: { allOf: [ref("Invoice"), { required: ["hosted_invoice_url"] }, obj({ object: { const: "hosted_invoice" },
+  Invoice: obj({ ...INVOICE, funding_instrument_uri: nstr, metadata: meta }),
+  // The buyer's view of an invoice by its hosted token: the invoice (without the merchant's metadata and the stored
+  // instrument), and what its page shows besides.
+  HostedInvoice: { allOf: [obj(INVOICE), { required: ["hosted_invoice_url"] }, obj({ object: { const: "hosted_invoice" },
     company_name: nstr, currency: str, due_at: ntime, payable: bool,
     transactions: { type: "array", items: obj({ guid: str, transaction_type: oneOf(N.TransactionKind), amount: int,
       status: oneOf(N.TransactionStatus, null), submit_status: oneOf(N.SubmitStatus), reason: nstr, failure_code: nstr,

@@ -153,7 +153,8 @@ export class Subscriptions {
    */
   invoicePeriod(row, period, scheduledAt, fixed, now) {
     if (this.db.one("SELECT 1 AS x FROM invoices WHERE subscription_guid = ? AND period = ?", row.guid, period)) return null;
-    const usage = this.usage.lines(row, JSON.parse(row.metered_items || "[]"), period);
+    const meteredItems = JSON.parse(row.metered_items || "[]");
+    const usage = this.usage.lines(row, meteredItems, period);
     const amount = usage.lines.reduce((sum, l) => this.core.addAmounts(sum, l.amount), fixed);
     const fresh = this.db.one("SELECT coupon_code, coupon_applied FROM subscriptions WHERE guid = ?", row.guid);
     const coupon = fresh.coupon_code ? couponRow(this.db.one("SELECT * FROM coupons WHERE guid = ?", fresh.coupon_code)) : null;
@@ -165,15 +166,15 @@ export class Subscriptions {
       external_id: null, appears_on_statement_as: row.appears_on_statement_as,
       funding_instrument_uri: row.funding_instrument_uri, items: usage.lines.map(usageItem), adjustments: x.adjustments,
       coupon_code: x.coupon_applied ? fresh.coupon_code : null }, now);
-    this.usage.billed(row, usage.periods, guid);
+    this.usage.billed(row, usage.periods, guid, meteredItems);
     this.#settle(row, guid, x, now);
     if (x.coupon_applied) this.db.update("subscriptions", row.guid, { coupon_applied: fresh.coupon_applied + 1 });
     return guid;
   }
 
   /** What a composed invoice took: its pending adjustments, and the balance entries of its credit lines. */
-  #settle(row, invoiceGuid, x, now) {
-    this.db.run("UPDATE subscription_adjustments SET invoice_guid = ? WHERE subscription_guid = ? AND invoice_guid IS NULL",
+  #settle(row, invoiceGuid, x, now, pending = true) {
+    if (pending) this.db.run("UPDATE subscription_adjustments SET invoice_guid = ? WHERE subscription_guid = ? AND invoice_guid IS NULL",
       invoiceGuid, row.guid);
     if (x.balance_applied > 0) {
       this.#entry(row.customer_guid, x.balance_applied, N.BalanceTransactionType.applied_to_invoice, invoiceGuid, now);
@@ -213,28 +214,34 @@ export class Subscriptions {
   }
 
   /**
-   * A subscription that ends with usage not yet billed gets a final usage invoice now (the fixed amount was billed
-   * in advance). Returns its guid, or null.
+   * The usage `items` price that no invoice has billed yet, invoiced now (`title`: "Final usage" when a subscription
+   * ends, "Usage to date" when a plan change drops a metric), composed like a period's invoice: its coupon while it
+   * covers, the customer's credit. Its fixed amount was billed in advance. Returns its guid, or null.
    */
-  #finalUsage(guid, now) {
-    const row = this.row(guid);
-    const usage = this.usage.lines(row, JSON.parse(row.metered_items || "[]"), null);
+  usageInvoice(row, items, title, now) {
+    const usage = this.usage.lines(row, items, null);
     if (usage.periods.length === 0) return null;
     const amount = usage.lines.reduce((sum, l) => this.core.addAmounts(sum, l.amount), 0);
-    const x = this.core.composeInvoice(amount, [], null, 0, 0);
+    const fresh = this.db.one("SELECT coupon_code, coupon_applied FROM subscriptions WHERE guid = ?", row.guid);
+    const coupon = fresh.coupon_code ? couponRow(this.db.one("SELECT * FROM coupons WHERE guid = ?", fresh.coupon_code)) : null;
+    const x = this.core.composeInvoice(amount, [], coupon, fresh.coupon_applied,
+      this.balances.amount(row.customer_guid, BALANCE_CURRENCY));
     const iv = this.invoicing.insert({ invoice_type: "subscription", transaction_type: row.plan_type,
       customer_guid: row.customer_guid, subscription_guid: row.guid, period: null, scheduled_at: now, amount,
-      total_adjustment_amount: x.total_adjustment_amount, effective_amount: x.effective_amount, title: "Final usage",
+      total_adjustment_amount: x.total_adjustment_amount, effective_amount: x.effective_amount, title,
       external_id: null, appears_on_statement_as: row.appears_on_statement_as,
       funding_instrument_uri: row.funding_instrument_uri, items: usage.lines.map(usageItem), adjustments: x.adjustments,
-      coupon_code: null }, now);
-    this.usage.billed(row, usage.periods, iv);
+      coupon_code: x.coupon_applied ? fresh.coupon_code : null }, now);
+    this.usage.billed(row, usage.periods, iv, items);
+    this.#settle(row, iv, x, now, false);
+    if (x.coupon_applied) this.db.update("subscriptions", row.guid, { coupon_applied: fresh.coupon_applied + 1 });
     return iv;
   }
 
   /** A pending credit left when a subscription ends goes to the customer balance; a pending charge lapses. */
   #ended(guid, now) {
-    this.#finalUsage(guid, now);
+    const ending = this.row(guid);
+    this.usageInvoice(ending, JSON.parse(ending.metered_items || "[]"), "Final usage", now);
     const row = this.db.one("SELECT customer_guid FROM subscriptions WHERE guid = ?", guid);
     const net = this.pending(guid).reduce((sum, a) => this.core.addAmounts(sum, a.amount), 0);
     this.db.run("DELETE FROM subscription_adjustments WHERE subscription_guid = ? AND invoice_guid IS NULL", guid);

@@ -43,20 +43,13 @@ export class Usage {
       if (row) subscriptions[guid] = row;
     }
     const codes = named("metric_code");
-    const metrics = codes.length === 0 ? {} : Object.fromEntries(this.db.all(
-      `SELECT guid, aggregation FROM metrics WHERE guid IN (${codes.map(() => "?").join(", ")})`, ...codes)
-      .map((m) => [m.guid, m.aggregation]));
+    const metrics = Object.fromEntries(this.#chunked(codes, (marks, chunk) => this.db.all(
+      `SELECT guid, aggregation FROM metrics WHERE guid IN (${marks})`, ...chunk)).map((m) => [m.guid, m.aggregation]));
     const ids = named("event_id");
-    const known = [];
-    // A Durable Object's SQLite binds at most 100 parameters per statement.
-    for (let i = 0; i < ids.length; i += 100) {
-      const chunk = ids.slice(i, i + 100);
-      known.push(...this.db.all(`SELECT event_id FROM usage_events WHERE event_id IN (${chunk.map(() => "?").join(", ")})`,
-        ...chunk).map((r) => r.event_id));
-    }
-    const guids = Object.keys(subscriptions);
-    const states = guids.length === 0 ? [] : this.db.all(`SELECT subscription_guid, metric_code, period, state
-      FROM usage_aggregates WHERE invoice_guid IS NULL AND subscription_guid IN (${guids.map(() => "?").join(", ")})`, ...guids);
+    const known = this.#chunked(ids, (marks, chunk) => this.db.all(`SELECT event_id FROM usage_events
+      WHERE event_id IN (${marks})`, ...chunk)).map((r) => r.event_id);
+    const states = this.#chunked(Object.keys(subscriptions), (marks, chunk) => this.db.all(`SELECT subscription_guid,
+      metric_code, period, state FROM usage_aggregates WHERE invoice_guid IS NULL AND subscription_guid IN (${marks})`, ...chunk));
     const x = this.core.ingestUsage(body, now, { subscriptions, metrics, known, states });
     if (!x.ok) {
       const single = !Array.isArray(body?.events);
@@ -68,12 +61,25 @@ export class Usage {
         VALUES (?, ?, ?, ?, ?, ?, ?)`, e.event_id, e.subscription_guid, e.metric_code, e.value, e.timestamp, e.period, now);
     }
     for (const a of x.states) {
-      this.db.run(`INSERT INTO usage_aggregates (subscription_guid, metric_code, period, period_start, period_end, state)
-        VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (subscription_guid, metric_code, period) DO UPDATE SET state = excluded.state`,
+      const written = this.db.run(`INSERT INTO usage_aggregates (subscription_guid, metric_code, period, period_start,
+        period_end, state) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (subscription_guid, metric_code, period)
+        DO UPDATE SET state = excluded.state WHERE usage_aggregates.invoice_guid IS NULL`,
         a.subscription_guid, a.metric_code, a.period, a.period_start, a.period_end, JSON.stringify(a.state));
+      // A billed aggregate never moves: an event for it would be lost, so the whole request is undone instead.
+      if (written === 0) throw new ApiError(422, "period_closed", `The usage of period ${a.period} of ${a.subscription_guid} is already invoiced`, "timestamp");
     }
     return x.events.map((e) => ({ event_id: e.event_id, subscription_guid: e.subscription_guid, metric_code: e.metric_code,
       value: e.value, timestamp: e.timestamp, duplicate: e.duplicate }));
+  }
+
+  /** `query(marks, chunk)` over `values` in chunks of 100 (a Durable Object's SQLite binds at most 100 parameters). */
+  #chunked(values, query) {
+    const out = [];
+    for (let i = 0; i < values.length; i += 100) {
+      const chunk = values.slice(i, i + 100);
+      out.push(...query(chunk.map(() => "?").join(", "), chunk));
+    }
+    return out;
   }
 
   /**
@@ -87,7 +93,10 @@ export class Usage {
       WHERE subscription_guid = ? AND invoice_guid IS NULL ${beforePeriod === null ? "" : "AND period < ?"} ORDER BY period`,
       ...[sub.guid, ...(beforePeriod === null ? [] : [beforePeriod])]);
     const byPeriod = new Map();
+    const priced = new Set(items.map((i) => i.metric_code));
     for (const r of rows) {
+      // Only what these items price: another plan's metric is billed by that plan's turn (a plan change).
+      if (!priced.has(r.metric_code)) continue;
       if (!byPeriod.has(r.period)) byPeriod.set(r.period, { start: r.period_start, end: r.period_end, aggregates: {} });
       byPeriod.get(r.period).aggregates[r.metric_code] = JSON.parse(r.state);
     }
@@ -102,11 +111,13 @@ export class Usage {
     return { lines, periods: [...byPeriod.keys()] };
   }
 
-  /** Marks the aggregates of `periods` billed by `invoiceGuid`. */
-  billed(sub, periods, invoiceGuid) {
+  /** Marks the aggregates of `periods` that `items` priced billed by `invoiceGuid`. */
+  billed(sub, periods, invoiceGuid, items) {
     for (const period of periods) {
-      this.db.run("UPDATE usage_aggregates SET invoice_guid = ? WHERE subscription_guid = ? AND period = ? AND invoice_guid IS NULL",
-        invoiceGuid, sub.guid, period);
+      for (const { metric_code } of items) {
+        this.db.run(`UPDATE usage_aggregates SET invoice_guid = ? WHERE subscription_guid = ? AND period = ? AND metric_code = ?
+          AND invoice_guid IS NULL`, invoiceGuid, sub.guid, period, metric_code);
+      }
     }
   }
 }

@@ -98,6 +98,7 @@ test("the token alone reads its invoice with what the page shows; paying decline
   h = ok(await buyer.pay(token, { funding_instrument_uri: DECLINE }));
   assert.equal(h.status, "failed");
   assert.equal(h.payable, true, "a declined invoice can be paid again");
+  assert.ok(!("funding_instrument_uri" in h) && !("metadata" in h), "the page never hands out the stored instrument or metadata");
   assert.equal(h.transactions.length, 1);
   assert.deepEqual([h.transactions[0].transaction_type, h.transactions[0].amount, h.transactions[0].status,
     h.transactions[0].failure_code], ["debit", 9800, "failed", "card-declined"]);

@@ -151,3 +151,44 @@ test("every new usage path answers 404 to another company's key", async () => {
   err(await b.api.postJson("/v1/usage_events", { event_id: "z", subscription_guid: a.sub.guid, metric_code: "api_calls" }), 404);
   assert.equal(ok(await a.c.api.get(`/v1/subscriptions/${a.sub.guid}/usage`)).amount, 0);
 });
+
+test("review fixes: usage survives a plan change, ends with the subscription, never overflows an invoice, retries stay duplicates", async () => {
+  const { c, customer, sub, send } = await setup();
+  // A plan that meters nothing: the calls so far are billed now at the old price.
+  ok(await send({ event_id: "p1", subscription_guid: sub.guid, metric_code: "api_calls", value: 10000 }));
+  const flat = ok(await c.api.post("/v1/plans", { plan_type: "debit", amount: "1000", frequency: "monthly" }));
+  ok(await c.api.put(`/v1/subscriptions/${sub.guid}`, { plan_guid: flat.guid, proration_behavior: "none" }));
+  const [, toDate] = await invoicesOf(c, sub);
+  assert.deepEqual([toDate.title, toDate.amount, toDate.items.map((i) => [i.metric_code, i.quantity])],
+    ["Usage to date", 500, [["api_calls", 10000], ["gb_stored", 0]]]);
+  assert.equal(err(await send({ event_id: "p2", subscription_guid: sub.guid, metric_code: "api_calls" }), 422, "metric_code").code, "metric_not_on_plan");
+  // Another subscription: cancel at period end refuses usage after the end; a pause refuses usage while paused.
+  const plan = ok(await c.api.get(`/v1/plans?limit=100`)).items.find((p) => p.metered_items.length === 2);
+  ok(await c.api.post("/v1/coupons", { code: "HALF", percent_off: "50", duration: "forever" }));
+  const s2 = ok(await c.api.post("/v1/subscriptions", { plan_guid: plan.guid, customer_guid: customer.guid,
+    funding_instrument_uri: CARD, coupon: "HALF" }));
+  ok(await c.api.post(`/v1/subscriptions/${s2.guid}/cancel`, { at_period_end: "true" }));
+  await advance(c, T("2024-04-30", "23:58:00"));
+  const after = err(await send({ event_id: "late-2", subscription_guid: s2.guid, metric_code: "api_calls", timestamp: T("2024-05-01", "00:02:00") }), 409, "timestamp");
+  assert.equal(after.code, "subscription_canceled");
+  ok(await send({ event_id: "s2-1", subscription_guid: s2.guid, metric_code: "api_calls", value: 8000 }));
+  // The retried batch after its period is invoiced is still only a repeat.
+  await advance(c, T("2024-05-01", DAY));
+  const retry = ok(await send({ events: [{ event_id: "s2-1", subscription_guid: s2.guid, metric_code: "api_calls", value: 8000 }] }));
+  assert.deepEqual([retry.accepted, retry.duplicates], [0, 1]);
+  // Its final usage invoice has the coupon: 8,000 × 0.05 = 400, half off → 200.
+  const final = (await invoicesOf(c, s2)).find((i) => i.title === "Final usage");
+  assert.deepEqual([final.amount, final.effective_amount], [400, 200]);
+  // A third: paused usage is refused; an event that would overflow an invoice is refused, nothing stuck.
+  const dear = ok(await c.api.postJson("/v1/plans", { plan_type: "debit", amount: 1000, frequency: "monthly",
+    metered_items: [{ metric_code: "api_calls", unit_amount_decimal: "1" }] }));
+  const s3 = ok(await c.api.post("/v1/subscriptions", { plan_guid: dear.guid, customer_guid: customer.guid, funding_instrument_uri: CARD }));
+  // 2^53 − 1 calls at 1 plus the fixed 1000 would not fit one invoice.
+  const huge = err(await send({ event_id: "huge", subscription_guid: s3.guid, metric_code: "api_calls", value: 9007199254740991 }), 422, "value");
+  assert.equal(huge.code, "amount_out_of_range");
+  ok(await c.api.post(`/v1/subscriptions/${s3.guid}/pause`, {}));
+  assert.equal(err(await send({ event_id: "paused", subscription_guid: s3.guid, metric_code: "api_calls" }), 409, "timestamp").code, "subscription_paused");
+  // Many distinct metrics in one batch: listed, never a 500.
+  const many = await send({ events: Array.from({ length: 150 }, (_, i) => ({ event_id: `m${i}`, subscription_guid: s3.guid, metric_code: `metric_${i}` })) });
+  assert.equal(err(many, 400, "events").errors.length, 150);
+});

@@ -47,7 +47,9 @@ function show(r, row) {
       failure_message: failure?.error_message ?? null, created_at: tx.created_at, updated_at: tx.updated_at };
   });
   // The merchant's metadata is theirs, not the buyer's: left out of the page's view.
-  const { metadata: _merchantOnly, ...view } = r.invoicing.invoiceView(row);
+  // Nor is the stored card reference: a link that is forwarded must never hand out an instrument that can be charged.
+  const { metadata: _merchantOnly, funding_instrument_uri: _instrument, terms_funding_instrument_uri: _termsInstrument,
+    ...view } = r.invoicing.invoiceView(row);
   return json({ ...view, object: "hosted_invoice", company_name: r.company.name ?? null,
     currency: row.currency ?? CURRENCY, due_at: row.due_at ?? null, payable: payable(r, row), transactions });
 }

@@ -46,6 +46,11 @@ function changePlan(r, row, u, now) {
     r.db.insert("subscription_adjustments", { guid: r.core.guid("SA"), subscription_guid: row.guid, amount: line.amount,
       reason: line.reason, invoice_guid: null, created_at: now });
   }
+  // Usage of a metric the new plan does not meter is billed now at the old plan's price (else it would never be);
+  // a metric both plans meter goes on counting and is priced by the plan in force when its period is invoiced.
+  const kept = new Set(JSON.parse(newPlan.metered_items || "[]").map((i) => i.metric_code));
+  const dropped = JSON.parse(row.metered_items || "[]").filter((i) => !kept.has(i.metric_code));
+  const usageNow = dropped.length ? r.subscriptions.usageInvoice(row, dropped, "Usage to date", now) : null;
   const changes = { plan_guid: newPlan.guid, amount: newAmount, updated_at: now };
   if (change.reset_anchor) {
     // The new schedule starts now when the current period was paid for, else where the next period would have.
@@ -54,15 +59,15 @@ function changePlan(r, row, u, now) {
   }
   r.db.update("subscriptions", row.guid, changes);
   const fresh = r.subscriptions.row(row.guid);
-  let written = [];
+  let written = usageNow ? [usageNow] : [];
   if (change.reset_anchor) {
-    written = fresh.next_invoice_at <= now ? r.subscriptions.bill(fresh, now) : [];
+    if (fresh.next_invoice_at <= now) written.push(...r.subscriptions.bill(fresh, now));
     // Cancel at period end follows the period: it is now the new one's end.
     const after = r.subscriptions.row(row.guid);
     if (after.cancel_at && !after.canceled) r.db.update("subscriptions", row.guid, { cancel_at: after.next_invoice_at });
   } else if (change.invoice_now) {
     const iv = r.subscriptions.invoiceNow(fresh, now);
-    if (iv) written = [iv];
+    if (iv) written.push(iv);
   }
   return written;
 }
