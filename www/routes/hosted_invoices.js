@@ -24,7 +24,7 @@ function tokenInvoice(r) {
 /** Whether the buyer may pay it now with an instrument, exactly as `PUT /v1/invoices/<guid>` would take one. */
 function payable(r, row) {
   // A payout (credit) invoice is money going to the customer: nothing for a buyer to pay.
-  if (row.invoice_type === TERMS || row.transaction_type !== "debit" || r.payments.hasPending(OWNER, row.guid)) return false;
+  if (row.invoice_type === TERMS || row.transaction_type !== r.core.N.TransactionKind.debit || r.payments.hasPending(OWNER, row.guid)) return false;
   try {
     r.core.invoiceTransition(row.status, r.core.N.InvoiceEvent.update_instrument);
     return true;
@@ -59,7 +59,7 @@ export const routes = [
   // `funding_instrument_uri`: what `PUT /v1/invoices/<guid>` does with one (its code path), never the metadata.
   ["POST", "/v1/hosted_invoices/:token/pay", async (r) => {
     const { guid, transaction_type } = tokenInvoice(r);
-    if (transaction_type !== "debit") throw new ApiError(409, "not_payable", "This invoice pays money out; there is nothing to pay");
+    if (transaction_type !== r.core.N.TransactionKind.debit) throw new ApiError(409, "not_payable", "This invoice pays money out; there is nothing to pay");
     await payInvoice(r, guid, { metadata: null, recover: `/v1/hosted_invoices/${encodeURIComponent(r.params[0])}` });
     return show(r, tokenInvoice(r));
   }, TOKEN],

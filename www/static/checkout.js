@@ -3,26 +3,11 @@
 // core the server enforces, on every change, with no request; the confirm sends the split the buyer saw, and if the
 // server's differs (credit or balance moved meanwhile) the page shows the new one and asks again.
 import init, * as core from "./pkg/billy_edge.js";
+import { cardAdapter } from "./card.js";
 
 const app = document.getElementById("app");
 const guid = decodeURIComponent(location.pathname.split("/")[2] || "");
 const secret = decodeURIComponent(location.hash.slice(1));
-
-/**
- * The card adapter: where a real tokenizing card form would plug in. Here the built-in simulator's funding
- * instrument URIs stand in for card tokens (README, "Processor and simulator").
- */
-const cardAdapter = {
-  render(container) {
-    container.innerHTML = `
-      <label for="card">Card</label>
-      <input id="card" name="card" autocomplete="off" spellcheck="false" value="/v1/cards/visa"
-        aria-describedby="card-hint">
-      <p class="hint" id="card-hint">Test mode: a funding instrument of the simulator, such as <code>/v1/cards/visa</code>
-        (succeeds), <code>/v1/cards/hard_decline</code> (declined) or <code>/v1/cards/pending</code>.</p>`;
-  },
-  token: () => document.getElementById("card").value.trim(),
-};
 
 const api = async (method, path, body) => {
   const res = await fetch(path, { method, headers: { authorization: `Bearer ${secret}`,

@@ -5,28 +5,15 @@
 // form takes a funding instrument; after paying, the page polls until the payment is final, and says a decline in
 // plain words, after which another instrument can be tried.
 import init, * as core from "./pkg/billy_edge.js";
+import { cardAdapter } from "./card.js";
 
 const app = document.getElementById("app");
 const token = decodeURIComponent(location.pathname.split("/")[2] || "");
 const base = `/v1/hosted_invoices/${encodeURIComponent(token)}`;
 const POLL_MS = 1000;
 const POLL_LIMIT = 60;
-
-/**
- * The card adapter: where a real tokenizing card form would plug in. Here the built-in simulator's funding
- * instrument URIs stand in for card tokens (README, "Processor and simulator"), as on the checkout page.
- */
-const cardAdapter = {
-  render(container) {
-    container.innerHTML = `
-      <label for="card">Card</label>
-      <input id="card" name="card" autocomplete="off" spellcheck="false" value="/v1/cards/visa"
-        aria-describedby="card-hint">
-      <p class="hint" id="card-hint">Test mode: a funding instrument of the simulator, such as <code>/v1/cards/visa</code>
-        (succeeds), <code>/v1/cards/hard_decline</code> (declined) or <code>/v1/cards/pending</code>.</p>`;
-  },
-  token: () => document.getElementById("card").value.trim(),
-};
+/** Every status name, from the core (set once it is loaded): the page spells none itself. */
+let N;
 
 const api = async (method, path, body) => {
   const res = await fetch(path, { method, headers: body ? { "content-type": "application/json" } : {},
@@ -54,11 +41,11 @@ function fatal(message) {
 
 /** A transaction's state in words; a decline says so plainly. */
 function transactionWords(t) {
-  if (t.status === "succeeded") return ["Succeeded", "good"];
-  if (t.status === "pending") return ["Pending at the processor", "warn"];
-  if (t.status === "failed" || t.submit_status === "failed") return ["Failed", "bad"];
-  if (t.submit_status === "canceled") return ["Not charged", ""];
-  if (t.submit_status === "retrying") return ["Being retried", "warn"];
+  const T = N.TransactionStatus, S = N.SubmitStatus;
+  if (t.status === T.succeeded) return ["Succeeded", "good"];
+  if (t.status === T.pending) return ["Pending at the processor", "warn"];
+  if (t.status === T.failed || t.submit_status === S.failed) return ["Failed", "bad"];
+  if (t.submit_status === S.retrying) return ["Being retried", "warn"];
   return ["Processing", "warn"];
 }
 
@@ -114,8 +101,8 @@ function render() {
         ${terms && inv.due_at ? `<dt>Due</dt><dd id="due-date">${esc(day(inv.due_at))}</dd>` : ""}
         <dt>Currency</dt><dd>${esc(inv.currency)}</dd>
       </dl>
-      <p class="hint">${inv.status === "settled" ? "Amount paid" : inv.status === "canceled" ? "Amount (canceled)" : "Amount due"}</p>
-      <p class="amount-due" id="amount-due">${money(inv.status === "settled" ? inv.effective_amount : due)}</p>
+      <p class="hint">${inv.status === N.InvoiceStatus.settled ? "Amount paid" : inv.status === N.InvoiceStatus.canceled ? "Amount (canceled)" : "Amount due"}</p>
+      <p class="amount-due" id="amount-due">${money(inv.status === N.InvoiceStatus.settled ? inv.effective_amount : due)}</p>
     </section>
     <section class="card" aria-labelledby="items-h">
       <h2 id="items-h">Items</h2>
@@ -160,14 +147,14 @@ function say(message, tone) {
 /** The outcome of a payment as the invoice now stands. */
 function announce() {
   const inv = invoice;
-  if (inv.status === "settled") return say("Thank you, this invoice is paid.", "ok");
-  if (inv.status === "failed") {
+  if (inv.status === N.InvoiceStatus.settled) return say("Thank you, this invoice is paid.", "ok");
+  if (inv.status === N.InvoiceStatus.failed) {
     const last = inv.transactions.filter((t) => t.transaction_type === "debit").at(-1);
     say(declineWords(last), "error");
     document.getElementById("card")?.focus();
     return;
   }
-  if (inv.status === "processing") return say("Your payment is being processed…", "warn");
+  if (inv.status === N.InvoiceStatus.processing) return say("Your payment is being processed…", "warn");
 }
 
 async function pay() {
@@ -195,7 +182,7 @@ async function pay() {
   invoice = res.data;
   render();
   announce();
-  if (invoice.status === "processing") poll(0);
+  if (invoice.status === N.InvoiceStatus.processing) poll(0);
 }
 
 async function poll(n) {
@@ -203,7 +190,7 @@ async function poll(n) {
   const res = await api("GET", base);
   if (res.status !== 200) return;
   invoice = res.data;
-  if (invoice.status === "processing" && n < POLL_LIMIT) {
+  if (invoice.status === N.InvoiceStatus.processing && n < POLL_LIMIT) {
     render();
     say("Your payment is being processed…", "warn");
     return poll(n + 1);
@@ -218,7 +205,7 @@ async function load() {
   if (res.status !== 200) return fatal("This invoice could not be loaded. Please try again later.");
   invoice = res.data;
   render();
-  if (invoice.status === "processing") {
+  if (invoice.status === N.InvoiceStatus.processing) {
     say("A payment for this invoice is being processed…", "warn");
     poll(0);
   }
@@ -226,7 +213,7 @@ async function load() {
 
 try {
   if (!token) fatal("This invoice link is incomplete. Open the full link the merchant sent you.");
-  else { await init(); await load(); }
+  else { await init(); N = core.names(); await load(); }
 } catch (err) {
   fatal(`The invoice could not be loaded: ${err.message}`);
 }
