@@ -63,6 +63,19 @@ export class Db {
     return rows.length ? rows[0] : null;
   }
 
+  /**
+   * `query(marks, chunk)` over `values` in chunks of at most `size` (a Durable Object's SQLite binds at most 100
+   * parameters per statement: leave room for the query's other ones), the rows of every chunk together.
+   */
+  allIn(values, query, size = 100) {
+    const out = [];
+    for (let i = 0; i < values.length; i += size) {
+      const chunk = values.slice(i, i + size);
+      out.push(...query(chunk.map(() => "?").join(", "), chunk));
+    }
+    return out;
+  }
+
   run(query, ...args) {
     return this.sql.exec(query, ...args).rowsWritten;
   }

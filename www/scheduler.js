@@ -77,7 +77,12 @@ export class Scheduler {
           try {
             await source.runBatch(keys, now);
             if (failing) for (const key of keys) this.db.run("DELETE FROM work_failures WHERE source = ? AND item = ?", source.name, key);
-          } catch {
+          } catch (err) {
+            // One bad row must not block the rest: the batch is run again item by item. That is the slow path, so
+            // it is counted and shown (a batch that always falls back is a bug, not a bad row).
+            this.fallbacks = { count: (this.fallbacks?.count || 0) + 1, source: source.name,
+              error: String(err?.code ? `${err.code}: ${err.message}` : err?.message || err).slice(0, 500), at: now };
+            console.error(`scheduler: ${source.name} batch of ${keys.length} fell back to one by one:`, this.fallbacks.error);
             for (const key of keys) await one(key);
           }
         } else if (source.parallel) {
@@ -119,9 +124,12 @@ export class Scheduler {
     return next;
   }
 
-  /** What the scheduler knows: the next due time and the items that failed. */
+  /**
+   * What the scheduler knows: the next due time, the items that failed, and (since the object started) how often a
+   * batch fell back to running its items one by one, with the last reason.
+   */
   report() {
-    return { next_due: this.nextDue(), last_sweep_at: this.sweptAt ?? null, failures: this.db.all(`SELECT source, item, error, count, first_failed_at,
+    return { next_due: this.nextDue(), last_sweep_at: this.sweptAt ?? null, batch_fallbacks: this.fallbacks ?? null, failures: this.db.all(`SELECT source, item, error, count, first_failed_at,
       last_failed_at, retry_at FROM work_failures ORDER BY last_failed_at DESC, source, item`) };
   }
 

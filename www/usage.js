@@ -43,12 +43,12 @@ export class Usage {
       if (row) subscriptions[guid] = row;
     }
     const codes = named("metric_code");
-    const metrics = Object.fromEntries(this.#chunked(codes, (marks, chunk) => this.db.all(
+    const metrics = Object.fromEntries(this.db.allIn(codes, (marks, chunk) => this.db.all(
       `SELECT guid, aggregation FROM metrics WHERE guid IN (${marks})`, ...chunk)).map((m) => [m.guid, m.aggregation]));
     const ids = named("event_id");
-    const known = this.#chunked(ids, (marks, chunk) => this.db.all(`SELECT event_id FROM usage_events
+    const known = this.db.allIn(ids, (marks, chunk) => this.db.all(`SELECT event_id FROM usage_events
       WHERE event_id IN (${marks})`, ...chunk)).map((r) => r.event_id);
-    const states = this.#chunked(Object.keys(subscriptions), (marks, chunk) => this.db.all(`SELECT subscription_guid,
+    const states = this.db.allIn(Object.keys(subscriptions), (marks, chunk) => this.db.all(`SELECT subscription_guid,
       metric_code, period, state FROM usage_aggregates WHERE invoice_guid IS NULL AND subscription_guid IN (${marks})`, ...chunk));
     const x = this.core.ingestUsage(body, now, { subscriptions, metrics, known, states });
     if (!x.ok) {
@@ -70,16 +70,6 @@ export class Usage {
     }
     return x.events.map((e) => ({ event_id: e.event_id, subscription_guid: e.subscription_guid, metric_code: e.metric_code,
       value: e.value, timestamp: e.timestamp, duplicate: e.duplicate }));
-  }
-
-  /** `query(marks, chunk)` over `values` in chunks of 100 (a Durable Object's SQLite binds at most 100 parameters). */
-  #chunked(values, query) {
-    const out = [];
-    for (let i = 0; i < values.length; i += 100) {
-      const chunk = values.slice(i, i + 100);
-      out.push(...query(chunk.map(() => "?").join(", "), chunk));
-    }
-    return out;
   }
 
   /**

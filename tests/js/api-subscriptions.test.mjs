@@ -330,3 +330,21 @@ test("subscription list newest first, and /invoices, /transactions per subscript
   err(await c.api.get("/v1/subscriptions/SUnope/invoices"), 404);
   err(await c.api.get("/v1/subscriptions/SUnope/transactions"), 404);
 });
+
+test("a batch of due subscriptions larger than SQLite's 100 bound parameters is invoiced as one batch, not one by one", async () => {
+  // The scheduler's batch path falls back to one item at a time when a batch throws (one bad row must not block the
+  // rest); a batch query that always threw once hid here as a 4× slower scheduler with every test still green.
+  const { c, plan, customer } = await setup("2024-01-01T00:00:00Z");
+  const subs = [];
+  for (let i = 0; i < 150; i += 25) {
+    subs.push(...await Promise.all(Array.from({ length: 25 }, () => c.api.post("/v1/subscriptions", { plan_guid: plan.guid,
+      customer_guid: customer.guid, funding_instrument_uri: CARD, started_at: "2024-01-02T00:00:00Z" }).then(ok))));
+  }
+  await advance(c, "2024-01-02T00:00:00Z");
+  const report = ok(await c.api.get(`/v1/companies/${c.guid}/scheduler`));
+  assert.equal(report.batch_fallbacks, null, JSON.stringify(report.batch_fallbacks));
+  assert.deepEqual(report.failures, []);
+  const settled = ok(await c.api.get("/v1/invoices?status=settled&limit=1"));
+  assert.equal(settled.total_count, 150);
+  for (const sub of subs.slice(0, 3)) assert.equal(ok(await c.api.get(`/v1/subscriptions/${sub.guid}`)).invoice_count, 1);
+});
