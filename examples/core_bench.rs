@@ -4,8 +4,7 @@
 use std::time::Instant as Clock;
 
 use billy_edge::checkout::allocate;
-use billy_edge::escrow::plan_credit;
-use billy_edge::input::Raw;
+use billy_edge::escrow::may_spend;
 use billy_edge::invoice::{invoice_totals, Adjustment};
 use billy_edge::money;
 use billy_edge::schedule::{period_at, Frequency};
@@ -45,9 +44,8 @@ fn main() {
     let splits = rate(n, |i| {
         sink ^= money::allocate(1000 + i as i64, &[70, 30]).unwrap()[0]
     });
-    let raw = Raw::object([("amount", Raw::from("100"))]);
     let escrow = rate(n / 10, |i| {
-        sink ^= plan_credit(&raw, 1000 + i as i64).unwrap().amount
+        sink ^= i64::from(may_spend(100, 1000 + i as i64))
     });
     let checkouts = rate(n / 10, |i| {
         sink ^= allocate(80_000 + i as i64, -1_500, 50_000, 50)

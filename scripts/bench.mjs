@@ -279,29 +279,34 @@ const start = "2024-01-31T10:00:00.000000+00:00";
 const adjustments = [1, 2, 3, 4, 5].map((i) => ({ amount: -i, reason: null }));
 const chunk = 10_000;
 const batched = (n, f) => { for (let i = 0; i < n; i += chunk) f(Math.min(chunk, n - i), i); };
+// Batch inputs as typed arrays (what the batch exports take), filled per chunk inside the timing.
+const seq = (c, from) => { const a = new Float64Array(c); for (let k = 0; k < c; k++) a[k] = from + k; return a; };
+const same = (c, v) => new Float64Array(c).fill(v);
+const adjustmentAmounts = new Float64Array(adjustments.map((a) => a.amount));
+const weights7030 = new Float64Array([70, 30]);
 const measures = {
   "1,000,000 monthly periods (month-end clamping)": {
     wasm: opsPerSec(N, (n) => batched(n, (c, i) => core.periodsBatch(start, "monthly", 1, i % 1000, c))),
     single: opsPerSec(N / 10, (n) => { for (let i = 0; i < n; i++) core.periodAt(start, "monthly", 1, i % 1000); }),
-    reference: ["date-fns addMonths", opsPerSec(N, (n) => { const d = new Date(start); for (let i = 0; i < n; i++) addMonths(d, i % 1000).toISOString(); })],
+    reference: ["date-fns addMonths", opsPerSec(N, (n) => { const d = new Date(start); for (let i = 0; i < n; i++) addMonths(d, i % 1000).getTime(); })],
   },
   "1,000,000 invoice totals (5 adjustments)": {
-    wasm: opsPerSec(N, (n) => batched(n, (c, i) => core.totalsBatch(Array.from({ length: c }, (_, k) => 1000 + i + k), adjustments))),
+    wasm: opsPerSec(N, (n) => batched(n, (c, i) => core.totalsBatch(seq(c, 1000 + i), adjustmentAmounts))),
     single: opsPerSec(N / 10, (n) => { for (let i = 0; i < n; i++) core.invoiceTotals(1000 + i, adjustments); }),
     reference: ["a plain JS loop", opsPerSec(N, (n) => { let s = 0; for (let i = 0; i < n; i++) { let t = 1000 + i; for (const a of adjustments) t += a.amount; s ^= t; } return s; })],
   },
   "1,000,000 70/30 splits": {
-    wasm: opsPerSec(N, (n) => batched(n, (c, i) => core.allocateBatch(Array.from({ length: c }, (_, k) => 1000 + i + k), [70, 30]))),
+    wasm: opsPerSec(N, (n) => batched(n, (c, i) => core.allocateBatch(seq(c, 1000 + i), weights7030))),
     single: opsPerSec(N / 10, (n) => { for (let i = 0; i < n; i++) core.allocate(1000 + i, [70, 30]); }),
     reference: ["dinero.js allocate", opsPerSec(N / 10, (n) => { for (let i = 0; i < n; i++) dineroAllocate(dinero({ amount: 1000 + i, currency: USD }), [70, 30]).map(toSnapshot); })],
   },
   "100,000 escrow validations": {
-    wasm: opsPerSec(N / 10, (n) => batched(n, (c, i) => core.escrowCreditsBatch(Array.from({ length: c }, () => 100), Array.from({ length: c }, (_, k) => 1000 + i + k)))),
+    wasm: opsPerSec(N / 10, (n) => batched(n, (c, i) => core.escrowCreditsBatch(same(c, 100), seq(c, 1000 + i)))),
     single: opsPerSec(N / 100, (n) => { for (let i = 0; i < n; i++) core.planOrderCredit({ amount: 100 }, 1000 + i); }),
   },
   "100,000 checkout allocations": {
-    wasm: opsPerSec(N / 10, (n) => batched(n, (c, i) => core.allocateCheckoutsBatch(Array.from({ length: c }, (_, k) => 80000 + i + k),
-      Array.from({ length: c }, () => -1500), Array.from({ length: c }, () => 50000), "USD"))),
+    wasm: opsPerSec(N / 10, (n) => batched(n, (c, i) => core.allocateCheckoutsBatch(seq(c, 80000 + i),
+      same(c, -1500), same(c, 50000), "USD"))),
     single: opsPerSec(N / 100, (n) => { for (let i = 0; i < n; i++) core.allocateCheckout(80000 + i, -1500, 50000, "USD"); }),
   },
 };

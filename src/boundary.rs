@@ -231,13 +231,16 @@ export interface Defaults { max_retry_attempts: number; pending_poll_seconds: nu
 export interface CoreError extends Error { code: string; status: number; field: string | null }
 "#;
 
-/// A new GUID: `prefix` (two uppercase ASCII letters) + base58 of 16 random bytes.
-/// @example guid("CU") // "CU5Yx2…"
+/// A new GUID made at `now_ms` (the host's epoch milliseconds): `prefix` (two uppercase ASCII letters) + 22 base58
+/// digits of the time and 10 random bytes, so later guids sort later (src/ids.rs).
+/// @example guid("CU", Date.now()) // "CU1Jx2…"
 #[wasm_bindgen(js_name = guid)]
 pub fn js_guid(
     #[wasm_bindgen(unchecked_param_type = "string")] prefix: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] now_ms: JsValue,
 ) -> JsResult<String> {
-    Ok(ids::guid(&str_arg(&prefix, "prefix")?)?)
+    let now_ms = int_arg(&now_ms, "now_ms", 0, MAX_AMOUNT)?;
+    Ok(ids::guid(&str_arg(&prefix, "prefix")?, now_ms)?)
 }
 
 /// A new API key `"<companyGuid>_<base58(32 random bytes)>"`.
@@ -1572,35 +1575,50 @@ pub fn js_bill_subscriptions(
     out(&out_items)
 }
 
-/// `n` new GUIDs with `prefix` (one crossing for a batch of rows).
+/// `n` new GUIDs with `prefix` made at `now_ms` (one crossing for a batch of rows).
 #[wasm_bindgen(js_name = guids, unchecked_return_type = "string[]")]
 pub fn js_guids(
     #[wasm_bindgen(unchecked_param_type = "string")] prefix: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] n: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] now_ms: JsValue,
 ) -> JsResult<JsValue> {
     let prefix = str_arg(&prefix, "prefix")?;
     let n = int_arg(&n, "n", 0, 10_000)?;
+    let now_ms = int_arg(&now_ms, "now_ms", 0, MAX_AMOUNT)?;
     let all = (0..n)
-        .map(|_| ids::guid(&prefix))
+        .map(|_| ids::guid(&prefix, now_ms))
         .collect::<Result<Vec<_>>>()?;
     out(&all)
 }
 
 // ---- batch exports: one crossing for many values (the scheduler, benchmarks, the dashboard's schedules) ----------
 
-fn amounts_arg(value: &JsValue, field: &str) -> Result<Vec<i64>> {
-    rows_arg(value, field, |r| input::amount_value(r, field, -MAX_AMOUNT))
+// The batch exports take and return typed arrays (`Float64Array` in, `Float64Array` / `Uint8Array` out): wasm-bindgen
+// copies each one across in a single memcpy, so a batch costs the rule plus a copy, with nothing built or parsed per
+// value (the JSON form cost 6–44× native: docs/performance.md). Amounts cross as JS numbers and are checked here to be
+// integers within ±(2^53−1); a bad one refuses the whole batch naming `field[i]`.
+
+/// The amounts of a typed array, each an integer within ±(2^53−1) (at least `min`).
+fn amounts_of(values: &[f64], field: &str, min: i64) -> Result<Vec<i64>> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            input::amount_value(&Raw::Number(v), field, min)
+                .map_err(|e| e.in_field(&format!("{field}[{i}]")))
+        })
+        .collect()
 }
 
-/// Periods `first .. first + count` of a schedule, canonical (a period past the year 9999 ends the list).
-#[wasm_bindgen(js_name = periodsBatch, unchecked_return_type = "CanonicalTime[]")]
+/// Periods `first .. first + count` of a schedule, as epoch milliseconds (a period past the year 9999 ends the list).
+#[wasm_bindgen(js_name = periodsBatch)]
 pub fn js_periods_batch(
     #[wasm_bindgen(unchecked_param_type = "string")] started_at: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string")] frequency: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] interval: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] first: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] count: JsValue,
-) -> JsResult<JsValue> {
+) -> JsResult<Vec<f64>> {
     let started_at = time_arg(&started_at, "started_at")?;
     let frequency = frequency_arg(&frequency)?;
     let interval = int_arg(&interval, "interval", 1, MAX_AMOUNT)?;
@@ -1609,84 +1627,97 @@ pub fn js_periods_batch(
     let mut all = Vec::with_capacity(count as usize);
     for n in first..first + count {
         match schedule::period_at(started_at, frequency, interval, n) {
-            Ok(t) => all.push(time::format(t)),
+            Ok(t) => all.push(time::instant_millis(t) as f64),
             Err(CoreError::ScheduleOutOfRange { .. }) => break,
             Err(e) => return Err(e.into()),
         }
     }
-    out(&all)
+    Ok(all)
 }
 
-/// Effective amounts of many invoices sharing one list of adjustments.
-#[wasm_bindgen(js_name = totalsBatch, unchecked_return_type = "number[]")]
-pub fn js_totals_batch(
-    #[wasm_bindgen(unchecked_param_type = "number[]")] amounts: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Array<{ amount: number; reason?: string | null }>")]
-    adjustments: JsValue,
-) -> JsResult<JsValue> {
-    let amounts = amounts_arg(&amounts, "amounts")?;
-    let adjustments = invoice::adjustments_from_array(&to_raw(&adjustments))?;
-    let all = amounts
-        .iter()
-        .map(|&a| invoice::invoice_totals(a, &adjustments).map(|t| t.effective_amount))
-        .collect::<Result<Vec<_>>>()?;
-    out(&all)
+/// Effective amounts of many invoices sharing one list of adjustment amounts.
+#[wasm_bindgen(js_name = totalsBatch)]
+pub fn js_totals_batch(amounts: &[f64], adjustments: &[f64]) -> JsResult<Vec<f64>> {
+    let amounts = amounts_of(amounts, "amounts", -MAX_AMOUNT)?;
+    let adjustments: Vec<invoice::Adjustment> =
+        amounts_of(adjustments, "adjustments", -MAX_AMOUNT)?
+            .into_iter()
+            .map(|amount| invoice::Adjustment {
+                amount,
+                reason: None,
+            })
+            .collect();
+    let mut all = Vec::with_capacity(amounts.len());
+    for a in amounts {
+        all.push(invoice::invoice_totals(a, &adjustments)?.effective_amount as f64);
+    }
+    Ok(all)
 }
 
 /// Splits of many totals by the same weights, flattened (`weights.length` parts per total).
-#[wasm_bindgen(js_name = allocateBatch, unchecked_return_type = "number[]")]
-pub fn js_allocate_batch(
-    #[wasm_bindgen(unchecked_param_type = "number[]")] totals: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "number[]")] weights: JsValue,
-) -> JsResult<JsValue> {
-    let totals = amounts_arg(&totals, "totals")?;
-    let weights = rows_arg(&weights, "weights", |r| {
-        input::int_value(r, "weights", 0, MAX_AMOUNT).map(|w| w as u64)
-    })?;
+#[wasm_bindgen(js_name = allocateBatch)]
+pub fn js_allocate_batch(totals: &[f64], weights: &[f64]) -> JsResult<Vec<f64>> {
+    let totals = amounts_of(totals, "totals", -MAX_AMOUNT)?;
+    let weights: Vec<u64> = amounts_of(weights, "weights", 0)?
+        .into_iter()
+        .map(|w| w as u64)
+        .collect();
     let mut all = Vec::with_capacity(totals.len() * weights.len());
     for t in totals {
-        all.extend(money::allocate(t, &weights)?);
+        all.extend(money::allocate(t, &weights)?.into_iter().map(|p| p as f64));
     }
-    out(&all)
+    Ok(all)
 }
 
-/// Whether each credit `amounts[i]` may leave an order holding `escrowed[i]` (the escrow rule, in bulk).
-#[wasm_bindgen(js_name = escrowCreditsBatch, unchecked_return_type = "boolean[]")]
-pub fn js_escrow_credits_batch(
-    #[wasm_bindgen(unchecked_param_type = "number[]")] amounts: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "number[]")] escrowed: JsValue,
-) -> JsResult<JsValue> {
-    let amounts = amounts_arg(&amounts, "amounts")?;
-    let escrowed = amounts_arg(&escrowed, "escrowed")?;
-    let all: Vec<bool> = amounts
+/// Whether each credit `amounts[i]` may leave an order holding `escrowed[i]` (the escrow rule, in bulk): 1 or 0.
+#[wasm_bindgen(js_name = escrowCreditsBatch)]
+pub fn js_escrow_credits_batch(amounts: &[f64], escrowed: &[f64]) -> JsResult<Vec<u8>> {
+    let amounts = amounts_of(amounts, "amounts", 1)?;
+    let escrowed = amounts_of(escrowed, "escrowed", 0)?;
+    if amounts.len() != escrowed.len() {
+        return Err(CoreError::invalid("escrowed", "must have one value per amount").into());
+    }
+    Ok(amounts
         .iter()
         .zip(&escrowed)
-        .map(|(&a, &e)| {
-            escrow::plan_credit(&Raw::object([("amount", Raw::Number(a as f64))]), e).is_ok()
-        })
-        .collect();
-    out(&all)
+        .map(|(&a, &e)| u8::from(escrow::may_spend(a, e)))
+        .collect())
 }
 
-/// Allocations of many checkouts in one currency.
-#[wasm_bindgen(js_name = allocateCheckoutsBatch, unchecked_return_type = "Allocation[]")]
+/// Allocations of many checkouts in one currency, flattened: `[balance_applied, terms_amount, card_amount,
+/// carried_to_balance]` per checkout.
+#[wasm_bindgen(js_name = allocateCheckoutsBatch)]
 pub fn js_allocate_checkouts_batch(
-    #[wasm_bindgen(unchecked_param_type = "number[]")] totals: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "number[]")] balances: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "number[]")] available: JsValue,
+    totals: &[f64],
+    balances: &[f64],
+    available: &[f64],
     #[wasm_bindgen(unchecked_param_type = "string")] currency: JsValue,
-) -> JsResult<JsValue> {
-    let totals = amounts_arg(&totals, "totals")?;
-    let balances = amounts_arg(&balances, "balances")?;
-    let available = amounts_arg(&available, "available")?;
+) -> JsResult<Vec<f64>> {
+    let totals = amounts_of(totals, "totals", 0)?;
+    let balances = amounts_of(balances, "balances", -MAX_AMOUNT)?;
+    let available = amounts_of(available, "available", 0)?;
+    if balances.len() != totals.len() || available.len() != totals.len() {
+        return Err(CoreError::invalid(
+            "balances",
+            "balances and available must have one value per total",
+        )
+        .into());
+    }
     let minimum = money::minimum_charge(&str_arg(&currency, "currency")?)?;
-    let all = totals
-        .iter()
-        .zip(&balances)
-        .zip(&available)
-        .map(|((&t, &b), &a)| checkout::allocate(t, b, a, minimum))
-        .collect::<Result<Vec<_>>>()?;
-    out(&all)
+    let mut all = Vec::with_capacity(totals.len() * 4);
+    for ((&t, &b), &a) in totals.iter().zip(&balances).zip(&available) {
+        let x = checkout::allocate(t, b, a, minimum)?;
+        all.extend(
+            [
+                x.balance_applied,
+                x.terms_amount,
+                x.card_amount,
+                x.carried_to_balance,
+            ]
+            .map(|v| v as f64),
+        );
+    }
+    Ok(all)
 }
 
 /// Validates a webhook endpoint `{url, events?, description?}` → `{url, events, description}`.

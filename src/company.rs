@@ -167,7 +167,8 @@ mod tests {
                 .max_retry_attempts,
             Some(50)
         );
-        let named = validate_settings(&Raw::object([("name", Raw::from("Acme Supplies Ltd."))])).unwrap();
+        let named =
+            validate_settings(&Raw::object([("name", Raw::from("Acme Supplies Ltd."))])).unwrap();
         assert_eq!(
             (named.name.as_deref(), named.max_retry_attempts),
             (Some("Acme Supplies Ltd."), None)
@@ -179,7 +180,11 @@ mod tests {
                 .map(|n| n.len()),
             Some(255)
         );
-        for bad in [Raw::from("n".repeat(256)), Raw::Number(5.0), Raw::Bool(true)] {
+        for bad in [
+            Raw::from("n".repeat(256)),
+            Raw::Number(5.0),
+            Raw::Bool(true),
+        ] {
             let e = validate_settings(&Raw::object([("name", bad)])).unwrap_err();
             assert_eq!(
                 (e.code(), e.field().as_deref()),

@@ -176,6 +176,12 @@ pub struct CreditPlan {
     pub description: Option<String>,
 }
 
+/// Whether `requested` may leave an order holding `escrowed`: the escrow rule of [`spend`], as a yes or no (bulk
+/// checks: the dashboard's and the benchmark's).
+pub fn may_spend(requested: i64, escrowed: i64) -> bool {
+    spend(requested, escrowed).is_ok()
+}
+
 fn spend(requested: i64, escrowed: i64) -> Result<()> {
     if requested > escrowed {
         return Err(CoreError::InsufficientFunds {

@@ -83,7 +83,8 @@ pub fn parts(token: &str) -> Option<(&str, &str, &str)> {
     }
     let mut it = token.split(SEP);
     let (company, invoice, mac) = (it.next()?, it.next()?, it.next()?);
-    let mac_ok = mac.len() == MAC_HEX_LEN && mac.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    let mac_ok =
+        mac.len() == MAC_HEX_LEN && mac.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
     (it.next().is_none() && is_guid(company, "CP") && is_guid(invoice, "IV") && mac_ok)
         .then_some((company, invoice, mac))
 }
@@ -94,7 +95,10 @@ pub fn token(company_guid: &str, invoice_guid: &str, secret: &str) -> Result<Str
         return Err(CoreError::invalid("company_guid", "must be a company guid"));
     }
     if !is_guid(invoice_guid, "IV") {
-        return Err(CoreError::invalid("invoice_guid", "must be an invoice guid"));
+        return Err(CoreError::invalid(
+            "invoice_guid",
+            "must be an invoice guid",
+        ));
     }
     if secret.is_empty() {
         return Err(CoreError::invalid("secret", "must not be empty"));
@@ -214,7 +218,10 @@ mod tests {
         let mut flipped = t.clone().into_bytes();
         let last = flipped.len() - 1;
         flipped[last] = if flipped[last] == b'0' { b'1' } else { b'0' };
-        assert_eq!(verify(&String::from_utf8(flipped).unwrap(), CO, &secret), None);
+        assert_eq!(
+            verify(&String::from_utf8(flipped).unwrap(), CO, &secret),
+            None
+        );
         assert_eq!(verify(&t, CO, ""), None);
     }
 

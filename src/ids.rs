@@ -1,8 +1,14 @@
 //! Identifiers: GUIDs and API keys.
 //!
 //! A GUID is a two-letter uppercase prefix naming the resource (`CP` company, `CU` customer, `PL` plan, `SU`
-//! subscription, `IV` invoice, `TX` transaction, …) followed by the base58 (Bitcoin alphabet) encoding of 16
-//! random bytes. An API key is `<company guid>_<base58 of 32 random bytes>`: the worker finds the company from
+//! subscription, `IV` invoice, `TX` transaction, …) followed by 22 base58 (Bitcoin alphabet) digits of 16 bytes:
+//! the host's time in milliseconds (6 bytes, big-endian) and 10 random bytes. Time first, like a ULID or a version 7
+//! UUID, so that guids made later sort later (to the millisecond, as text: the alphabet is in ASCII order and the width
+//! fixed) and every index keyed by a guid grows at its end: a Durable Object's SQLite keeps a fixed number of pages in
+//! memory, and random keys sent each insert of a bulk run to a different page of every such index (measured: the
+//! largest cost of a 100,000-subscription run; docs/performance.md). 80 random bits keep a guid unguessable; the time
+//! it shows is the object's `created_at`, which the API shows anyway. The core never reads a clock: the host passes
+//! the time. Guids made before are 20–22 random digits and stay valid. An API key is `<company guid>_<base58 of 32 random bytes>`: the worker finds the company from
 //! the key itself, without a global lookup, and the company's Durable Object checks the secret's hash.
 
 use crate::error::{CoreError, Result};
@@ -45,15 +51,28 @@ fn random<const N: usize>() -> Result<[u8; N]> {
     Ok(buf)
 }
 
-/// A new GUID: `prefix` (exactly two uppercase ASCII letters) + base58 of 16 random bytes.
-pub fn guid(prefix: &str) -> Result<String> {
+/// Base58 digits of a guid's 16 bytes: always this many (58^22 > 2^128), so guids sort as their bytes do.
+const GUID_DIGITS: usize = 22;
+
+/// A new GUID made at `now_ms` (the host's epoch milliseconds; outside 0..2^48 is clamped): `prefix` (exactly two
+/// uppercase ASCII letters) + 22 base58 digits of the time (6 bytes) and 10 random bytes.
+pub fn guid(prefix: &str, now_ms: i64) -> Result<String> {
     if prefix.len() != 2 || !prefix.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(CoreError::invalid(
             "prefix",
             "must be exactly two uppercase ASCII letters",
         ));
     }
-    Ok(format!("{prefix}{}", base58(&random::<16>()?)))
+    Ok(format!("{prefix}{}", guid_body(now_ms, random::<10>()?)))
+}
+
+fn guid_body(now_ms: i64, random: [u8; 10]) -> String {
+    let ms = now_ms.clamp(0, (1 << 48) - 1) as u64;
+    let mut bytes = [0u8; 16];
+    bytes[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
+    bytes[6..].copy_from_slice(&random);
+    // Leading zero digits ('1') to the fixed width: the same number, and text order = numeric order.
+    format!("{:1>GUID_DIGITS$}", base58(&bytes).trim_start_matches('1'))
 }
 
 /// A new random (version 4) UUID in its canonical lowercase form, for resources whose published shape uses UUIDs
@@ -188,17 +207,19 @@ mod tests {
         assert_eq!(base58(&[0x00, 0x00, 0x28, 0x7f, 0xb4, 0xcd]), "11233QC4");
     }
 
+    const NOW: i64 = 1_764_633_600_000; // 2025-12-02T00:00:00Z
+
     #[test]
     fn guids_have_prefix_and_are_unique() {
-        let a = guid("CU").unwrap();
-        let b = guid("CU").unwrap();
+        let a = guid("CU", NOW).unwrap();
+        let b = guid("CU", NOW).unwrap();
         assert!(
-            a.starts_with("CU") && is_base58(&a[2..]) && a.len() >= 18 && a.len() <= 24,
+            a.starts_with("CU") && is_base58(&a[2..]) && a.len() == 2 + GUID_DIGITS,
             "{a}"
         );
-        assert_ne!(a, b);
+        assert_ne!(a, b, "80 random bits within one millisecond");
         for bad in ["", "C", "cu", "CUS", "C1", "ÄB"] {
-            let e = guid(bad).unwrap_err();
+            let e = guid(bad, NOW).unwrap_err();
             assert_eq!(
                 (e.code(), e.field().as_deref()),
                 ("invalid_field", Some("prefix")),
@@ -208,8 +229,44 @@ mod tests {
     }
 
     #[test]
+    fn guids_sort_by_the_time_they_were_made() {
+        // Later (by a millisecond or more) sorts later as text, whatever the random bytes; the width never varies.
+        let times = [
+            0,
+            1,
+            999,
+            NOW - 1,
+            NOW,
+            NOW + 1,
+            NOW + 86_400_000,
+            (1 << 48) - 1,
+        ];
+        for w in times.windows(2) {
+            for (lo, hi) in [
+                ([0xff; 10], [0; 10]),
+                ([0; 10], [0xff; 10]),
+                ([0x5a; 10], [0x5a; 10]),
+            ] {
+                let (a, b) = (guid_body(w[0], lo), guid_body(w[1], hi));
+                assert_eq!((a.len(), b.len()), (GUID_DIGITS, GUID_DIGITS), "{a} {b}");
+                assert!(a < b, "{} → {a} should sort before {} → {b}", w[0], w[1]);
+            }
+        }
+        // Within one millisecond the random bytes order them, still as numbers.
+        assert!(guid_body(NOW, [0; 10]) < guid_body(NOW, [1; 10]));
+        // Out of range times are clamped, never wrapped.
+        assert_eq!(guid_body(-5, [3; 10]), guid_body(0, [3; 10]));
+        assert_eq!(
+            guid_body(i64::MAX, [3; 10]),
+            guid_body((1 << 48) - 1, [3; 10])
+        );
+        // Older guids (20–22 random digits) keep their shape; the new ones are exactly 22.
+        assert!(guid_body(0, [0; 10]).chars().all(|c| c == '1'));
+    }
+
+    #[test]
     fn api_keys_round_trip() {
-        let company = guid("CP").unwrap();
+        let company = guid("CP", NOW).unwrap();
         let key = api_key(&company).unwrap();
         assert_eq!(company_of_key(&key).unwrap(), company);
         assert_eq!(

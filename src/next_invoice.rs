@@ -104,7 +104,14 @@ mod tests {
             ("code", Raw::from("SAVE")),
             ("percent_off", Raw::from(p)),
             ("duration", Raw::from(duration)),
-            ("duration_in_periods", if duration == "repeating" { Raw::from(3i64) } else { Raw::Null }),
+            (
+                "duration_in_periods",
+                if duration == "repeating" {
+                    Raw::from(3i64)
+                } else {
+                    Raw::Null
+                },
+            ),
         ]))
         .unwrap()
     }
@@ -116,8 +123,14 @@ mod tests {
         // 6000 − 1500 + 3000 = 7500; 10 % of 6000 = 600 → 6900; balance credit 1000 → 5900.
         assert_eq!(x.effective_amount, 5900);
         assert_eq!(x.total_adjustment_amount, -100);
-        assert_eq!((x.coupon_applied, x.balance_applied, x.carried_to_balance), (true, 1000, 0));
-        assert_eq!(x.adjustments.last().unwrap().reason.as_deref(), Some(BALANCE_APPLIED));
+        assert_eq!(
+            (x.coupon_applied, x.balance_applied, x.carried_to_balance),
+            (true, 1000, 0)
+        );
+        assert_eq!(
+            x.adjustments.last().unwrap().reason.as_deref(),
+            Some(BALANCE_APPLIED)
+        );
     }
 
     #[test]
@@ -157,8 +170,9 @@ mod tests {
         };
         for _ in 0..3000 {
             let amount = next(100_000) as i64;
-            let pending: Vec<Adjustment> =
-                (0..next(4)).map(|_| adj(next(200_000) as i64 - 100_000)).collect();
+            let pending: Vec<Adjustment> = (0..next(4))
+                .map(|_| adj(next(200_000) as i64 - 100_000))
+                .collect();
             let c = percent(&format!("{}", 1 + next(100)), "forever");
             let balance = next(200_000) as i64 - 100_000;
             let x = compose(amount, &pending, Some((&c, 0)), balance).unwrap();

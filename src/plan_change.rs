@@ -64,9 +64,13 @@ pub fn validate_update(raw: &Raw, now: &str) -> Result<Update> {
         None => None,
         Some(s) if s == "now" => Some(time::format(now)),
         Some(_) => {
-            let t = time::opt_field(raw, "trial_end")?.ok_or_else(|| CoreError::missing("trial_end"))?;
+            let t = time::opt_field(raw, "trial_end")?
+                .ok_or_else(|| CoreError::missing("trial_end"))?;
             if t < now {
-                return Err(CoreError::invalid("trial_end", "must not be in the past (use \"now\" to end the trial)"));
+                return Err(CoreError::invalid(
+                    "trial_end",
+                    "must not be in the past (use \"now\" to end the trial)",
+                ));
             }
             Some(time::format(t))
         }
@@ -143,13 +147,19 @@ pub fn change(
         if p.credit != 0 {
             prorations.push(Adjustment {
                 amount: p.credit,
-                reason: Some(format!("Unused time on {} from {from} until {until}", old.label)),
+                reason: Some(format!(
+                    "Unused time on {} from {from} until {until}",
+                    old.label
+                )),
             });
         }
         if p.charge != 0 && !reschedule {
             prorations.push(Adjustment {
                 amount: p.charge,
-                reason: Some(format!("Remaining time on {} from {from} until {until}", new.label)),
+                reason: Some(format!(
+                    "Remaining time on {} from {from} until {until}",
+                    new.label
+                )),
             });
         }
         if !reschedule && old.amount == new.amount {
@@ -221,17 +231,44 @@ mod tests {
     #[test]
     fn behaviors() {
         let at = t("2024-04-16T00:00:00Z");
-        let (old, new) = (side(6000, Frequency::Monthly), side(3000, Frequency::Monthly));
-        let c = change(&april(), true, &old, &new, ProrationBehavior::AlwaysInvoice, at).unwrap();
+        let (old, new) = (
+            side(6000, Frequency::Monthly),
+            side(3000, Frequency::Monthly),
+        );
+        let c = change(
+            &april(),
+            true,
+            &old,
+            &new,
+            ProrationBehavior::AlwaysInvoice,
+            at,
+        )
+        .unwrap();
         assert_eq!(c.prorations.iter().map(|a| a.amount).sum::<i64>(), -1500);
         assert!(c.invoice_now);
         let c = change(&april(), true, &old, &new, ProrationBehavior::None, at).unwrap();
         assert!(c.prorations.is_empty() && !c.invoice_now);
         // Never invoiced (a trial, a skipped period): nothing to prorate.
-        let c = change(&april(), false, &old, &new, ProrationBehavior::CreateProrations, at).unwrap();
+        let c = change(
+            &april(),
+            false,
+            &old,
+            &new,
+            ProrationBehavior::CreateProrations,
+            at,
+        )
+        .unwrap();
         assert!(c.prorations.is_empty());
         // Same amount: nothing.
-        let c = change(&april(), true, &old, &old, ProrationBehavior::AlwaysInvoice, at).unwrap();
+        let c = change(
+            &april(),
+            true,
+            &old,
+            &old,
+            ProrationBehavior::AlwaysInvoice,
+            at,
+        )
+        .unwrap();
         assert!(c.prorations.is_empty());
     }
 
@@ -247,7 +284,10 @@ mod tests {
         )
         .unwrap();
         assert!(c.reset_anchor && c.invoice_now);
-        assert_eq!(c.prorations.iter().map(|a| a.amount).collect::<Vec<_>>(), vec![-1500]);
+        assert_eq!(
+            c.prorations.iter().map(|a| a.amount).collect::<Vec<_>>(),
+            vec![-1500]
+        );
     }
 
     #[test]
@@ -281,7 +321,11 @@ mod tests {
         .unwrap();
         assert!(u.amount_given && u.amount.is_none());
         assert!(!u.remove_coupon);
-        assert!(validate_update(&Raw::object([("coupon", Raw::from(""))]), now).unwrap().remove_coupon);
+        assert!(
+            validate_update(&Raw::object([("coupon", Raw::from(""))]), now)
+                .unwrap()
+                .remove_coupon
+        );
         assert_eq!(u.trial_end.as_deref(), Some(now));
         assert_eq!(u.cancel_at_period_end, Some(true));
         assert_eq!(u.proration_behavior, ProrationBehavior::AlwaysInvoice);
@@ -298,7 +342,11 @@ mod tests {
             ("coupon", "no spaces"),
         ] {
             let e = validate_update(&Raw::object([(field, Raw::from(value))]), now).unwrap_err();
-            assert_eq!((e.status(), e.field().as_deref()), (400, Some(field)), "{field}={value}");
+            assert_eq!(
+                (e.status(), e.field().as_deref()),
+                (400, Some(field)),
+                "{field}={value}"
+            );
         }
     }
 }

@@ -52,7 +52,10 @@ pub fn trial(raw: &Raw, started_at: Instant, now: Instant) -> Result<Option<Inst
                 return Err(CoreError::invalid("trial_end", "must be in the future"));
             }
             if t < started_at {
-                return Err(CoreError::invalid("trial_end", "must not be before started_at"));
+                return Err(CoreError::invalid(
+                    "trial_end",
+                    "must not be before started_at",
+                ));
             }
             Ok(Some(t))
         }
@@ -69,8 +72,14 @@ pub fn trial_notice_at(trial_end: Instant, now: Instant) -> Instant {
 pub fn coupon_field(raw: &Raw) -> Result<Option<String>> {
     let code = input::opt_string(raw, "coupon", 64)?;
     if let Some(c) = &code {
-        if !c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
-            return Err(CoreError::invalid("coupon", "must be 1–64 of A–Z a–z 0–9 _ -"));
+        if !c
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return Err(CoreError::invalid(
+                "coupon",
+                "must be 1–64 of A–Z a–z 0–9 _ -",
+            ));
         }
     }
     Ok(code)
@@ -198,7 +207,10 @@ impl Billable {
         };
         let anchor_period = input::opt_int(raw, "anchor_period", 0, max)?.unwrap_or(0);
         if anchor_period > next_period {
-            return Err(CoreError::invalid("anchor_period", "must not be after next_period"));
+            return Err(CoreError::invalid(
+                "anchor_period",
+                "must not be after next_period",
+            ));
         }
         Ok(Billable {
             anchor_at,
@@ -325,7 +337,11 @@ pub fn bill(b: &Billable, now: Instant, max: usize) -> Result<Bill> {
         periods,
         skipped,
         next_period: b.next_period + consumed,
-        next_invoice_at: if cancel.is_some() { None } else { due.next_invoice_at },
+        next_invoice_at: if cancel.is_some() {
+            None
+        } else {
+            due.next_invoice_at
+        },
         amount,
         opening: crate::invoice::opening(amount, b.has_instrument)?,
         cancel,
@@ -341,7 +357,9 @@ pub fn usage_period(b: &Billable, timestamp: Instant) -> Result<(i64, Instant, I
         return Err(CoreError::Unprocessable {
             code: "period_closed",
             field: Some("timestamp".into()),
-            reason: "the subscription has no open period (trialing or not started): usage is not billed".into(),
+            reason:
+                "the subscription has no open period (trialing or not started): usage is not billed"
+                    .into(),
         });
     };
     crate::usage::check_period(timestamp, start)?;
@@ -594,23 +612,35 @@ mod tests {
         ]);
         let x = bill(&b, at("2024-04-01T00:00:00Z"), 100).unwrap();
         assert_eq!(x.skipped, 2);
-        assert_eq!(x.periods.iter().map(|p| p.period).collect::<Vec<_>>(), vec![3]);
+        assert_eq!(
+            x.periods.iter().map(|p| p.period).collect::<Vec<_>>(),
+            vec![3]
+        );
         assert_eq!(x.next_period, 4);
         assert!(x.resumed);
         let x = bill(&b, at("2024-03-01T00:00:00Z"), 100).unwrap();
         assert_eq!((x.skipped, x.periods.len(), x.resumed), (2, 0, false));
         assert_eq!(b.next_billed_period().unwrap().map(|p| p.0), Some(3));
         // Paused without an end: no upcoming invoice.
-        let b = monthly(&[("next_period", Raw::from(1i64)), ("paused_at", Raw::from("2024-01-15T00:00:00Z"))]);
+        let b = monthly(&[
+            ("next_period", Raw::from(1i64)),
+            ("paused_at", Raw::from("2024-01-15T00:00:00Z")),
+        ]);
         assert_eq!(b.next_billed_period().unwrap(), None);
     }
 
     #[test]
     fn cancel_at_period_end_stops_at_the_boundary() {
-        let b = monthly(&[("next_period", Raw::from(1i64)), ("cancel_at", Raw::from("2024-02-01T00:00:00Z"))]);
+        let b = monthly(&[
+            ("next_period", Raw::from(1i64)),
+            ("cancel_at", Raw::from("2024-02-01T00:00:00Z")),
+        ]);
         let x = bill(&b, at("2024-02-01T00:00:00Z"), 100).unwrap();
         assert!(x.periods.is_empty());
-        assert_eq!(x.cancel.as_deref(), Some("2024-02-01T00:00:00.000000+00:00"));
+        assert_eq!(
+            x.cancel.as_deref(),
+            Some("2024-02-01T00:00:00.000000+00:00")
+        );
         assert_eq!(x.next_invoice_at, None);
         let x = bill(&b, at("2024-01-31T23:59:59Z"), 100).unwrap();
         assert_eq!(x.cancel, None);
@@ -626,8 +656,14 @@ mod tests {
         ]);
         assert_eq!(b.current_period().unwrap(), None);
         let x = bill(&b, at("2024-04-10T12:00:00Z"), 100).unwrap();
-        assert_eq!(x.periods.iter().map(|p| p.period).collect::<Vec<_>>(), vec![5, 6]);
-        assert_eq!(x.periods[0].scheduled_at, "2024-03-10T12:00:00.000000+00:00");
+        assert_eq!(
+            x.periods.iter().map(|p| p.period).collect::<Vec<_>>(),
+            vec![5, 6]
+        );
+        assert_eq!(
+            x.periods[0].scheduled_at,
+            "2024-03-10T12:00:00.000000+00:00"
+        );
     }
 
     #[test]
@@ -646,14 +682,23 @@ mod tests {
         let now = at(NOW);
         let t = |pairs: Vec<(&str, Raw)>| trial(&Raw::object(pairs), now, now);
         assert_eq!(
-            t(vec![("trial_days", Raw::from("14"))]).unwrap().map(time::format).as_deref(),
+            t(vec![("trial_days", Raw::from("14"))])
+                .unwrap()
+                .map(time::format)
+                .as_deref(),
             Some("2024-05-15T12:00:00.000000+00:00")
         );
         assert_eq!(t(vec![("trial_days", Raw::from("0"))]).unwrap(), None);
         for (pairs, field) in [
             (vec![("trial_days", Raw::from("731"))], "trial_days"),
             (vec![("trial_end", Raw::from(NOW))], "trial_end"),
-            (vec![("trial_end", Raw::from("2024-06-01T00:00:00Z")), ("trial_days", Raw::from("3"))], "trial_end"),
+            (
+                vec![
+                    ("trial_end", Raw::from("2024-06-01T00:00:00Z")),
+                    ("trial_days", Raw::from("3")),
+                ],
+                "trial_end",
+            ),
         ] {
             assert_eq!(t(pairs).unwrap_err().field().as_deref(), Some(field));
         }
@@ -669,32 +714,80 @@ mod tests {
     fn pause_resume_cancel_rules() {
         let now = at(NOW);
         let empty = Raw::object(Vec::<(&str, Raw)>::new());
-        assert_eq!(pause(false, true, &empty, now, "SU1").unwrap_err().code(), "already_paused");
-        assert_eq!(pause(true, false, &empty, now, "SU1").unwrap_err().code(), "subscription_canceled");
-        let e = pause(false, false, &Raw::object([("resumes_at", Raw::from(NOW))]), now, "SU1").unwrap_err();
-        assert_eq!((e.status(), e.field().as_deref()), (400, Some("resumes_at")));
-        assert_eq!(pause(false, false, &empty, now, "SU1").unwrap(), (NOW.to_string(), None));
+        assert_eq!(
+            pause(false, true, &empty, now, "SU1").unwrap_err().code(),
+            "already_paused"
+        );
+        assert_eq!(
+            pause(true, false, &empty, now, "SU1").unwrap_err().code(),
+            "subscription_canceled"
+        );
+        let e = pause(
+            false,
+            false,
+            &Raw::object([("resumes_at", Raw::from(NOW))]),
+            now,
+            "SU1",
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.status(), e.field().as_deref()),
+            (400, Some("resumes_at"))
+        );
+        assert_eq!(
+            pause(false, false, &empty, now, "SU1").unwrap(),
+            (NOW.to_string(), None)
+        );
         assert_eq!(resume(false, false, "SU1").unwrap_err().status(), 409);
         assert!(resume(false, true, "SU1").is_ok());
-        let both = Raw::object([("at_period_end", Raw::from("true")), ("prorate", Raw::from("true"))]);
-        assert_eq!(cancel_options(&both).unwrap_err().field().as_deref(), Some("prorate"));
+        let both = Raw::object([
+            ("at_period_end", Raw::from("true")),
+            ("prorate", Raw::from("true")),
+        ]);
+        assert_eq!(
+            cancel_options(&both).unwrap_err().field().as_deref(),
+            Some("prorate")
+        );
         // Prorated cancel at half of a 30-day April period paid 3000 → 1500 back; unpaid → nothing.
         let b = monthly(&[
             ("anchor_at", Raw::from("2024-04-01T00:00:00Z")),
             ("next_period", Raw::from(1i64)),
         ]);
-        assert_eq!(cancel_credit(&b, Some(3000), at("2024-04-16T00:00:00Z")).unwrap(), 1500);
-        assert_eq!(cancel_credit(&b, None, at("2024-04-16T00:00:00Z")).unwrap(), 0);
+        assert_eq!(
+            cancel_credit(&b, Some(3000), at("2024-04-16T00:00:00Z")).unwrap(),
+            1500
+        );
+        assert_eq!(
+            cancel_credit(&b, None, at("2024-04-16T00:00:00Z")).unwrap(),
+            0
+        );
     }
 
     #[test]
     fn usage_counts_in_the_open_period() {
         let b = monthly(&[("next_period", Raw::from(1i64))]);
         let (p, start, end) = usage_period(&b, at("2024-01-15T00:00:00Z")).unwrap();
-        assert_eq!((p, time::format(start), time::format(end)), (0, time::format(at("2024-01-01T00:00:00Z")), time::format(at("2024-02-01T00:00:00Z"))));
+        assert_eq!(
+            (p, time::format(start), time::format(end)),
+            (
+                0,
+                time::format(at("2024-01-01T00:00:00Z")),
+                time::format(at("2024-02-01T00:00:00Z"))
+            )
+        );
         assert_eq!(usage_period(&b, at("2024-02-01T00:01:00Z")).unwrap().0, 1);
-        assert_eq!(usage_period(&b, at("2023-12-31T23:59:59Z")).unwrap_err().code(), "period_closed");
+        assert_eq!(
+            usage_period(&b, at("2023-12-31T23:59:59Z"))
+                .unwrap_err()
+                .code(),
+            "period_closed"
+        );
         let trial = monthly(&[("next_period", Raw::from(0i64))]);
-        assert_eq!(usage_period(&trial, at("2024-01-15T00:00:00Z")).unwrap_err().status(), 422);
+        assert_eq!(
+            usage_period(&trial, at("2024-01-15T00:00:00Z"))
+                .unwrap_err()
+                .status(),
+            422
+        );
     }
 }

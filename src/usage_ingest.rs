@@ -49,7 +49,8 @@ impl Context {
         if let Some(Raw::Object(subs)) = raw.get("subscriptions") {
             for (guid, row) in subs {
                 let items = match row.get("metered_items") {
-                    Some(Raw::String(text)) => crate::json::parse(text, 8).ok_or_else(|| CoreError::invalid("metered_items", "must be JSON"))?,
+                    Some(Raw::String(text)) => crate::json::parse(text, 8)
+                        .ok_or_else(|| CoreError::invalid("metered_items", "must be JSON"))?,
                     Some(other) => other.clone(),
                     None => Raw::Array(Vec::new()),
                 };
@@ -59,14 +60,20 @@ impl Context {
                     || matches!(row.get("canceled"), Some(Raw::Bool(true)));
                 ctx.subscriptions.insert(
                     guid.clone(),
-                    Subscription { billable: Billable::from_raw(row)?, canceled, metrics, items },
+                    Subscription {
+                        billable: Billable::from_raw(row)?,
+                        canceled,
+                        metrics,
+                        items,
+                    },
                 );
             }
         }
         if let Some(Raw::Object(metrics)) = raw.get("metrics") {
             for (code, aggregation) in metrics {
                 let name = input::string_value(aggregation, "metrics", 16)?;
-                ctx.metrics.insert(code.clone(), Aggregation::parse(&name, "metrics")?);
+                ctx.metrics
+                    .insert(code.clone(), Aggregation::parse(&name, "metrics")?);
             }
         }
         if let Some(Raw::Array(ids)) = raw.get("known") {
@@ -82,11 +89,13 @@ impl Context {
                     input::opt_int(s, "period", 0, crate::money::MAX_AMOUNT)?.unwrap_or(0),
                 );
                 let state = match s.get("state") {
-                    Some(Raw::String(text)) => crate::json::parse(text, 4).ok_or_else(|| CoreError::invalid("state", "must be JSON"))?,
+                    Some(Raw::String(text)) => crate::json::parse(text, 4)
+                        .ok_or_else(|| CoreError::invalid("state", "must be JSON"))?,
                     Some(other) => other.clone(),
                     None => Raw::Null,
                 };
-                ctx.states.insert(key, Aggregate::from_raw(&state, "state")?);
+                ctx.states
+                    .insert(key, Aggregate::from_raw(&state, "state")?);
             }
         }
         Ok(ctx)
@@ -125,16 +134,32 @@ pub struct Ingested {
 
 fn conflict(code: &'static str, status: u16, field: &str, reason: String) -> CoreError {
     match status {
-        404 => CoreError::NotFound { field: Some(field.into()), reason },
-        409 => CoreError::Conflict { code, field: Some(field.into()), reason },
-        _ => CoreError::Unprocessable { code, field: Some(field.into()), reason },
+        404 => CoreError::NotFound {
+            field: Some(field.into()),
+            reason,
+        },
+        409 => CoreError::Conflict {
+            code,
+            field: Some(field.into()),
+            reason,
+        },
+        _ => CoreError::Unprocessable {
+            code,
+            field: Some(field.into()),
+            reason,
+        },
     }
 }
 
 /// Where one validated event counts, or why it cannot.
 fn place(ctx: &Context, e: &EventInput) -> Result<(Aggregation, i64, Instant, Instant)> {
     let sub = ctx.subscriptions.get(&e.subscription_guid).ok_or_else(|| {
-        conflict("not_found", 404, "subscription_guid", format!("No such subscription: {}", e.subscription_guid))
+        conflict(
+            "not_found",
+            404,
+            "subscription_guid",
+            format!("No such subscription: {}", e.subscription_guid),
+        )
     })?;
     if sub.canceled {
         return Err(conflict(
@@ -145,14 +170,22 @@ fn place(ctx: &Context, e: &EventInput) -> Result<(Aggregation, i64, Instant, In
         ));
     }
     let aggregation = *ctx.metrics.get(&e.metric_code).ok_or_else(|| {
-        conflict("not_found", 404, "metric_code", format!("No such metric: {}", e.metric_code))
+        conflict(
+            "not_found",
+            404,
+            "metric_code",
+            format!("No such metric: {}", e.metric_code),
+        )
     })?;
     if !sub.metrics.contains(&e.metric_code) {
         return Err(conflict(
             "metric_not_on_plan",
             422,
             "metric_code",
-            format!("Metric {} is not a metered item of the subscription's plan", e.metric_code),
+            format!(
+                "Metric {} is not a metered item of the subscription's plan",
+                e.metric_code
+            ),
         ));
     }
     if sub.billable.cancel_at.is_some_and(|c| e.timestamp >= c) {
@@ -160,7 +193,10 @@ fn place(ctx: &Context, e: &EventInput) -> Result<(Aggregation, i64, Instant, In
             "subscription_canceled",
             409,
             "timestamp",
-            format!("Subscription {} ends before this event (cancel at period end)", e.subscription_guid),
+            format!(
+                "Subscription {} ends before this event (cancel at period end)",
+                e.subscription_guid
+            ),
         ));
     }
     if sub.billable.paused_at.is_some_and(|p| e.timestamp >= p)
@@ -170,7 +206,10 @@ fn place(ctx: &Context, e: &EventInput) -> Result<(Aggregation, i64, Instant, In
             "subscription_paused",
             409,
             "timestamp",
-            format!("Subscription {} is paused at this event's time: nothing is billed then", e.subscription_guid),
+            format!(
+                "Subscription {} is paused at this event's time: nothing is billed then",
+                e.subscription_guid
+            ),
         ));
     }
     let (period, start, end) = subscription::usage_period(&sub.billable, e.timestamp)?;
@@ -178,12 +217,19 @@ fn place(ctx: &Context, e: &EventInput) -> Result<(Aggregation, i64, Instant, In
 }
 
 /// Ingests a request body (one event, or `{events: [...]}`) at `now` against what the worker read.
-pub fn ingest(raw: &Raw, now: Instant, ctx: &Context) -> std::result::Result<Ingested, BatchFailure> {
+pub fn ingest(
+    raw: &Raw,
+    now: Instant,
+    ctx: &Context,
+) -> std::result::Result<Ingested, BatchFailure> {
     let batch = matches!(input::present(raw, "events"), Some(Raw::Array(list)) if !list.is_empty() && list.len() <= usage::MAX_BATCH);
     // A lone event, or a malformed batch: validation decides alone.
     let checked: Vec<Result<EventInput>> = match (batch, input::present(raw, "events")) {
         (true, Some(Raw::Array(list))) => usage::each_event(list, now),
-        _ => usage::check_events_batch(raw, now)?.into_iter().map(Ok).collect(),
+        _ => usage::check_events_batch(raw, now)?
+            .into_iter()
+            .map(Ok)
+            .collect(),
     };
     // Every event is checked, for its fields and against its subscription, so that all failures are listed.
     let mut events = Vec::with_capacity(checked.len());
@@ -219,22 +265,36 @@ pub fn ingest(raw: &Raw, now: Instant, ctx: &Context) -> std::result::Result<Ing
         return Err(usage::batch_failure(errors, total));
     }
     let mut seen: BTreeSet<&str> = BTreeSet::new();
-    let mut states: BTreeMap<(String, String, i64), (Aggregate, Instant, Instant)> = BTreeMap::new();
+    let mut states: BTreeMap<(String, String, i64), (Aggregate, Instant, Instant)> =
+        BTreeMap::new();
     let mut out = Vec::with_capacity(events.len());
     for (e, at) in events.iter().zip(placed) {
         let Some((aggregation, period, start, end)) = at else {
-            out.push(Placed { event: e.clone(), period: None, period_start: None, period_end: None, duplicate: true });
+            out.push(Placed {
+                event: e.clone(),
+                period: None,
+                period_start: None,
+                period_end: None,
+                duplicate: true,
+            });
             continue;
         };
         let duplicate = !seen.insert(e.event_id.as_str());
         if !duplicate {
             let key = (e.subscription_guid.clone(), e.metric_code.clone(), period);
-            let (state, _, _) = states
-                .entry(key.clone())
-                .or_insert_with(|| (ctx.states.get(&key).copied().unwrap_or_default(), start, end));
+            let (state, _, _) = states.entry(key.clone()).or_insert_with(|| {
+                (
+                    ctx.states.get(&key).copied().unwrap_or_default(),
+                    start,
+                    end,
+                )
+            });
             *state = usage::fold(*state, aggregation, e.value, e.timestamp).map_err(|err| {
                 let err = if batch { prefixed(err, out.len()) } else { err };
-                BatchFailure { errors: vec![EntryError::of(Some(out.len()), &err)], error: err }
+                BatchFailure {
+                    errors: vec![EntryError::of(Some(out.len()), &err)],
+                    error: err,
+                }
             })?;
         }
         out.push(Placed {
@@ -250,14 +310,16 @@ pub fn ingest(raw: &Raw, now: Instant, ctx: &Context) -> std::result::Result<Ing
         events: out,
         states: states
             .into_iter()
-            .map(|((subscription_guid, metric_code, period), (state, start, end))| StateOut {
-                subscription_guid,
-                metric_code,
-                period,
-                period_start: time::format(start),
-                period_end: time::format(end),
-                state,
-            })
+            .map(
+                |((subscription_guid, metric_code, period), (state, start, end))| StateOut {
+                    subscription_guid,
+                    metric_code,
+                    period,
+                    period_start: time::format(start),
+                    period_end: time::format(end),
+                    state,
+                },
+            )
             .collect(),
     })
 }
@@ -270,12 +332,19 @@ fn check_billable(
 ) -> std::result::Result<(), BatchFailure> {
     let touched: BTreeSet<(&String, i64)> = states.keys().map(|(s, _, p)| (s, *p)).collect();
     for (guid, period) in touched {
-        let Some(sub) = ctx.subscriptions.get(guid) else { continue };
+        let Some(sub) = ctx.subscriptions.get(guid) else {
+            continue;
+        };
         let mut total = sub.billable.amount.unwrap_or(sub.billable.plan_amount);
         for item in &sub.items {
             let key = (guid.clone(), item.metric_code.clone(), period);
-            let state = states.get(&key).map(|s| s.0).or_else(|| ctx.states.get(&key).copied()).unwrap_or_default();
-            let fits = usage::price(item, state.value).and_then(|l| crate::money::add(total, l.amount));
+            let state = states
+                .get(&key)
+                .map(|s| s.0)
+                .or_else(|| ctx.states.get(&key).copied())
+                .unwrap_or_default();
+            let fits =
+                usage::price(item, state.value).and_then(|l| crate::money::add(total, l.amount));
             match fits {
                 Ok(t) => total = t,
                 Err(_) => {
@@ -287,7 +356,10 @@ fn check_billable(
                             item.metric_code
                         ),
                     };
-                    return Err(BatchFailure { errors: vec![EntryError::of(None, &error)], error });
+                    return Err(BatchFailure {
+                        errors: vec![EntryError::of(None, &error)],
+                        error,
+                    });
                 }
             }
         }
@@ -301,8 +373,16 @@ fn prefixed(err: CoreError, i: usize) -> CoreError {
     let reason = err.to_string();
     match err.status() {
         404 => CoreError::NotFound { field, reason },
-        409 => CoreError::Conflict { code: err.code(), field, reason },
-        _ => CoreError::Unprocessable { code: err.code(), field, reason },
+        409 => CoreError::Conflict {
+            code: err.code(),
+            field,
+            reason,
+        },
+        _ => CoreError::Unprocessable {
+            code: err.code(),
+            field,
+            reason,
+        },
     }
 }
 
@@ -321,7 +401,10 @@ mod tests {
             ("frequency", Raw::from("monthly")),
             ("plan_amount", Raw::from(1000i64)),
             ("canceled", Raw::from(0i64)),
-            ("metered_items", Raw::from(r#"[{"metric_code":"calls","unit_amount_decimal":"0.05","tiers":null}]"#)),
+            (
+                "metered_items",
+                Raw::from(r#"[{"metric_code":"calls","unit_amount_decimal":"0.05","tiers":null}]"#),
+            ),
         ]);
         Context::from_raw(&Raw::object([
             ("subscriptions", Raw::object([("SU1", row)])),
@@ -350,10 +433,18 @@ mod tests {
     fn a_batch_folds_fresh_events_once_onto_the_stored_state() {
         let body = Raw::object([(
             "events",
-            Raw::Array(vec![event("a", "calls", 10), event("a", "calls", 10), event("old", "calls", 99), event("b", "calls", 1)]),
+            Raw::Array(vec![
+                event("a", "calls", 10),
+                event("a", "calls", 10),
+                event("old", "calls", 99),
+                event("b", "calls", 1),
+            ]),
         )]);
         let x = ingest(&body, now(), &ctx()).unwrap();
-        assert_eq!(x.events.iter().map(|e| e.duplicate).collect::<Vec<_>>(), vec![false, true, true, false]);
+        assert_eq!(
+            x.events.iter().map(|e| e.duplicate).collect::<Vec<_>>(),
+            vec![false, true, true, false]
+        );
         assert_eq!(x.states.len(), 1);
         assert_eq!((x.states[0].state.value, x.states[0].state.count), (16, 3));
         assert_eq!(x.states[0].period_start, "2024-04-01T00:00:00.000000+00:00");
@@ -367,18 +458,37 @@ mod tests {
         }
         let body = Raw::object([(
             "events",
-            Raw::Array(vec![event("ok", "calls", 1), event("x", "nope", 1), event("y", "seats", 1), late]),
+            Raw::Array(vec![
+                event("ok", "calls", 1),
+                event("x", "nope", 1),
+                event("y", "seats", 1),
+                late,
+            ]),
         )]);
         let f = ingest(&body, now(), &ctx()).unwrap_err();
         assert_eq!((f.error.code(), f.error.status()), ("invalid_batch", 400));
-        let listed: Vec<_> = f.errors.iter().map(|e| (e.index, e.code, e.field.clone())).collect();
-        assert_eq!(listed, vec![
-            (Some(1), "not_found", Some("events[1].metric_code".into())),
-            (Some(2), "metric_not_on_plan", Some("events[2].metric_code".into())),
-            (Some(3), "period_closed", Some("events[3].timestamp".into())),
-        ]);
+        let listed: Vec<_> = f
+            .errors
+            .iter()
+            .map(|e| (e.index, e.code, e.field.clone()))
+            .collect();
+        assert_eq!(
+            listed,
+            vec![
+                (Some(1), "not_found", Some("events[1].metric_code".into())),
+                (
+                    Some(2),
+                    "metric_not_on_plan",
+                    Some("events[2].metric_code".into())
+                ),
+                (Some(3), "period_closed", Some("events[3].timestamp".into())),
+            ]
+        );
         // One event alone is refused with its own error.
         let f = ingest(&event("x", "nope", 1), now(), &ctx()).unwrap_err();
-        assert_eq!((f.error.status(), f.error.field().as_deref()), (404, Some("metric_code")));
+        assert_eq!(
+            (f.error.status(), f.error.field().as_deref()),
+            (404, Some("metric_code"))
+        );
     }
 }

@@ -67,11 +67,33 @@ fn assert_error<T: std::fmt::Debug>(
 
 #[wasm_bindgen_test]
 fn guids_and_keys() {
-    let g = js_guid(s("CU")).unwrap();
-    assert!(g.starts_with("CU") && g.len() > 16);
-    assert_error(js_guid(s("cu")), "invalid_field", 400, Some("prefix"));
-    assert_error(js_guid(n(1.0)), "invalid_field", 400, Some("prefix"));
-    let company = js_guid(s("CP")).unwrap();
+    let now = n(1_764_633_600_000.0);
+    let g = js_guid(s("CU"), now.clone()).unwrap();
+    assert!(g.starts_with("CU") && g.len() == 24);
+    let later = js_guid(s("CU"), n(1_764_633_600_001.0)).unwrap();
+    assert!(
+        g < later,
+        "a guid made a millisecond later sorts later: {g} {later}"
+    );
+    assert_error(
+        js_guid(s("cu"), now.clone()),
+        "invalid_field",
+        400,
+        Some("prefix"),
+    );
+    assert_error(
+        js_guid(n(1.0), now.clone()),
+        "invalid_field",
+        400,
+        Some("prefix"),
+    );
+    assert_error(
+        js_guid(s("CU"), s("soon")),
+        "invalid_field",
+        400,
+        Some("now_ms"),
+    );
+    let company = js_guid(s("CP"), now).unwrap();
     let key = js_api_key(s(&company)).unwrap();
     assert_eq!(js_company_of_key(s(&key)).unwrap(), company);
     assert_error(
@@ -707,7 +729,7 @@ fn hostile_inputs_never_poison_the_instance() {
         400,
         Some("total"),
     );
-    assert!(js_guid(s("IV")).is_ok());
+    assert!(js_guid(s("IV"), n(0.0)).is_ok());
 }
 
 #[wasm_bindgen_test]

@@ -69,9 +69,10 @@ export class Checkouts {
   }
 
   #announce(guid, now) {
-    const row = this.row(guid);
-    this.webhooks.emit(N.WebhookEventType["checkout.updated"], views.checkout(row, row.status,
-      row.allocation ? JSON.parse(row.allocation) : null), now);
+    this.webhooks.emit(N.WebhookEventType["checkout.updated"], () => {
+      const row = this.row(guid);
+      return views.checkout(row, row.status, row.allocation ? JSON.parse(row.allocation) : null);
+    }, now);
   }
 
   /** The card part's outcome: the core says what the checkout becomes; a failure gives everything back. */

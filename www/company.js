@@ -15,6 +15,7 @@ import { Scheduler } from "./scheduler.js";
 import { Keys } from "./keys.js";
 import { dueWork } from "./due.js";
 import { processorFor, sealSecret } from "./processor.js";
+import { Simulator } from "./simulator.js";
 import { constantTimeEqual, hmacSha256Hex, unseal } from "./crypto.js";
 import * as views from "./views.js";
 import { routes as companyRoutes } from "./routes/companies.js";
@@ -76,16 +77,30 @@ export class Company extends DurableObject {
     // An object is only ever given storage by company creation: a request with a made-up key for a company that
     // does not exist must not leave a database behind. Existing companies are migrated to the latest schema.
     this.exists = db.hasSchema();
-    if (this.exists) ctx.blockConcurrencyWhile(async () => db.migrate());
+    // The built-in processor, with its ledger in this company's database (www/simulator.js).
+    this.simulator = new Simulator(ctx.storage.sql, Number(env.SIMULATOR_LATENCY_MS) || 0);
+    if (this.exists) {
+      ctx.blockConcurrencyWhile(async () => {
+        db.migrate();
+        const guid = db.companyRow()?.guid;
+        if (guid && env.SIMULATOR) await this.simulator.importLegacy(env.SIMULATOR.get(env.SIMULATOR.idFromName(`sim:${guid}`)));
+      });
+    }
     const now = () => this.now();
-    const processor = () => processorFor(env, this.company());
+    // One adapter per version of the company row (its processor settings live there), not one per call.
+    let adapter = null;
+    const processor = () => {
+      const row = this.company();
+      if (adapter?.row !== row) adapter = { row, processor: processorFor(env, row, this.simulator) };
+      return adapter.processor;
+    };
     this.scheduler = new Scheduler({ db, core, now, testClock: () => Boolean(this.company()?.clock),
       concurrency: () => this.company().processor_concurrency,
       storage: ctx.storage, sources: () => dueWork(this.services) });
     const webhooks = new Webhooks({ db, core, now });
     const payments = new Payments({ db, core, now, processor,
       maxAttempts: () => this.company().max_retry_attempts, beforeCall: () => this.scheduler.watchdog(),
-      notify: (type, row, at) => webhooks.emit(type, views.transaction(row, []), at) });
+      notify: (type, row, at) => webhooks.emit(type, () => views.transaction(row, []), at) });
     const credit = new Credit({ db, core, webhooks });
     const balances = new Balances({ db, core });
     // Terms invoices are shown by the invoicing service's view (their hosted page's token), made just below.
@@ -101,7 +116,7 @@ export class Company extends DurableObject {
 
   /** The company row (null before creation). */
   company() {
-    return this.exists ? this.db.one("SELECT * FROM company") : null;
+    return this.exists ? this.db.companyRow() : null;
   }
 
   /** The company's current time: its frozen test clock, or the host's clock. The core never reads a clock. */
@@ -132,6 +147,7 @@ export class Company extends DurableObject {
         processor_concurrency: input.processor_concurrency,
         created_at: now, updated_at: now });
       this.services.keys.insert(row);
+      this.simulator.nothingToImport();
     });
     return { company: { ...views.company(this.company()), api_key: key } };
   }

@@ -62,6 +62,6 @@ export class Credit {
   }
 
   #announce(customerGuid, now) {
-    this.webhooks.emit(N.WebhookEventType["credit.updated"], { customer_guid: customerGuid, ...this.profile(customerGuid, now) }, now);
+    this.webhooks.emit(N.WebhookEventType["credit.updated"], () => ({ customer_guid: customerGuid, ...this.profile(customerGuid, now) }), now);
   }
 }

@@ -18,13 +18,18 @@ import m0012 from "./migrations/0012_subscriptions.sql";
 import m0013 from "./migrations/0013_usage.sql";
 import m0014 from "./migrations/0014_hosted_invoices.sql";
 import m0014js from "./migrations/0014_hosted_invoices.js";
+import m0015 from "./migrations/0015_simulator.sql";
+import m0016 from "./migrations/0016_due_indexes.sql";
 
 /**
  * Numbered migrations, applied in order, each exactly once, each in its own transaction: SQL text, then an
  * optional JS step for what SQL alone cannot do (guids from the core).
  * @type {[number, string, ((db: Db, c: typeof core) => void)?][]}
  */
-const MIGRATIONS = [[1, m0001], [2, m0002], [3, m0003], [4, m0004, m0004js], [5, m0005], [6, m0006], [7, m0007], [8, m0008, m0008js], [9, m0009], [10, m0010], [11, m0011], [12, m0012], [13, m0013], [14, m0014, m0014js]];
+/** A statement that writes the company table (its cached row is then read again). */
+const WRITES_COMPANY = /^\s*(UPDATE|INSERT\s+(OR\s+\w+\s+)?INTO|REPLACE\s+INTO|DELETE\s+FROM)\s+company\b/i;
+
+const MIGRATIONS = [[1, m0001], [2, m0002], [3, m0003], [4, m0004, m0004js], [5, m0005], [6, m0006], [7, m0007], [8, m0008, m0008js], [9, m0009], [10, m0010], [11, m0011], [12, m0012], [13, m0013], [14, m0014, m0014js], [15, m0015], [16, m0016]];
 
 export class Db {
   /** @param {DurableObjectStorage} storage */
@@ -50,6 +55,7 @@ export class Db {
           core.formatTime(Date.now()));
       });
     }
+    this.#company = undefined;
   }
 
   /** All rows as plain objects. */
@@ -77,8 +83,25 @@ export class Db {
   }
 
   run(query, ...args) {
+    if (WRITES_COMPANY.test(query)) this.#company = undefined;
     return this.sql.exec(query, ...args).rowsWritten;
   }
+
+  /**
+   * The company row (null before creation), read once and kept until a statement of this Db writes the table (or
+   * a transaction that may have rolled such a write back ends in an error): the scheduler and the payment path
+   * ask for it several times per item. Frozen, so no caller can change the shared copy.
+   */
+  companyRow() {
+    if (this.#company === undefined) {
+      const row = this.one("SELECT * FROM company");
+      this.#company = row ? Object.freeze(row) : null;
+    }
+    return this.#company;
+  }
+
+  /** @type {any} */
+  #company = undefined;
 
   /**
    * Runs fn in one SQLite transaction: everything it wrote commits together, or nothing does if it throws.
@@ -86,11 +109,17 @@ export class Db {
    * @template T @param {() => T} fn @returns {T}
    */
   tx(fn) {
-    return this.storage.transactionSync(fn);
+    try {
+      return this.storage.transactionSync(fn);
+    } catch (err) {
+      this.#company = undefined;
+      throw err;
+    }
   }
 
   /** INSERT from an object's keys. */
   insert(table, row) {
+    if (table === "company") this.#company = undefined;
     const keys = Object.keys(row);
     this.sql.exec(`INSERT INTO ${table} (${keys.join(", ")}) VALUES (${keys.map(() => "?").join(", ")})`,
       ...keys.map((k) => row[k]));
@@ -105,6 +134,7 @@ export class Db {
 
   /** UPDATE table SET … WHERE guid = ? from an object's keys. */
   update(table, guid, changes) {
+    if (table === "company") this.#company = undefined;
     const keys = Object.keys(changes);
     this.sql.exec(`UPDATE ${table} SET ${keys.map((k) => `${k} = ?`).join(", ")} WHERE guid = ?`,
       ...keys.map((k) => changes[k]), guid);

@@ -20,12 +20,16 @@ export function dueWork({ subscriptions, payments, terms, webhooks }) {
     { name: "trial_notices", table: "subscriptions", where: "trial_notice_at IS NOT NULL", due: "trial_notice_at",
       run: (guid, now) => subscriptions.noticeTrial(guid, now) },
     // Submissions: new (or left staged by a crash: same idempotency key, never a second charge) and due retries.
-    { name: "submissions", table: "transactions", where: "submit_status IN (?, ?)",
-      args: [N.SubmitStatus.staged, N.SubmitStatus.retrying], due: "next_attempt_at", parallel: true,
+    // Literal statuses (the core's names), exactly as the partial index transactions_submit_due (migration 16)
+    // holds them, so that index serves the order without a sort (the same for pending polls below).
+    { name: "submissions", table: "transactions", index: "transactions_submit_due",
+      where: `submit_status IN (${sqlText(N.SubmitStatus.staged)}, ${sqlText(N.SubmitStatus.retrying)})`,
+      due: "next_attempt_at", parallel: true,
       run: (guid) => payments.submit(guid) },
     // Pending payments: ask the processor how they ended.
-    { name: "pending_polls", table: "transactions", where: "submit_status = ? AND status = ?",
-      args: [N.SubmitStatus.done, N.TransactionStatus.pending], due: "next_attempt_at", parallel: true,
+    { name: "pending_polls", table: "transactions", index: "transactions_poll_due",
+      where: `submit_status = ${sqlText(N.SubmitStatus.done)} AND status = ${sqlText(N.TransactionStatus.pending)}`,
+      due: "next_attempt_at", parallel: true,
       run: (guid) => payments.poll(guid) },
     // Terms invoices with an instrument: charged at their due date for what is outstanding.
     { name: "terms_charges", table: "invoices", where: "invoice_type = ? AND status = ? AND terms_charged = 0 AND terms_funding_instrument_uri IS NOT NULL",
@@ -40,4 +44,9 @@ export function dueWork({ subscriptions, payments, terms, webhooks }) {
     { name: "reconciliations", table: "transactions", where: "reconcile_at IS NOT NULL", due: "reconcile_at",
       parallel: true, run: (guid) => payments.reconcile(guid) },
   ];
+}
+
+/** A name as an SQL string literal. */
+function sqlText(name) {
+  return `'${String(name).replaceAll("'", "''")}'`;
 }

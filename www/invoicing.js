@@ -84,8 +84,10 @@ export class Invoicing {
 
   /** An invoice event for webhooks (inside the transaction of the change). */
   announce(guid, type, now) {
-    const row = this.db.one("SELECT * FROM invoices WHERE guid = ?", guid);
-    if (row) this.webhooks.emit(type, this.invoiceView(row), now);
+    this.webhooks.emit(type, () => {
+      const row = this.db.one("SELECT * FROM invoices WHERE guid = ?", guid);
+      return row && this.invoiceView(row);
+    }, now);
   }
 
   /** The invoice changed (a route's action): tell the endpoints. */
@@ -95,9 +97,11 @@ export class Invoicing {
 
   /** An invoice follows what happened to one of its payments; the core decides (a canceled one never moves). */
   #follow(tx, effect, now) {
-    const inv = this.db.one("SELECT * FROM invoices WHERE guid = ?", tx.owner_guid);
+    const inv = this.db.one("SELECT guid, invoice_type, status FROM invoices WHERE guid = ?", tx.owner_guid);
     if (!inv) return;
-    if (inv.invoice_type === TERMS) return this.terms.follow(inv, tx, effect, now);
+    if (inv.invoice_type === TERMS) {
+      return this.terms.follow(this.db.one("SELECT * FROM invoices WHERE guid = ?", inv.guid), tx, effect, now);
+    }
     const next = this.core.invoiceAfterPayment(inv.status, effect);
     if (next !== inv.status) {
       this.db.update("invoices", inv.guid, { status: next, updated_at: now });

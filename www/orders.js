@@ -29,6 +29,6 @@ export class Orders {
     const order = this.db.one("SELECT * FROM orders WHERE guid = ?", orderGuid);
     const next = this.core.escrowAfterChange(this.balances(order), before, after);
     this.db.update("orders", orderGuid, { ...next, updated_at: now });
-    this.webhooks.emit(N.WebhookEventType["order.updated"], views.order({ ...order, ...next, updated_at: now }), now);
+    this.webhooks.emit(N.WebhookEventType["order.updated"], () => views.order({ ...order, ...next, updated_at: now }), now);
   }
 }

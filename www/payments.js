@@ -173,7 +173,9 @@ export class Payments {
   }
 
   async #submit(guid) {
-    const tx = this.db.one("SELECT * FROM transactions WHERE guid = ?", guid);
+    // Only what the request needs (a row of every column costs several times more to read, per item of a bulk run).
+    const tx = this.db.one(`SELECT guid, submit_status, transaction_type, amount, currency, destination,
+      funding_instrument_uri, appears_on_statement_as, reference_guid, failure_count FROM transactions WHERE guid = ?`, guid);
     if (!tx || (tx.submit_status !== N.SubmitStatus.staged && tx.submit_status !== N.SubmitStatus.retrying)) return;
     const reference = this.#reference(tx);
     await this.beforeCall();

@@ -42,18 +42,20 @@ export async function processorSettingsOf(env, row) {
     stripe_webhook_secret: await open("stripe_webhook_secret") };
 }
 
-/** @param {any} env @param {{guid: string, processor: string, processor_key: string|null}} company */
-export function processorFor(env, company) {
+/**
+ * @param {any} env @param {{guid: string, processor: string, processor_key: string|null}} company
+ * @param {import("./simulator.js").Simulator} simulator the company's built-in simulator
+ */
+export function processorFor(env, company, simulator) {
   if (company.processor === core.N.ProcessorName.stripe) {
     let key = null;
     return stripeProcessor({ apiBase: env.STRIPE_API_BASE || STRIPE_API, core,
       key: () => (key ??= unseal(sealSecret(env), String(company.processor_key), `${company.guid}:processor_key`)) });
   }
-  const sim = env.SIMULATOR.get(env.SIMULATOR.idFromName(`sim:${company.guid}`));
   return {
-    submit: (request) => sim.submit(request),
-    retrieve: (request) => sim.retrieve(request),
-    lookup: (request) => sim.lookup(request),
-    ledger: () => sim.ledger(),
+    submit: (request) => simulator.submit(request),
+    retrieve: (request) => simulator.retrieve(request),
+    lookup: (request) => simulator.lookup(request),
+    ledger: () => simulator.ledger(),
   };
 }

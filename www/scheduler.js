@@ -17,10 +17,11 @@ const MAX_RUNS_PER_PASS = 1_000;
 const FAILURE_RETRY_MS = (count) => Math.min(60_000 * 2 ** (count - 1), 86_400_000);
 
 /**
- * @typedef {{ name: string, table: string, due: string, where: string, args?: any[],
+ * @typedef {{ name: string, table: string, index?: string, due: string, where: string, args?: any[],
  *   run: (key: string, now: string) => Promise<void> | void,
  *   runBatch?: (keys: string[], now: string) => Promise<void> | void, batch?: number, parallel?: boolean }} Source
- *   `due` is the column holding the item's due time; `where` selects the items that are due work at all.
+ *   `due` is the column holding the item's due time; `where` selects the items that are due work at all; `index`
+ *   names the index that serves `where` in due order (SQLite's INDEXED BY: an error, never a quiet sort, if not).
  *   `runBatch` runs many items in one go (falling back to `run` item by item if it throws); `parallel` items run
  *   concurrently, at most the company's processor concurrency at once.
  */
@@ -51,10 +52,14 @@ export class Scheduler {
     const now = this.now();
     for (const source of this.sources()) {
       const runs = new Map();
+      // A parallel source takes whole waves of its concurrency per query: a batch of 100 run 64 at a time would end
+      // each query with a wave of 36 (at 250 ms a call, two calls' time for 100 items instead of 1.6).
+      const n = Math.max(1, this.concurrency() || 1);
+      const limit = source.parallel ? n * Math.ceil((source.batch || BATCH) / n) : source.batch || BATCH;
       for (;;) {
-        const all = this.db.all(`SELECT guid AS k FROM ${source.table} WHERE ${source.where} AND ${source.due} <= ?
+        const all = this.db.all(`SELECT guid AS k FROM ${from(source)} WHERE ${source.where} AND ${source.due} <= ?
           AND guid NOT IN (SELECT item FROM work_failures WHERE source = ? AND retry_at > ?)
-          ORDER BY ${source.due}, seq LIMIT ?`, ...(source.args || []), now, source.name, now, source.batch || BATCH)
+          ORDER BY ${source.due}, seq LIMIT ?`, ...(source.args || []), now, source.name, now, limit)
           .map((r) => r.k);
         if (all.length === 0) break;
         const keys = [];
@@ -86,7 +91,7 @@ export class Scheduler {
             for (const key of keys) await one(key);
           }
         } else if (source.parallel) {
-          await pool(keys, Math.max(1, this.concurrency() || 1), one);
+          await pool(keys, n, one);
         } else {
           for (const key of keys) await one(key);
         }
@@ -114,7 +119,7 @@ export class Scheduler {
     const now = this.now();
     let next = null;
     for (const source of this.sources()) {
-      const row = this.db.one(`SELECT min(${source.due}) AS t FROM ${source.table} WHERE ${source.where}
+      const row = this.db.one(`SELECT min(${source.due}) AS t FROM ${from(source)} WHERE ${source.where}
         AND ${source.due} IS NOT NULL AND guid NOT IN (SELECT item FROM work_failures WHERE source = ? AND retry_at > ?)`,
         ...(source.args || []), source.name, now);
       if (row?.t && (next === null || row.t < next)) next = row.t;
@@ -189,6 +194,11 @@ export class Scheduler {
     }
     return { target, reached: false, steps: maxSteps };
   }
+}
+
+/** A source's table, with the index that serves it when it names one. @param {Source} source */
+function from(source) {
+  return source.index ? `${source.table} INDEXED BY ${source.index}` : source.table;
 }
 
 /** Runs `fn` over `items` with at most `n` running at once. */

@@ -37,7 +37,7 @@ export class Terms {
   }
 
   #announce(guid, type, now) {
-    this.webhooks.emit(type, this.invoiceView(this.db.one("SELECT * FROM invoices WHERE guid = ?", guid)), now);
+    this.webhooks.emit(type, () => this.invoiceView(this.db.one("SELECT * FROM invoices WHERE guid = ?", guid)), now);
   }
 
   outstanding(inv) {

@@ -28,10 +28,17 @@ export class Webhooks {
     this.endpoints = null;
   }
 
-  /** An event about `data` (an API view), inside the transaction of the change. */
+  /**
+   * An event about `data` (an API view), inside the transaction of the change. `data` may be a function making the
+   * view: it is called only when an endpoint wants the event (most companies have none, and building a view reads
+   * rows and derives a hosted-invoice token); a view of nothing (null) is no event.
+   * @param {string} type @param {any} data @param {string} [now]
+   */
   emit(type, data, now = this.now()) {
     const targets = this.#enabled().filter((e) => this.core.webhookSubscribed(e.events, type));
     if (targets.length === 0) return;
+    if (typeof data === "function") data = data();
+    if (data === null || data === undefined) return;
     const guid = this.core.guid("EV");
     const payload = JSON.stringify({ id: guid, type, created_at: now, data });
     this.db.insert("webhook_events", { guid, type, payload, created_at: now });

@@ -10,7 +10,8 @@ import { processorColumns } from "./processor.js";
 import { registryOf, sweepAll } from "./registry.js";
 
 export { Company } from "./company.js";
-export { Simulator } from "./simulator.js";
+// The simulator's old Durable Object, under the class name wrangler.toml has always bound (read once per old company).
+export { LegacySimulator as Simulator } from "./simulator.js";
 export { Registry, Sweeper } from "./registry.js";
 export { Limiter } from "./limiter.js";
 

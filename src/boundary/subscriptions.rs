@@ -22,7 +22,9 @@ fn billable(row: &JsValue) -> crate::error::Result<Billable> {
 }
 
 fn is_set(raw: &Raw, key: &str) -> bool {
-    input::present(raw, key).is_some_and(|v| !matches!(v, Raw::Number(n) if *n == 0.0) && !matches!(v, Raw::Bool(false)))
+    input::present(raw, key).is_some_and(|v| {
+        !matches!(v, Raw::Number(n) if *n == 0.0) && !matches!(v, Raw::Bool(false))
+    })
 }
 
 /// The status of a stored subscription row (`canceled`, `paused_at`, `trial_end`) whose latest invoice has
@@ -38,7 +40,8 @@ pub fn js_subscription_status(
         Some(t) => Some(time::parse(&t, "trial_end")?),
         None => None,
     };
-    let failed = latest_invoice_status.as_string().as_deref() == Some(crate::invoice::Status::Failed.as_str());
+    let failed = latest_invoice_status.as_string().as_deref()
+        == Some(crate::invoice::Status::Failed.as_str());
     Ok(subscription::status(
         is_set(&raw, "canceled"),
         input::present(&raw, "paused_at").is_some(),
@@ -59,7 +62,11 @@ pub fn js_bill_subscription(
     #[wasm_bindgen(unchecked_param_type = "number")] max: JsValue,
 ) -> JsResult<JsValue> {
     let max = int_arg(&max, "max", 0, 10_000)? as usize;
-    out(&subscription::bill(&billable(&row)?, time_arg(&now, "now")?, max)?)
+    out(&subscription::bill(
+        &billable(&row)?,
+        time_arg(&now, "now")?,
+        max,
+    )?)
 }
 
 #[derive(Serialize)]
@@ -79,16 +86,24 @@ fn period_view(b: &Billable, period: i64, start: time::Instant) -> PeriodView {
 
 /// The period under way (`{period, period_start, period_end}`), or null before the first.
 #[wasm_bindgen(js_name = currentPeriod)]
-pub fn js_current_period(#[wasm_bindgen(unchecked_param_type = "RawInput")] row: JsValue) -> JsResult<JsValue> {
+pub fn js_current_period(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] row: JsValue,
+) -> JsResult<JsValue> {
     let b = billable(&row)?;
-    out(&b.current_period()?.map(|(p, start, _)| period_view(&b, p, start)))
+    out(&b
+        .current_period()?
+        .map(|(p, start, _)| period_view(&b, p, start)))
 }
 
 /// The next period to be invoiced (`{period, period_start, period_end}`), or null when none will be.
 #[wasm_bindgen(js_name = upcomingPeriod)]
-pub fn js_upcoming_period(#[wasm_bindgen(unchecked_param_type = "RawInput")] row: JsValue) -> JsResult<JsValue> {
+pub fn js_upcoming_period(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] row: JsValue,
+) -> JsResult<JsValue> {
     let b = billable(&row)?;
-    out(&b.next_billed_period()?.map(|(p, start)| period_view(&b, p, start)))
+    out(&b
+        .next_billed_period()?
+        .map(|(p, start)| period_view(&b, p, start)))
 }
 
 /// The period a usage event at `timestamp` counts in (`{period, period_start, period_end}`), or 422 `period_closed`.
@@ -99,7 +114,11 @@ pub fn js_usage_period(
 ) -> JsResult<JsValue> {
     let b = billable(&row)?;
     let (period, start, end) = subscription::usage_period(&b, time_arg(&timestamp, "timestamp")?)?;
-    out(&PeriodView { period, period_start: time::format(start), period_end: Some(time::format(end)) })
+    out(&PeriodView {
+        period,
+        period_start: time::format(start),
+        period_end: Some(time::format(end)),
+    })
 }
 
 /// When the trial-ending notice of a trial ending at `trialEnd` is due, at `now`.
@@ -136,12 +155,17 @@ pub fn js_pause_subscription(
         time_arg(&now, "now")?,
         &guid,
     )?;
-    out(&Pause { paused_at, resumes_at })
+    out(&Pause {
+        paused_at,
+        resumes_at,
+    })
 }
 
 /// Refuses to resume a row that is not paused (409), or canceled.
 #[wasm_bindgen(js_name = checkResume)]
-pub fn js_check_resume(#[wasm_bindgen(unchecked_param_type = "RawInput")] row: JsValue) -> JsResult<()> {
+pub fn js_check_resume(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] row: JsValue,
+) -> JsResult<()> {
     let raw = to_raw(&row);
     let guid = input::opt_string(&raw, "guid", 64)?.unwrap_or_default();
     Ok(subscription::resume(
@@ -153,22 +177,32 @@ pub fn js_check_resume(#[wasm_bindgen(unchecked_param_type = "RawInput")] row: J
 
 /// Refuses any change to a canceled row (409 `subscription_canceled`).
 #[wasm_bindgen(js_name = refuseCanceled)]
-pub fn js_refuse_canceled(#[wasm_bindgen(unchecked_param_type = "RawInput")] row: JsValue) -> JsResult<()> {
+pub fn js_refuse_canceled(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] row: JsValue,
+) -> JsResult<()> {
     let raw = to_raw(&row);
     let guid = input::opt_string(&raw, "guid", 64)?.unwrap_or_default();
-    Ok(subscription::refuse_canceled(is_set(&raw, "canceled"), &guid)?)
+    Ok(subscription::refuse_canceled(
+        is_set(&raw, "canceled"),
+        &guid,
+    )?)
 }
 
 /// `{at_period_end, prorate}` of a cancel request.
 #[wasm_bindgen(js_name = cancelOptions)]
-pub fn js_cancel_options(#[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue) -> JsResult<JsValue> {
+pub fn js_cancel_options(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
+) -> JsResult<JsValue> {
     #[derive(Serialize)]
     struct Options {
         at_period_end: bool,
         prorate: bool,
     }
     let (at_period_end, prorate) = subscription::cancel_options(&to_raw(&input))?;
-    out(&Options { at_period_end, prorate })
+    out(&Options {
+        at_period_end,
+        prorate,
+    })
 }
 
 /// The credit (≥ 0) of a prorated immediate cancel of `row` at `at`, given what was paid for the current period
@@ -192,7 +226,10 @@ pub fn js_validate_subscription_update(
     #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
     #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
 ) -> JsResult<JsValue> {
-    out(&plan_change::validate_update(&to_raw(&input), &str_arg(&now, "now")?)?)
+    out(&plan_change::validate_update(
+        &to_raw(&input),
+        &str_arg(&now, "now")?,
+    )?)
 }
 
 fn side(raw: &Raw, amount: i64, label: String) -> crate::error::Result<Side> {
@@ -225,15 +262,34 @@ pub fn js_plan_change(
         Raw::Null => None,
         v => Some(input::amount_value(&v, "amount", 0)?),
     };
-    let new_amount = subscription::subscription_amount(new_override, input::req_amount(&plan, "amount", 0)?);
+    let new_amount =
+        subscription::subscription_amount(new_override, input::req_amount(&plan, "amount", 0)?);
     let label = |r: &Raw, key: &str, amount: i64| {
-        format!("plan {} ({amount})", input::opt_string(r, key, 64).ok().flatten().unwrap_or_default())
+        format!(
+            "plan {} ({amount})",
+            input::opt_string(r, key, 64)
+                .ok()
+                .flatten()
+                .unwrap_or_default()
+        )
     };
     let old = side(&raw, old_amount, label(&raw, "plan_guid", old_amount))?;
     let new = side(&plan, new_amount, label(&plan, "guid", new_amount))?;
-    let behavior = ProrationBehavior::parse(&str_arg(&behavior, "proration_behavior")?, "proration_behavior")?;
-    let invoiced = invoiced.as_bool().ok_or_else(|| CoreError::invalid("invoiced", "must be a boolean"))?;
-    out(&plan_change::change(&b, invoiced, &old, &new, behavior, time_arg(&at, "at")?)?)
+    let behavior = ProrationBehavior::parse(
+        &str_arg(&behavior, "proration_behavior")?,
+        "proration_behavior",
+    )?;
+    let invoiced = invoiced
+        .as_bool()
+        .ok_or_else(|| CoreError::invalid("invoiced", "must be a boolean"))?;
+    out(&plan_change::change(
+        &b,
+        invoiced,
+        &old,
+        &new,
+        behavior,
+        time_arg(&at, "at")?,
+    )?)
 }
 
 /// Composes a subscription invoice of `amount` with `pending` adjustments, a coupon row (or null) that already
@@ -255,7 +311,12 @@ pub fn js_compose_invoice(
         Raw::Null => None,
         raw => Some(Coupon::from_row(&raw)?),
     };
-    let applied = int_arg(&coupon_applied, "coupon_applied", 0, crate::money::MAX_AMOUNT)?;
+    let applied = int_arg(
+        &coupon_applied,
+        "coupon_applied",
+        0,
+        crate::money::MAX_AMOUNT,
+    )?;
     let balance = super::amount_arg(&balance, "balance", -crate::money::MAX_AMOUNT)?;
     out(&crate::next_invoice::compose(
         amount,

@@ -231,15 +231,17 @@ pub fn js_ingest_usage(
     }
     let now = time_arg(&now, "now")?;
     let ctx = crate::usage_ingest::Context::from_raw(&to_raw(&context))?;
-    out(&match crate::usage_ingest::ingest(&to_raw(&input), now, &ctx) {
-        Ok(ingested) => Answer::Ok { ok: true, ingested },
-        Err(f) => Answer::Failed {
-            ok: false,
-            code: f.error.code(),
-            status: f.error.status(),
-            field: f.error.field(),
-            message: f.error.to_string(),
-            errors: f.errors,
+    out(
+        &match crate::usage_ingest::ingest(&to_raw(&input), now, &ctx) {
+            Ok(ingested) => Answer::Ok { ok: true, ingested },
+            Err(f) => Answer::Failed {
+                ok: false,
+                code: f.error.code(),
+                status: f.error.status(),
+                field: f.error.field(),
+                message: f.error.to_string(),
+                errors: f.errors,
+            },
         },
-    })
+    )
 }

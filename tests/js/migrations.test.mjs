@@ -44,6 +44,12 @@ test("a company stored by version 0.1.0 migrates with nothing lost or changed", 
     const replay = await api.post("/v1/customers", {}, { headers: { "idempotency-key": "old-key-1" } });
     assert.equal(replay.headers.get("idempotent-replayed"), "true");
     assert.equal(replay.body.guid, state.idempotent_customer);
+    // The simulator's ledger moved into the company (migration 15) with every charge the old simulator object had
+    // taken: a resubmitted key is still a replay, and the pending payment below is still known.
+    const ledger = ok(await api.get(`/v1/companies/${state.company}/simulator`));
+    for (const t of state.transactions.filter((x) => x.processor_uri)) {
+      assert.equal(ledger.charges.filter((c) => c.idempotency_key === t.guid).length, 1, `charge ${t.guid} imported`);
+    }
     // Pending work goes on: the pending payment is polled to success, the retrying one retried, the schedule billed.
     await advance({ guid: state.company, api }, "2024-03-31T10:00:00Z");
     assert.equal(ok(await api.get(`/v1/invoices/${state.pending}`)).status, "settled");
