@@ -3,7 +3,7 @@
 // run in the same process first, and every API scenario is reported as a ratio of its baseline. Then the scheduler
 // at scale, and the core against native Rust and the libraries a JS developer would reach for. Prints one table and
 // writes bench-results.json. Benchmarks are not tests: nothing here asserts a time.
-//   BENCH_SECONDS (10) per scenario, BENCH_CONNECTIONS (10), BENCH_SCALE (comma list, default "1000,10000"),
+//   BENCH_SECONDS (10) per scenario, BENCH_CONNECTIONS (10), BENCH_SCALE (comma list, default "1000,10000,100000"),
 //   --smoke: tiny sizes, for `npm test` (so the harness cannot rot).
 import autocannon from "autocannon";
 import { Miniflare } from "miniflare";
@@ -20,7 +20,7 @@ const retrying = (f) => f().catch(() => new Promise((r) => setTimeout(r, 200)).t
 const PARTS = new Set((process.env.BENCH_PARTS || "http,scheduler,usage,core").split(","));
 const SECONDS = SMOKE ? 1 : Number(process.env.BENCH_SECONDS || 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 10);
-const SCALE = SMOKE ? [50] : (process.env.BENCH_SCALE || "1000,10000").split(",").map(Number);
+const SCALE = SMOKE ? [50] : (process.env.BENCH_SCALE || "1000,10000,100000").split(",").map(Number);
 const LIST_ROWS = SMOKE ? 200 : 10_000;
 const results = { machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memory_gb: Math.round(os.totalmem() / 2 ** 30),
   node: process.version, date: new Date().toISOString() }, http: [], scheduler: [], usage: [], core: [] };

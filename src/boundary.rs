@@ -181,7 +181,6 @@ export type CanonicalTime = string;
 export type RawInput = Record<string, unknown>;
 export interface CurrencyInfo { code: string; exponent: number }
 export interface DuePeriod { period: number; scheduled_at: CanonicalTime }
-export interface DuePeriods { periods: DuePeriod[]; next_invoice_at: CanonicalTime | null }
 export interface PlanInput { plan_type: "debit" | "credit"; frequency: "daily" | "weekly" | "monthly" | "yearly"; amount: number; interval: number }
 export interface SubscriptionInput {
   plan_guid: string; customer_guid: string; funding_instrument_uri: string | null; amount: number | null;
@@ -211,11 +210,6 @@ export interface TransactionStep {
   effect: TransactionEffect; changes: TransactionChanges | null;
   failure: { error_code: string | null; error_message: string | null } | null;
   compensation: { transaction_type: TransactionKind; amount: number; reason: TransactionReason } | null;
-}
-export interface Sums { planned: number; in_flight: number; settled: number }
-export interface LedgerSummary {
-  sums: { debit: Sums; credit: Sums; refund: Sums; reversal: Sums };
-  captured: number; refunded: number; refundable: number; held: number; reversible: number;
 }
 export interface RefundPlan { transaction_type: "refund"; amount: number; reference_guid: string; funding_instrument_uri: string | null }
 export interface OrderInput { merchant_guid: string; description: string | null; delivery_address: string | null; currency: string }
@@ -420,32 +414,6 @@ pub fn js_period_at(
     Ok(time::format(schedule::period_at(
         started_at, frequency, interval, n,
     )?))
-}
-
-/// Periods `≥ invoice_count` due at `now` (at most `max`, 0..=10000) and the next invoice time.
-#[wasm_bindgen(js_name = duePeriods, unchecked_return_type = "DuePeriods")]
-pub fn js_due_periods(
-    #[wasm_bindgen(unchecked_param_type = "string")] started_at: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "string")] frequency: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "number")] interval: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "number")] invoice_count: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "string")] now: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "number")] max: JsValue,
-) -> JsResult<JsValue> {
-    let started_at = time_arg(&started_at, "started_at")?;
-    let frequency = frequency_arg(&frequency)?;
-    let interval = int_arg(&interval, "interval", 1, MAX_AMOUNT)?;
-    let invoice_count = int_arg(&invoice_count, "invoice_count", 0, MAX_AMOUNT)?;
-    let now = time_arg(&now, "now")?;
-    let max = int_arg(&max, "max", 0, 10_000)? as usize;
-    out(&schedule::due_periods(
-        started_at,
-        frequency,
-        interval,
-        invoice_count,
-        now,
-        max,
-    )?)
 }
 
 /// Validates `{name?, processor_key?, test_mode?}` → `{name, processor_key, test_mode, max_retry_attempts}` (test_mode
@@ -779,14 +747,6 @@ pub fn js_needs_lookup(
     Ok(transaction::needs_lookup(&tx_arg(&tx)?))
 }
 
-/// Whether a transaction can still move money (staged, retrying, pending).
-#[wasm_bindgen(js_name = isOpenTransaction)]
-pub fn js_is_open_transaction(
-    #[wasm_bindgen(unchecked_param_type = "TransactionRow")] tx: JsValue,
-) -> JsResult<bool> {
-    Ok(tx_arg(&tx)?.is_open())
-}
-
 /// Its owner lets go of a transaction: the columns to write, or null when it is not open. `certain`: the processor
 /// confirmed nothing was charged.
 #[wasm_bindgen(js_name = releaseTransaction, unchecked_return_type = "TransactionChanges | null")]
@@ -811,17 +771,6 @@ fn rows_arg<T>(value: &JsValue, field: &str, read: impl Fn(&Raw) -> Result<T>) -
             read(item).map_err(|e| CoreError::invalid(format!("{field}[{i}]"), e.to_string()))
         })
         .collect()
-}
-
-/// Every figure of the ledger fold over transaction rows: sums by kind and state, captured, refunded, refundable,
-/// held, reversible.
-#[wasm_bindgen(js_name = ledgerSummary, unchecked_return_type = "LedgerSummary")]
-pub fn js_ledger_summary(
-    #[wasm_bindgen(unchecked_param_type = "TransactionRow[]")] transactions: JsValue,
-) -> JsResult<JsValue> {
-    let txs = rows_arg(&transactions, "transactions", transaction::Tx::from_raw)?;
-    let movements: Vec<ledger::Movement> = txs.iter().map(ledger::Movement::from).collect();
-    out(&ledger::summary(&movements)?)
 }
 
 /// Plans a refund `{amount}` of an invoice `{status, transaction_type, effective_amount}` from its transaction rows

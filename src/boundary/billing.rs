@@ -111,20 +111,3 @@ pub fn js_prorate(
         time_arg(&at, "at")?,
     )?)
 }
-
-/// The unused share of `amount` for a cancel at `at` in the period `[start, end)`, rounded half to even.
-#[wasm_bindgen(js_name = unusedAmount)]
-pub fn js_unused_amount(
-    #[wasm_bindgen(unchecked_param_type = "number")] amount: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] start: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] end: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] at: JsValue,
-) -> JsResult<f64> {
-    let amount = amount_arg(&amount, "amount", 0)?;
-    Ok(proration::unused_amount(
-        amount,
-        time_arg(&start, "start")?,
-        time_arg(&end, "end")?,
-        time_arg(&at, "at")?,
-    )? as f64)
-}

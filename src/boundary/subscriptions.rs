@@ -106,21 +106,6 @@ pub fn js_upcoming_period(
         .map(|(p, start)| period_view(&b, p, start)))
 }
 
-/// The period a usage event at `timestamp` counts in (`{period, period_start, period_end}`), or 422 `period_closed`.
-#[wasm_bindgen(js_name = usagePeriod)]
-pub fn js_usage_period(
-    #[wasm_bindgen(unchecked_param_type = "RawInput")] row: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] timestamp: JsValue,
-) -> JsResult<JsValue> {
-    let b = billable(&row)?;
-    let (period, start, end) = subscription::usage_period(&b, time_arg(&timestamp, "timestamp")?)?;
-    out(&PeriodView {
-        period,
-        period_start: time::format(start),
-        period_end: Some(time::format(end)),
-    })
-}
-
 /// When the trial-ending notice of a trial ending at `trialEnd` is due, at `now`.
 #[wasm_bindgen(js_name = trialNoticeAt, unchecked_return_type = "CanonicalTime")]
 pub fn js_trial_notice_at(

@@ -1,18 +1,14 @@
 //! Exports of metered usage ([`crate::usage`]): metrics, the metered items of plans, usage events, their
 //! aggregation and their price on invoices.
 //!
-//! Ingestion takes one crossing per step however many events a request carries: `validateUsageEvents` (or
-//! `checkUsageEvents`) reads the whole batch of up to 1,000 events, and `foldUsageBatch` folds every stored one into
-//! the state of its key.
+//! Ingestion takes one crossing per request however many events it carries (`ingestUsage`: validation, periods,
+//! duplicates and the fold of up to 1,000 events).
 
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use super::{amount_arg, map_arg, out, str_arg, time_arg, to_raw, JsResult};
-use crate::error::{CoreError, Result};
-use crate::input::Raw;
-use crate::money::MAX_AMOUNT;
-use crate::usage::{self, Aggregate, Aggregation, EntryError, EventInput, Sample};
+use super::{map_arg, out, time_arg, to_raw, JsResult};
+use crate::usage::{self, Aggregation};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_USAGE_AGGREGATION: &'static str = Aggregation::TS;
@@ -27,23 +23,12 @@ export interface MeteredItem { metric_code: string; unit_amount_decimal: string 
 export interface UsageEvent { event_id: string; subscription_guid: string; metric_code: string; value: number; timestamp: CanonicalTime }
 /** One refused entry of a batch; `index` is null when the batch itself is malformed. */
 export interface UsageEntryError { index: number | null; code: string; status: number; field: string | null; message: string }
-/** On failure, `code`/`status`/`field`/`message` are those `validateUsageEvents` would throw. */
-export type UsageEventsCheck =
-  | { ok: true; events: UsageEvent[] }
-  | { ok: false; code: string; status: number; field: string | null; message: string; errors: UsageEntryError[] };
 export interface UsageAggregate { value: number; count: number; last_timestamp: CanonicalTime | null; last_value: number | null }
-/** `state` is read from a key's first entry only (the stored state before the batch; null: no events yet). */
-export interface UsageFoldEntry { key: string; aggregation: UsageAggregation; value: number; timestamp: CanonicalTime; state?: UsageAggregate | null }
-export interface UsageSample { value: number; timestamp: CanonicalTime }
 export interface UsageLine {
   name: string; metric_code: string; quantity: number; unit_amount_decimal: string | null; amount: number;
   period_start: CanonicalTime; period_end: CanonicalTime;
 }
 "#;
-
-fn aggregation_arg(value: &JsValue) -> Result<Aggregation> {
-    Aggregation::parse(&str_arg(value, "aggregation")?, "aggregation")
-}
 
 /// Validates a metric creation request `{code, name, aggregation}` → the row to store. Refusals are 400s naming
 /// the field.
@@ -61,122 +46,6 @@ pub fn js_validate_plan_metered_items(
     #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
 ) -> JsResult<JsValue> {
     out(&usage::parse_metered_items(&to_raw(&input))?)
-}
-
-#[derive(Serialize)]
-struct Events {
-    events: Vec<EventInput>,
-}
-
-/// Validates one usage event or a batch `{events: [...]}` (1–1000) at the company's `now` → `{events}`. Throws the
-/// lone event's own error, or 400 `invalid_batch` (field `events`) whose message lists every failing
-/// `events[i].field: reason`.
-#[wasm_bindgen(js_name = validateUsageEvents, unchecked_return_type = "{ events: UsageEvent[] }")]
-pub fn js_validate_usage_events(
-    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
-) -> JsResult<JsValue> {
-    let now = time_arg(&now, "now")?;
-    out(&Events {
-        events: usage::validate_events_batch(&to_raw(&input), now)?,
-    })
-}
-
-/// [`js_validate_usage_events`] without throwing on the body: `{ok: true, events}` or `{ok: false, code, status,
-/// field, message, errors: [{index, code, status, field, message}]}`, for a JSON error body listing every entry.
-/// Throws only for a bad `now` (a host bug).
-#[wasm_bindgen(js_name = checkUsageEvents, unchecked_return_type = "UsageEventsCheck")]
-pub fn js_check_usage_events(
-    #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
-) -> JsResult<JsValue> {
-    #[derive(Serialize)]
-    #[serde(untagged)]
-    enum Check {
-        Ok {
-            ok: bool,
-            events: Vec<EventInput>,
-        },
-        Failed {
-            ok: bool,
-            code: &'static str,
-            status: u16,
-            field: Option<String>,
-            message: String,
-            errors: Vec<EntryError>,
-        },
-    }
-    let now = time_arg(&now, "now")?;
-    out(&match usage::check_events_batch(&to_raw(&input), now) {
-        Ok(events) => Check::Ok { ok: true, events },
-        Err(f) => Check::Failed {
-            ok: false,
-            code: f.error.code(),
-            status: f.error.status(),
-            field: f.error.field(),
-            message: f.error.to_string(),
-            errors: f.errors,
-        },
-    })
-}
-
-/// Throws 422 `period_closed` (field `timestamp`) when an event's `timestamp` lies before the start of the
-/// subscription's open period `periodStart`.
-#[wasm_bindgen(js_name = checkEventPeriod)]
-pub fn js_check_event_period(
-    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] timestamp: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] period_start: JsValue,
-) -> JsResult<()> {
-    Ok(usage::check_period(
-        time_arg(&timestamp, "timestamp")?,
-        time_arg(&period_start, "period_start")?,
-    )?)
-}
-
-/// `state` (null: no events yet) with one more event of `value` at `timestamp` → the new state.
-#[wasm_bindgen(js_name = foldUsage, unchecked_return_type = "UsageAggregate")]
-pub fn js_fold_usage(
-    #[wasm_bindgen(unchecked_param_type = "UsageAggregate | null")] state: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "UsageAggregation")] aggregation: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "number")] value: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] timestamp: JsValue,
-) -> JsResult<JsValue> {
-    let state = Aggregate::from_raw(&to_raw(&state), "state")?;
-    out(&usage::fold(
-        state,
-        aggregation_arg(&aggregation)?,
-        amount_arg(&value, "value", -MAX_AMOUNT)?,
-        time_arg(&timestamp, "timestamp")?,
-    )?)
-}
-
-/// Folds many events of many keys (`subscription:metric`) in one crossing, in array order → `{[key]: state}` for
-/// every key seen. Each key starts from the `state` of its first entry; errors name `entries[i].…`.
-#[wasm_bindgen(js_name = foldUsageBatch, unchecked_return_type = "Record<string, UsageAggregate>")]
-pub fn js_fold_usage_batch(
-    #[wasm_bindgen(unchecked_param_type = "UsageFoldEntry[]")] entries: JsValue,
-) -> JsResult<JsValue> {
-    let entries = usage::fold_entries(&to_raw(&entries))?;
-    out(&usage::fold_batch(&entries)?)
-}
-
-/// The aggregate of stored events (`{value, timestamp}` in arrival order) computed from scratch → the state
-/// `foldUsage` would have reached.
-#[wasm_bindgen(js_name = aggregateUsage, unchecked_return_type = "UsageAggregate")]
-pub fn js_aggregate_usage(
-    #[wasm_bindgen(unchecked_param_type = "UsageAggregation")] aggregation: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "UsageSample[]")] events: JsValue,
-) -> JsResult<JsValue> {
-    let aggregation = aggregation_arg(&aggregation)?;
-    let Raw::Array(rows) = to_raw(&events) else {
-        return Err(CoreError::invalid("events", "must be an array").into());
-    };
-    let samples = rows
-        .iter()
-        .enumerate()
-        .map(|(i, r)| Sample::from_raw(r, &format!("events[{i}]")))
-        .collect::<Result<Vec<_>>>()?;
-    out(&usage::aggregate_all(aggregation, &samples)?)
 }
 
 /// The usage lines of a plan's stored metered `items` (an array or its JSON text) for the period
