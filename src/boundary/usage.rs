@@ -8,10 +8,10 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use super::{map_arg, out, time_arg, to_raw, JsResult};
-use crate::usage::{self, Aggregation};
+use crate::usage;
 
 #[wasm_bindgen(typescript_custom_section)]
-const TS_USAGE_AGGREGATION: &'static str = Aggregation::TS;
+const TS_USAGE_AGGREGATION: &'static str = usage::Aggregation::TS;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_USAGE_TYPES: &'static str = r#"
