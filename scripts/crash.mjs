@@ -35,7 +35,7 @@ let recovered = 0;
 
 /** Starts the host on the run's data directory. */
 async function start() {
-  host = await startHost({ BILLY_DATA: dataDir, SIMULATOR_LATENCY_MS: "10",
+  host = await startHost({ BILLY_DATA: dataDir, SIMULATOR_LATENCY_MS: "80",
     // A key whose request died with the host is recovered after half a second instead of a minute.
     IDEMPOTENCY_ABANDONED_MS: "500" });
   return host.origin;
@@ -174,7 +174,8 @@ async function postInvoice(co, customer, key, card) {
 try {
   await start();
   const created = await ok("POST", "/v1/companies", null, { clock: "2024-01-01T00:00:00Z",
-    // Few processor calls at once, each taking 10 ms: an advance lasts long enough to be killed in the middle.
+    // Few processor calls at once, each taking 80 ms: an advance lasts long enough (~0.8 s for 72 charges) to be
+    // killed in the middle even now that the simulator answers from inside the company.
     processor_concurrency: "4" });
   const co = { guid: created.guid, key: created.api_key };
   const plan = await ok("POST", "/v1/plans", co.key, { plan_type: "debit", frequency: "daily", amount: "700" });
