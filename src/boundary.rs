@@ -16,8 +16,8 @@ use crate::input::{self, Raw};
 use crate::money::{self, MAX_AMOUNT};
 use crate::schedule::{self, Frequency};
 use crate::{
-    application, balance, checkout, company, credit, customer, escrow, ids, invoice, keys, ledger,
-    limits, list, plan, retry, stripe, subscription, time, transaction,
+    application, balance, batch, checkout, company, credit, customer, escrow, ids, invoice, keys,
+    ledger, limits, list, plan, retry, stripe, subscription, time, transaction,
 };
 
 // Exports of the subscription-billing rules (coupons, proration), kept in their own file; they use this module's
@@ -1544,20 +1544,8 @@ pub fn js_guids(
 
 // The batch exports take and return typed arrays (`Float64Array` in, `Float64Array` / `Uint8Array` out): wasm-bindgen
 // copies each one across in a single memcpy, so a batch costs the rule plus a copy, with nothing built or parsed per
-// value (the JSON form cost 6–44× native: docs/performance.md). Amounts cross as JS numbers and are checked here to be
-// integers within ±(2^53−1); a bad one refuses the whole batch naming `field[i]`.
-
-/// The amounts of a typed array, each an integer within ±(2^53−1) (at least `min`).
-fn amounts_of(values: &[f64], field: &str, min: i64) -> Result<Vec<i64>> {
-    values
-        .iter()
-        .enumerate()
-        .map(|(i, &v)| {
-            input::amount_value(&Raw::Number(v), field, min)
-                .map_err(|e| e.in_field(&format!("{field}[{i}]")))
-        })
-        .collect()
-}
+// value (the JSON form cost 6–44× native: docs/performance.md). The batches themselves are plain Rust in
+// `crate::batch`, which the native benchmark runs too.
 
 /// Periods `first .. first + count` of a schedule, as epoch milliseconds (a period past the year 9999 ends the list).
 #[wasm_bindgen(js_name = periodsBatch)]
@@ -1573,64 +1561,27 @@ pub fn js_periods_batch(
     let interval = int_arg(&interval, "interval", 1, MAX_AMOUNT)?;
     let first = int_arg(&first, "first", 0, MAX_AMOUNT)?;
     let count = int_arg(&count, "count", 0, 10_000_000)?;
-    let mut all = Vec::with_capacity(count as usize);
-    for n in first..first + count {
-        match schedule::period_at(started_at, frequency, interval, n) {
-            Ok(t) => all.push(time::instant_millis(t) as f64),
-            Err(CoreError::ScheduleOutOfRange { .. }) => break,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(all)
+    Ok(batch::periods(
+        started_at, frequency, interval, first, count,
+    )?)
 }
 
 /// Effective amounts of many invoices sharing one list of adjustment amounts.
 #[wasm_bindgen(js_name = totalsBatch)]
 pub fn js_totals_batch(amounts: &[f64], adjustments: &[f64]) -> JsResult<Vec<f64>> {
-    let amounts = amounts_of(amounts, "amounts", -MAX_AMOUNT)?;
-    let adjustments: Vec<invoice::Adjustment> =
-        amounts_of(adjustments, "adjustments", -MAX_AMOUNT)?
-            .into_iter()
-            .map(|amount| invoice::Adjustment {
-                amount,
-                reason: None,
-            })
-            .collect();
-    let mut all = Vec::with_capacity(amounts.len());
-    for a in amounts {
-        all.push(invoice::invoice_totals(a, &adjustments)?.effective_amount as f64);
-    }
-    Ok(all)
+    Ok(batch::totals(amounts, adjustments)?)
 }
 
 /// Splits of many totals by the same weights, flattened (`weights.length` parts per total).
 #[wasm_bindgen(js_name = allocateBatch)]
 pub fn js_allocate_batch(totals: &[f64], weights: &[f64]) -> JsResult<Vec<f64>> {
-    let totals = amounts_of(totals, "totals", -MAX_AMOUNT)?;
-    let weights: Vec<u64> = amounts_of(weights, "weights", 0)?
-        .into_iter()
-        .map(|w| w as u64)
-        .collect();
-    let mut all = Vec::with_capacity(totals.len() * weights.len());
-    for t in totals {
-        all.extend(money::allocate(t, &weights)?.into_iter().map(|p| p as f64));
-    }
-    Ok(all)
+    Ok(batch::allocations(totals, weights)?)
 }
 
 /// Whether each credit `amounts[i]` may leave an order holding `escrowed[i]` (the escrow rule, in bulk): 1 or 0.
 #[wasm_bindgen(js_name = escrowCreditsBatch)]
 pub fn js_escrow_credits_batch(amounts: &[f64], escrowed: &[f64]) -> JsResult<Vec<u8>> {
-    let amounts = amounts_of(amounts, "amounts", 1)?;
-    let escrowed = amounts_of(escrowed, "escrowed", 0)?;
-    if amounts.len() != escrowed.len() {
-        return Err(CoreError::invalid("escrowed", "must have one value per amount").into());
-    }
-    Ok(amounts
-        .iter()
-        .zip(&escrowed)
-        .map(|(&a, &e)| u8::from(escrow::may_spend(a, e)))
-        .collect())
+    Ok(batch::escrow_credits(amounts, escrowed)?)
 }
 
 /// Allocations of many checkouts in one currency, flattened: `[balance_applied, terms_amount, card_amount,
@@ -1642,31 +1593,10 @@ pub fn js_allocate_checkouts_batch(
     available: &[f64],
     #[wasm_bindgen(unchecked_param_type = "string")] currency: JsValue,
 ) -> JsResult<Vec<f64>> {
-    let totals = amounts_of(totals, "totals", 0)?;
-    let balances = amounts_of(balances, "balances", -MAX_AMOUNT)?;
-    let available = amounts_of(available, "available", 0)?;
-    if balances.len() != totals.len() || available.len() != totals.len() {
-        return Err(CoreError::invalid(
-            "balances",
-            "balances and available must have one value per total",
-        )
-        .into());
-    }
-    let minimum = money::minimum_charge(&str_arg(&currency, "currency")?)?;
-    let mut all = Vec::with_capacity(totals.len() * 4);
-    for ((&t, &b), &a) in totals.iter().zip(&balances).zip(&available) {
-        let x = checkout::allocate(t, b, a, minimum)?;
-        all.extend(
-            [
-                x.balance_applied,
-                x.terms_amount,
-                x.card_amount,
-                x.carried_to_balance,
-            ]
-            .map(|v| v as f64),
-        );
-    }
-    Ok(all)
+    let currency = str_arg(&currency, "currency")?;
+    Ok(batch::checkout_allocations(
+        totals, balances, available, &currency,
+    )?)
 }
 
 /// Validates a webhook endpoint `{url, events?, description?}` → `{url, events, description}`.

@@ -343,6 +343,11 @@ pub fn adjustments_from_array(value: &Raw) -> Result<Vec<Adjustment>> {
 pub fn invoice_totals(amount: i64, adjustments: &[Adjustment]) -> Result<Totals> {
     let total =
         money::sum(adjustments.iter().map(|a| a.amount)).map_err(|e| e.in_field("adjustments"))?;
+    totals_with(amount, total)
+}
+
+/// [`invoice_totals`] once `Σ adjustments` is known: the batch export sums a shared list once, not per invoice.
+pub fn totals_with(amount: i64, total: i64) -> Result<Totals> {
     let effective = money::add(amount, total).map_err(|e| e.in_field("adjustments"))?;
     if effective < 0 {
         return Err(CoreError::NegativeEffectiveAmount {

@@ -6,6 +6,7 @@
 
 pub mod application;
 pub mod balance;
+pub mod batch;
 pub mod boundary;
 pub mod checkout;
 pub mod company;

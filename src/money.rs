@@ -141,23 +141,38 @@ pub fn currency(code: &str) -> Result<Currency> {
 /// Checks that an amount lies within ±[`MAX_AMOUNT`].
 pub fn check(amount: i128) -> Result<i64> {
     if amount > i128::from(MAX_AMOUNT) || amount < -i128::from(MAX_AMOUNT) {
-        Err(CoreError::AmountOutOfRange {
-            field: None,
-            reason: format!("{amount} is outside the supported range ±{MAX_AMOUNT}"),
-        })
+        Err(out_of_range(amount))
     } else {
         Ok(amount as i64)
     }
 }
 
+/// The refusal of [`check`], out of line so that the arithmetic around it stays small enough to inline.
+#[cold]
+#[inline(never)]
+fn out_of_range(amount: i128) -> CoreError {
+    CoreError::AmountOutOfRange {
+        field: None,
+        reason: format!("{amount} is outside the supported range ±{MAX_AMOUNT}"),
+    }
+}
+
 /// `a + b`, or `amount_out_of_range` when the sum leaves ±[`MAX_AMOUNT`].
+#[inline]
 pub fn add(a: i64, b: i64) -> Result<i64> {
-    check(i128::from(a) + i128::from(b))
+    // In i64 first (wasm has no 128-bit arithmetic; it emulates it): the i128 path only builds the error.
+    match a.checked_add(b) {
+        Some(s) if (-MAX_AMOUNT..=MAX_AMOUNT).contains(&s) => Ok(s),
+        _ => check(i128::from(a) + i128::from(b)),
+    }
 }
 
 /// `a − b`, or `amount_out_of_range` when the difference leaves ±[`MAX_AMOUNT`].
 pub fn sub(a: i64, b: i64) -> Result<i64> {
-    check(i128::from(a) - i128::from(b))
+    match a.checked_sub(b) {
+        Some(s) if (-MAX_AMOUNT..=MAX_AMOUNT).contains(&s) => Ok(s),
+        _ => check(i128::from(a) - i128::from(b)),
+    }
 }
 
 /// `−a`, or `amount_out_of_range` when `a` itself was out of range.
@@ -167,7 +182,12 @@ pub fn neg(a: i64) -> Result<i64> {
 
 /// Σ amounts, checked against ±[`MAX_AMOUNT`] at every step.
 pub fn sum(amounts: impl IntoIterator<Item = i64>) -> Result<i64> {
-    amounts.into_iter().try_fold(0i64, add)
+    // A plain loop rather than `try_fold`: at opt-level "s" the adapter stays a call per element in wasm.
+    let mut total = 0i64;
+    for a in amounts {
+        total = add(total, a)?;
+    }
+    Ok(total)
 }
 
 /// Splits `total` into parts proportional to `weights` by largest remainder (ties to the lower index).
@@ -175,36 +195,162 @@ pub fn sum(amounts: impl IntoIterator<Item = i64>) -> Result<i64> {
 /// Zero weights get zero. Errors when `weights` is empty or all zero, or `total` is out of range.
 pub fn allocate(total: i64, weights: &[u64]) -> Result<Vec<i64>> {
     check(i128::from(total)).map_err(|e| e.in_field("total"))?;
-    if weights.is_empty() {
-        return Err(CoreError::invalid(
-            "weights",
-            "must contain at least one weight",
-        ));
+    let weights = Weights::new(weights)?;
+    let mut parts = Vec::with_capacity(weights.weights.len());
+    allocate_into(total, &weights, &mut parts)?;
+    Ok(parts)
+}
+
+/// Weights checked once (not empty, not all zero) with what every split by them needs: a batch splits a million
+/// totals by the same weights.
+#[derive(Debug, Clone)]
+pub struct Weights<'a> {
+    weights: &'a [u64],
+    sum: u128,
+    /// `Some(sum)` when it fits u64: then any magnitude up to `narrow_limit` splits in u64 arithmetic.
+    narrow_sum: Option<u64>,
+    /// `u64::MAX / max weight`: a magnitude at most this times any weight fits u64. Computed once, because a
+    /// `checked_mul` per split is a 128-bit multiply (`__multi3`) on wasm32, which has no high-word multiply.
+    narrow_limit: u64,
+}
+
+impl<'a> Weights<'a> {
+    pub fn new(weights: &'a [u64]) -> Result<Self> {
+        if weights.is_empty() {
+            return Err(CoreError::invalid(
+                "weights",
+                "must contain at least one weight",
+            ));
+        }
+        let sum: u128 = weights.iter().map(|&w| u128::from(w)).sum();
+        if sum == 0 {
+            return Err(CoreError::invalid("weights", "must not all be zero"));
+        }
+        Ok(Weights {
+            weights,
+            sum,
+            narrow_sum: u64::try_from(sum).ok(),
+            narrow_limit: u64::MAX / weights.iter().copied().max().unwrap_or(0).max(1),
+        })
     }
-    let weight_sum: u128 = weights.iter().map(|&w| u128::from(w)).sum();
-    if weight_sum == 0 {
-        return Err(CoreError::invalid("weights", "must not all be zero"));
+}
+
+/// [`allocate`] by checked [`Weights`], appending the parts to `out` (nothing is appended on error): the batch export
+/// splits a million totals into one buffer with no allocation per split.
+pub fn allocate_into(total: i64, weights: &Weights, out: &mut Vec<i64>) -> Result<()> {
+    let magnitude = total.unsigned_abs();
+    if magnitude > MAX_AMOUNT as u64 {
+        return Err(out_of_range(i128::from(total)).in_field("total"));
     }
-    let magnitude = u128::from(total.unsigned_abs());
-    // |total| < 2^53 and w < 2^64, so magnitude * w < 2^117 fits u128.
-    let mut parts: Vec<u128> = Vec::with_capacity(weights.len());
-    let mut remainders: Vec<(u128, usize)> = Vec::with_capacity(weights.len());
-    let mut given: u128 = 0;
-    for (i, &w) in weights.iter().enumerate() {
-        let exact = magnitude * u128::from(w);
-        let part = exact / weight_sum;
+    let start = out.len();
+    // Exact in u64 whenever every magnitude × weight fits (any real split: |total| < 2^53, weights of a few digits),
+    // which keeps wasm on its native 64-bit division; u128 otherwise (magnitude × w < 2^117). Same parts either way.
+    match weights.narrow_sum {
+        Some(sum) if magnitude <= weights.narrow_limit => {
+            split_narrow(magnitude, weights.weights, sum, out)
+        }
+        _ => split_wide(magnitude, weights, out),
+    }
+    if total < 0 {
+        for p in &mut out[start..] {
+            *p = -*p;
+        }
+    }
+    Ok(())
+}
+
+/// The u64 split, kept small so that it inlines into the batch loop (remainders are a multiply, not a second
+/// divide).
+#[inline]
+fn split_narrow(magnitude: u64, ws: &[u64], sum: u64, out: &mut Vec<i64>) {
+    let start = out.len();
+    let mut given = 0u64;
+    for &w in ws {
+        let part = divide(magnitude * w, sum);
         given += part;
-        parts.push(part);
-        remainders.push((exact % weight_sum, i));
+        out.push(part as i64);
     }
-    // Fewer units are left than there are non-zero remainders, since Σ remainder / weight_sum = left.
-    let left = (magnitude - given) as usize;
-    remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    for &(_, i) in remainders.iter().take(left) {
+    give_remainders(magnitude - given, &mut out[start..], |i, part| {
+        magnitude * ws[i] - part as u64 * sum
+    });
+}
+
+/// The u128 split for weights or magnitudes whose products pass u64; out of line, it is rare.
+#[inline(never)]
+fn split_wide(magnitude: u64, weights: &Weights, out: &mut Vec<i64>) {
+    let (magnitude, sum, ws) = (u128::from(magnitude), weights.sum, weights.weights);
+    let start = out.len();
+    let mut given = 0u128;
+    for &w in ws {
+        let part = magnitude * u128::from(w) / sum;
+        given += part;
+        out.push(part as i64);
+    }
+    give_remainders((magnitude - given) as u64, &mut out[start..], |i, part| {
+        magnitude * u128::from(ws[i]) - part as u128 * sum
+    });
+}
+
+/// `a / b` in 32-bit arithmetic when both fit, as x86-64 compilers do for native code on their own: a 64-bit divide
+/// costs several times a 32-bit one, and nothing in wasm32 codegen makes that choice for us.
+#[inline]
+fn divide(a: u64, b: u64) -> u64 {
+    if (a | b) >> 32 == 0 {
+        u64::from(a as u32 / b as u32)
+    } else {
+        a / b
+    }
+}
+
+/// Gives the `left` units still owed, one each, to the parts with the largest remainders (ties to the lower index).
+/// `remainder(i, part)` is part `i`'s remainder given its quotient. Fewer units are left than there are non-zero
+/// remainders, since Σ remainder / weight_sum = left. One unit (every two-way split) is one pass for the largest;
+/// more sort the remainders, out of line.
+#[inline]
+fn give_remainders<R: Ord + Copy>(
+    left: u64,
+    parts: &mut [i64],
+    remainder: impl Fn(usize, i64) -> R,
+) {
+    match left {
+        0 => {}
+        1 => {
+            // Strictly greater keeps the lower index on a tie.
+            let mut best = (remainder(0, parts[0]), 0);
+            for (i, &part) in parts.iter().enumerate().skip(1) {
+                let r = remainder(i, part);
+                if r > best.0 {
+                    best = (r, i);
+                }
+            }
+            parts[best.1] += 1;
+        }
+        _ => give_by_sort(left, parts, remainder),
+    }
+}
+
+/// Two or more units left: sort the remainders (largest first, ties to the lower index), on the stack up to 16
+/// parts.
+#[inline(never)]
+fn give_by_sort<R: Ord + Copy>(left: u64, parts: &mut [i64], remainder: impl Fn(usize, i64) -> R) {
+    let n = parts.len();
+    let by_size = |a: &(R, usize), b: &(R, usize)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
+    let fill = (remainder(0, parts[0]), 0usize);
+    let mut stack = [fill; 16];
+    let mut heap = Vec::new();
+    let order: &mut [(R, usize)] = if n <= stack.len() {
+        &mut stack[..n]
+    } else {
+        heap.resize(n, fill);
+        &mut heap
+    };
+    for (i, slot) in order.iter_mut().enumerate() {
+        *slot = (remainder(i, parts[i]), i);
+    }
+    order.sort_unstable_by(by_size);
+    for &(_, i) in order.iter().take(left as usize) {
         parts[i] += 1;
     }
-    let sign = if total < 0 { -1 } else { 1 };
-    Ok(parts.into_iter().map(|p| sign * p as i64).collect())
 }
 
 /// The smallest card charge a processor accepts in `currency`, in minor units: card networks' minimums for the
@@ -375,6 +521,11 @@ mod tests {
         );
         assert_eq!(neg(-MAX_AMOUNT).unwrap(), MAX_AMOUNT);
         assert_eq!(neg(i64::MIN).unwrap_err().code(), "amount_out_of_range");
+        // Operands beyond the range, even where i64 itself overflows: an error, never a wrapped number.
+        assert_eq!(add(i64::MAX, 1).unwrap_err().code(), "amount_out_of_range");
+        assert_eq!(sub(i64::MIN, 1).unwrap_err().code(), "amount_out_of_range");
+        assert_eq!(add(i64::MAX, i64::MIN + 1).unwrap(), 0);
+        assert_eq!(sub(-MAX_AMOUNT, -MAX_AMOUNT).unwrap(), 0);
         assert_eq!(sum([1, 2, 3]).unwrap(), 6);
         assert_eq!(
             sum([MAX_AMOUNT, 1, -1]).unwrap_err().code(),
@@ -439,6 +590,56 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The textbook largest-remainder split, in u128 with a sorted remainder list: what `allocate` must equal on
+    /// both of its paths (u64 when magnitude × weight fits, u128 otherwise) and for any number of parts.
+    fn reference_allocate(total: i64, weights: &[u64]) -> Vec<i64> {
+        let sum: u128 = weights.iter().map(|&w| u128::from(w)).sum();
+        let m = u128::from(total.unsigned_abs());
+        let mut parts: Vec<u128> = weights.iter().map(|&w| m * u128::from(w) / sum).collect();
+        let left = (m - parts.iter().sum::<u128>()) as usize;
+        let mut rem: Vec<(u128, usize)> = weights
+            .iter()
+            .enumerate()
+            .map(|(i, &w)| (m * u128::from(w) % sum, i))
+            .collect();
+        rem.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        for &(_, i) in rem.iter().take(left) {
+            parts[i] += 1;
+        }
+        let sign = if total < 0 { -1 } else { 1 };
+        parts.into_iter().map(|p| sign * p as i64).collect()
+    }
+
+    #[test]
+    fn allocate_paths_agree_with_the_reference() {
+        let mut rng = XorShift::new(0x5EED_A110);
+        for round in 0..4_000 {
+            let total = (rng.next() % (2 * MAX_AMOUNT as u64)) as i64 - MAX_AMOUNT;
+            // Few parts (stack) and many (scratch vector); small weights (u64 path) and huge ones (u128 path).
+            let n = 1 + (rng.next() % if round % 2 == 0 { 8 } else { 40 }) as usize;
+            let huge = round % 3 == 0;
+            let weights: Vec<u64> = (0..n)
+                .map(|_| if huge { rng.next() } else { rng.next() % 1_000 })
+                .collect();
+            if weights.iter().all(|&w| w == 0) {
+                continue;
+            }
+            assert_eq!(
+                allocate(total, &weights).unwrap(),
+                reference_allocate(total, &weights),
+                "{total} {weights:?}"
+            );
+        }
+        // Appends after what the buffer holds; an error appends nothing.
+        let mut out = vec![7];
+        let thirds = Weights::new(&[1, 1, 1]).unwrap();
+        allocate_into(10, &thirds, &mut out).unwrap();
+        assert_eq!(out, vec![7, 4, 3, 3]);
+        assert!(Weights::new(&[0, 0]).is_err());
+        assert!(allocate_into(MAX_AMOUNT + 1, &thirds, &mut out).is_err());
+        assert_eq!(out, vec![7, 4, 3, 3]);
     }
 
     #[test]

@@ -71,6 +71,101 @@ fn days_in_month(year: i32, month: u32) -> u32 {
         .map_or(28, |d| d.day())
 }
 
+/// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's `days_from_civil`), in i32: wasm has no
+/// high-word multiply, and V8 turns an i32 division by a constant into a multiply where an i64 one stays a divide.
+fn epoch_days(year: i32, month: u32, day: u32) -> i32 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = month as i32;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + day as i32 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn is_leap(year: i32) -> bool {
+    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+}
+
+/// The periods of one schedule as epoch milliseconds, [`period_at`] with the anchor taken apart once: the batch
+/// export's path, a million periods without a calendar type per period. Anything off its easy range (huge steps,
+/// past the year 9999, bad arguments) is answered by [`period_at`] itself, so the two cannot disagree.
+pub struct PeriodMillis {
+    started_at: Instant,
+    frequency: Frequency,
+    interval: i64,
+    year: i32,
+    month0: i32,
+    day: u32,
+    epoch_day: i64,
+    time_ms: i64,
+}
+
+const DAY_MS: i64 = 86_400_000;
+/// 9999-12-31 in days from 1970-01-01 (time's `MAX_YEAR`; asserted in the tests).
+const LAST_DAY: i64 = 2_932_896;
+
+impl PeriodMillis {
+    pub fn new(started_at: Instant, frequency: Frequency, interval: i64) -> PeriodMillis {
+        let midnight = started_at.date().and_hms_opt(0, 0, 0).unwrap_or(started_at);
+        PeriodMillis {
+            started_at,
+            frequency,
+            interval,
+            year: started_at.year(),
+            month0: started_at.month0() as i32,
+            day: started_at.day(),
+            epoch_day: i64::from(epoch_days(
+                started_at.year(),
+                started_at.month(),
+                started_at.day(),
+            )),
+            time_ms: (started_at - midnight).num_milliseconds(),
+        }
+    }
+
+    /// Epoch milliseconds of period `n`, exactly `instant_millis(period_at(..., n)?)`.
+    pub fn at(&self, n: i64) -> Result<i64> {
+        // Bounds that keep every product in range without a checked multiply (a 128-bit one on wasm32).
+        let easy = (1..=120_000).contains(&self.interval) && (0..=120_000).contains(&n);
+        if easy {
+            let steps = n * self.interval;
+            let epoch_day = match self.frequency {
+                Frequency::Daily | Frequency::Weekly => {
+                    let days = if self.frequency == Frequency::Weekly {
+                        steps * 7
+                    } else {
+                        steps
+                    };
+                    (days <= 10_000_000).then_some(self.epoch_day + days)
+                }
+                Frequency::Monthly | Frequency::Yearly => {
+                    let months = if self.frequency == Frequency::Yearly {
+                        steps * 12
+                    } else {
+                        steps
+                    };
+                    (months <= 120_000).then(|| {
+                        let index = self.year * 12 + self.month0 + months as i32;
+                        let (year, month) = (index / 12, (index % 12) as u32 + 1);
+                        let length = match month {
+                            2 if is_leap(year) => 29,
+                            2 => 28,
+                            4 | 6 | 9 | 11 => 30,
+                            _ => 31,
+                        };
+                        i64::from(epoch_days(year, month, self.day.min(length)))
+                    })
+                }
+            };
+            if let Some(d) = epoch_day.filter(|d| *d <= LAST_DAY) {
+                return Ok(d * DAY_MS + self.time_ms);
+            }
+        }
+        period_at(self.started_at, self.frequency, self.interval, n).map(time::instant_millis)
+    }
+}
+
 /// Start of period `n` (n ≥ 0; interval ≥ 1).
 pub fn period_at(
     started_at: Instant,
@@ -480,6 +575,65 @@ mod tests {
                 seen.extend(batch.periods);
             }
             assert_eq!(seen, all.periods);
+        }
+    }
+
+    #[test]
+    fn period_millis_is_period_at_in_milliseconds() {
+        use crate::testutil::XorShift;
+        assert_eq!(
+            i64::from(epoch_days(9999, 12, 31)),
+            LAST_DAY,
+            "LAST_DAY is the last day of MAX_YEAR"
+        );
+        assert_eq!(MAX_YEAR, 9999);
+        let mut rng = XorShift::new(0x09E2_10D5);
+        let frequencies = [
+            Frequency::Daily,
+            Frequency::Weekly,
+            Frequency::Monthly,
+            Frequency::Yearly,
+        ];
+        let mut starts: Vec<Instant> = [
+            "1970-01-01T00:00:00Z",
+            "2024-01-31T10:00:00.123456Z",
+            "2024-02-29T23:59:59.999999Z",
+            "2000-02-29T00:00:00Z",
+            "2100-03-31T12:00:00Z",
+            "9999-12-31T23:59:59Z",
+            "9998-01-31T00:00:00Z",
+        ]
+        .iter()
+        .map(|s| t(s))
+        .collect();
+        for _ in 0..300 {
+            let days = rng.range(0, 2_932_896);
+            let secs = rng.range(0, 86_399);
+            starts.push(
+                NaiveDate::from_num_days_from_ce_opt(719_163 + days as i32)
+                    .unwrap()
+                    .and_hms_opt(0, 0, 0)
+                    .unwrap()
+                    + TimeDelta::seconds(secs)
+                    + TimeDelta::microseconds(rng.range(0, 999_999)),
+            );
+        }
+        for start in starts {
+            for f in frequencies {
+                for interval in [1, 2, 3, 6, 12, 13, 119_999, 120_000, 120_001, 1 << 40] {
+                    let fast = PeriodMillis::new(start, f, interval);
+                    let mut ns = vec![0, 1, 2, 11, 12, 59, 119_999, 120_000, 120_001, i64::MAX];
+                    ns.extend((0..20).map(|_| rng.range(0, 200_000)));
+                    for n in ns {
+                        let want = period_at(start, f, interval, n).map(time::instant_millis);
+                        assert_eq!(
+                            fast.at(n).map_err(|e| e.code()),
+                            want.map_err(|e| e.code()),
+                            "{start} {f:?} × {interval}, n = {n}"
+                        );
+                    }
+                }
+            }
         }
     }
 }
