@@ -85,14 +85,11 @@ pub fn allocations(totals: &[f64], weights: &[f64]) -> Result<Vec<f64>> {
         .map(|w| w as u64)
         .collect();
     let checked = money::Weights::new(&weights)?;
-    let mut all = Vec::with_capacity(totals.len() * weights.len());
-    let mut parts = Vec::with_capacity(weights.len());
+    let mut parts = Vec::with_capacity(totals.len() * weights.len());
     for t in totals {
-        parts.clear();
         money::allocate_into(t, &checked, &mut parts)?;
-        all.extend(parts.iter().map(|&p| p as f64));
     }
-    Ok(all)
+    Ok(parts.into_iter().map(|p| p as f64).collect())
 }
 
 /// Whether each credit `amounts[i]` may leave an order holding `escrowed[i]` (the escrow rule, in bulk): 1 or 0.
