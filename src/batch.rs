@@ -3,7 +3,8 @@
 //!
 //! Inputs and outputs are `f64` slices (amounts as JS numbers, instants as epoch milliseconds) because that is what
 //! crosses the boundary as a typed array in one copy; each amount is checked to be an integer within ±(2^53−1) and a
-//! bad one refuses the whole batch naming `field[i]`. These functions are plain Rust so that the native benchmark
+//! bad one refuses the whole batch naming `field[i]`. `f64` is only the carrier: every value becomes an exact `i64`
+//! on entry (or is refused) and goes back on exit; no rule computes in floating point. These functions are plain Rust so that the native benchmark
 //! runs exactly what the wasm export runs (`examples/core_bench.rs`).
 
 use crate::error::{CoreError, Result};

@@ -238,10 +238,8 @@ impl<'a> Weights<'a> {
 /// [`allocate`] by checked [`Weights`], appending the parts to `out` (nothing is appended on error): the batch export
 /// splits a million totals into one buffer with no allocation per split.
 pub fn allocate_into(total: i64, weights: &Weights, out: &mut Vec<i64>) -> Result<()> {
+    check(i128::from(total)).map_err(|e| e.in_field("total"))?;
     let magnitude = total.unsigned_abs();
-    if magnitude > MAX_AMOUNT as u64 {
-        return Err(out_of_range(i128::from(total)).in_field("total"));
-    }
     let start = out.len();
     // Exact in u64 whenever every magnitude × weight fits (any real split: |total| < 2^53, weights of a few digits),
     // which keeps wasm on its native 64-bit division; u128 otherwise (magnitude × w < 2^117). Same parts either way.
