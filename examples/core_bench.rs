@@ -30,9 +30,13 @@ fn rate(n: usize, mut f: impl FnMut(usize, usize) -> f64) -> (f64, f64) {
     (best, sink)
 }
 
-/// `count` values `from, from + 1, …` (the JS bench's `seq`).
-fn seq(count: usize, from: usize) -> Vec<f64> {
-    (0..count).map(|k| (from + k) as f64).collect()
+/// `count` values `from, from + 1, …` (the JS bench's `seq`), written over `buf` as the JS side refills its typed
+/// array: both sides reuse their input buffers, so neither times an allocator (glibc gives freed chunks back to the
+/// kernel and faults them in again, which made native escrow slower than wasm).
+fn seq(buf: &mut Vec<f64>, count: usize, from: usize) -> &[f64] {
+    buf.clear();
+    buf.extend((0..count).map(|k| (from + k) as f64));
+    buf
 }
 
 fn main() {
@@ -54,26 +58,32 @@ fn main() {
         n,
     );
     let adjustments = [-1.0, -2.0, -3.0, -4.0, -5.0];
+    let (mut a, hundreds, fifteens, fifty_thousands) = (
+        Vec::with_capacity(CHUNK),
+        vec![100.0; CHUNK],
+        vec![-1_500.0; CHUNK],
+        vec![50_000.0; CHUNK],
+    );
     let totals = run(
-        &mut |c, i| batch::totals(&seq(c, 1000 + i), &adjustments).unwrap()[0],
+        &mut |c, i| batch::totals(seq(&mut a, c, 1000 + i), &adjustments).unwrap()[0],
         n,
     );
     let splits = run(
-        &mut |c, i| batch::allocations(&seq(c, 1000 + i), &[70.0, 30.0]).unwrap()[0],
+        &mut |c, i| batch::allocations(seq(&mut a, c, 1000 + i), &[70.0, 30.0]).unwrap()[0],
         n,
     );
     let escrow = run(
         &mut |c, i| {
-            f64::from(batch::escrow_credits(&vec![100.0; c], &seq(c, 1000 + i)).unwrap()[0])
+            f64::from(batch::escrow_credits(&hundreds[..c], seq(&mut a, c, 1000 + i)).unwrap()[0])
         },
         n / 10,
     );
     let checkouts = run(
         &mut |c, i| {
             batch::checkout_allocations(
-                &seq(c, 80_000 + i),
-                &vec![-1_500.0; c],
-                &vec![50_000.0; c],
+                seq(&mut a, c, 80_000 + i),
+                &fifteens[..c],
+                &fifty_thousands[..c],
                 "USD",
             )
             .unwrap()[2]

@@ -50,14 +50,8 @@ pub fn periods(
     count: i64,
 ) -> Result<Vec<f64>> {
     let mut all = Vec::with_capacity(count.max(0) as usize);
-    let schedule = schedule::PeriodMillis::new(started_at, frequency, interval);
-    for n in first..first.saturating_add(count) {
-        match schedule.at(n) {
-            Ok(t) => all.push(t as f64),
-            Err(CoreError::ScheduleOutOfRange { .. }) => break,
-            Err(e) => return Err(e),
-        }
-    }
+    schedule::PeriodMillis::new(started_at, frequency, interval)
+        .extend_millis(first, count, &mut all)?;
     Ok(all)
 }
 
@@ -72,7 +66,15 @@ pub fn totals(amounts: &[f64], adjustments: &[f64]) -> Result<Vec<f64>> {
     // Σ adjustments is the same for every invoice (and fails the same way for each), so it is summed once.
     let total = money::sum(adjustments).map_err(|e| e.in_field("adjustments"))?;
     for a in amounts {
-        all.push(invoice::totals_with(a, total)?.effective_amount as f64);
+        // The effective amount in its range is the common case, one add and one compare; anything else is answered
+        // by the rule itself, for its error (a `Result` per invoice went through wasm's shadow stack every time).
+        let effective = a + total;
+        if !(0..=MAX_AMOUNT).contains(&effective) {
+            return Err(invoice::totals_with(a, total).err().unwrap_or_else(|| {
+                CoreError::invalid("amounts", "effective amount out of range")
+            }));
+        }
+        all.push(effective as f64);
     }
     Ok(all)
 }
@@ -87,9 +89,7 @@ pub fn allocations(totals: &[f64], weights: &[f64]) -> Result<Vec<f64>> {
         .collect();
     let checked = money::Weights::new(&weights)?;
     let mut parts = Vec::with_capacity(totals.len() * weights.len());
-    for t in totals {
-        money::allocate_into(t, &checked, &mut parts)?;
-    }
+    money::allocate_all_into(&totals, &checked, &mut parts)?;
     Ok(parts.into_iter().map(|p| p as f64).collect())
 }
 

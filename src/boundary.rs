@@ -1542,60 +1542,104 @@ pub fn js_guids(
 
 // ---- batch exports: one crossing for many values (the scheduler, benchmarks, the dashboard's schedules) ----------
 
-// The batch exports take and return typed arrays (`Float64Array` in, `Float64Array` / `Uint8Array` out): wasm-bindgen
-// copies each one across in a single memcpy, so a batch costs the rule plus a copy, with nothing built or parsed per
-// value (the JSON form cost 6–44× native: docs/performance.md). The batches themselves are plain Rust in
+// The batch exports read typed arrays and write their answer into a typed array the caller owns (`out`), returning how
+// many values they wrote: wasm-bindgen copies each input across in one memcpy, and the answer goes back in one more
+// into memory the caller reuses from batch to batch. Returning a fresh array instead cost a new `ArrayBuffer` per
+// batch, a fifth of the periods batch (measured: docs/performance.md); the JSON form cost 6–44× native. So a batch
+// costs the rule plus its copies, with nothing built or parsed per value. The batches themselves are plain Rust in
 // `crate::batch`, which the native benchmark runs too.
 
-/// Periods `first .. first + count` of a schedule, as epoch milliseconds (a period past the year 9999 ends the list).
+/// Copies `values` into the front of `out` → how many were written (`out` too short: 400 naming `out`).
+fn fill_f64(out: &js_sys::Float64Array, values: &[f64]) -> Result<u32> {
+    let n = room(out.length(), values.len())?;
+    out.subarray(0, n).copy_from(values);
+    Ok(n)
+}
+
+fn fill_u8(out: &js_sys::Uint8Array, values: &[u8]) -> Result<u32> {
+    let n = room(out.length(), values.len())?;
+    out.subarray(0, n).copy_from(values);
+    Ok(n)
+}
+
+fn room(length: u32, needed: usize) -> Result<u32> {
+    if (length as usize) < needed {
+        return Err(CoreError::invalid(
+            "out",
+            format!("must have room for {needed} values (it has {length})"),
+        ));
+    }
+    Ok(needed as u32)
+}
+
+/// Periods `first .. first + out.length` of a schedule into `out`, as epoch milliseconds → how many were written (a
+/// period past the year 9999 ends the list early).
 #[wasm_bindgen(js_name = periodsBatch)]
 pub fn js_periods_batch(
+    out: &js_sys::Float64Array,
     #[wasm_bindgen(unchecked_param_type = "string")] started_at: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string")] frequency: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] interval: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] first: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "number")] count: JsValue,
-) -> JsResult<Vec<f64>> {
+) -> JsResult<u32> {
     let started_at = time_arg(&started_at, "started_at")?;
     let frequency = frequency_arg(&frequency)?;
     let interval = int_arg(&interval, "interval", 1, MAX_AMOUNT)?;
     let first = int_arg(&first, "first", 0, MAX_AMOUNT)?;
-    let count = int_arg(&count, "count", 0, 10_000_000)?;
-    Ok(batch::periods(
-        started_at, frequency, interval, first, count,
-    )?)
+    let count = out.length();
+    if count > 10_000_000 {
+        return Err(CoreError::invalid("out", "must hold at most 10,000,000 periods").into());
+    }
+    let all = batch::periods(started_at, frequency, interval, first, i64::from(count))?;
+    Ok(fill_f64(out, &all)?)
 }
 
-/// Effective amounts of many invoices sharing one list of adjustment amounts.
+/// Effective amounts of many invoices sharing one list of adjustment amounts, into `out` → how many were written.
 #[wasm_bindgen(js_name = totalsBatch)]
-pub fn js_totals_batch(amounts: &[f64], adjustments: &[f64]) -> JsResult<Vec<f64>> {
-    Ok(batch::totals(amounts, adjustments)?)
+pub fn js_totals_batch(
+    out: &js_sys::Float64Array,
+    amounts: &[f64],
+    adjustments: &[f64],
+) -> JsResult<u32> {
+    Ok(fill_f64(out, &batch::totals(amounts, adjustments)?)?)
 }
 
-/// Splits of many totals by the same weights, flattened (`weights.length` parts per total).
+/// Splits of many totals by the same weights into `out`, flattened (`weights.length` parts per total) → how many
+/// parts were written.
 #[wasm_bindgen(js_name = allocateBatch)]
-pub fn js_allocate_batch(totals: &[f64], weights: &[f64]) -> JsResult<Vec<f64>> {
-    Ok(batch::allocations(totals, weights)?)
+pub fn js_allocate_batch(
+    out: &js_sys::Float64Array,
+    totals: &[f64],
+    weights: &[f64],
+) -> JsResult<u32> {
+    Ok(fill_f64(out, &batch::allocations(totals, weights)?)?)
 }
 
-/// Whether each credit `amounts[i]` may leave an order holding `escrowed[i]` (the escrow rule, in bulk): 1 or 0.
+/// Whether each credit `amounts[i]` may leave an order holding `escrowed[i]` (the escrow rule, in bulk), 1 or 0 into
+/// `out` → how many were written.
 #[wasm_bindgen(js_name = escrowCreditsBatch)]
-pub fn js_escrow_credits_batch(amounts: &[f64], escrowed: &[f64]) -> JsResult<Vec<u8>> {
-    Ok(batch::escrow_credits(amounts, escrowed)?)
+pub fn js_escrow_credits_batch(
+    out: &js_sys::Uint8Array,
+    amounts: &[f64],
+    escrowed: &[f64],
+) -> JsResult<u32> {
+    Ok(fill_u8(out, &batch::escrow_credits(amounts, escrowed)?)?)
 }
 
-/// Allocations of many checkouts in one currency, flattened: `[balance_applied, terms_amount, card_amount,
-/// carried_to_balance]` per checkout.
+/// Allocations of many checkouts in one currency into `out`, flattened: `[balance_applied, terms_amount,
+/// card_amount, carried_to_balance]` per checkout → how many values were written.
 #[wasm_bindgen(js_name = allocateCheckoutsBatch)]
 pub fn js_allocate_checkouts_batch(
+    out: &js_sys::Float64Array,
     totals: &[f64],
     balances: &[f64],
     available: &[f64],
     #[wasm_bindgen(unchecked_param_type = "string")] currency: JsValue,
-) -> JsResult<Vec<f64>> {
+) -> JsResult<u32> {
     let currency = str_arg(&currency, "currency")?;
-    Ok(batch::checkout_allocations(
-        totals, balances, available, &currency,
+    Ok(fill_f64(
+        out,
+        &batch::checkout_allocations(totals, balances, available, &currency)?,
     )?)
 }
 

@@ -73,6 +73,7 @@ fn days_in_month(year: i32, month: u32) -> u32 {
 
 /// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's `days_from_civil`), in i32: wasm has no
 /// high-word multiply, and V8 turns an i32 division by a constant into a multiply where an i64 one stays a divide.
+#[inline]
 fn epoch_days(year: i32, month: u32, day: u32) -> i32 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
@@ -83,6 +84,7 @@ fn epoch_days(year: i32, month: u32, day: u32) -> i32 {
     era * 146_097 + doe - 719_468
 }
 
+#[inline]
 fn is_leap(year: i32) -> bool {
     year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
 }
@@ -126,43 +128,112 @@ impl PeriodMillis {
 
     /// Epoch milliseconds of period `n`, exactly `instant_millis(period_at(..., n)?)`.
     pub fn at(&self, n: i64) -> Result<i64> {
-        // Bounds that keep every product in range without a checked multiply (a 128-bit one on wasm32).
-        let easy = (1..=120_000).contains(&self.interval) && (0..=120_000).contains(&n);
-        if easy {
-            let steps = n * self.interval;
-            let epoch_day = match self.frequency {
+        match self.easy(n) {
+            Some(t) => Ok(t),
+            None => period_at(self.started_at, self.frequency, self.interval, n)
+                .map(time::instant_millis),
+        }
+    }
+
+    /// Periods `first .. first + count` pushed onto `out` as epoch milliseconds, stopping before the first one past
+    /// the year 9999 (exactly [`Self::at`] for each `n`). When the whole range is easy (periods only grow with `n`,
+    /// so the last one being easy makes them all easy) it is one loop over locals: no `Result`, no fallback and no
+    /// re-read of `self` per period, which is what kept the wasm loop at 1.5× native (it spilled to the shadow stack
+    /// every period).
+    pub fn extend_millis(&self, first: i64, count: i64, out: &mut Vec<f64>) -> Result<()> {
+        let last = first.saturating_add(count.max(1) - 1);
+        if count > 0 && first >= 0 && self.easy(last).is_some() {
+            let (time_ms, day) = (self.time_ms, self.day);
+            match self.frequency {
                 Frequency::Daily | Frequency::Weekly => {
-                    let days = if self.frequency == Frequency::Weekly {
-                        steps * 7
-                    } else {
-                        steps
-                    };
-                    (days <= 10_000_000).then_some(self.epoch_day + days)
+                    let step = self.interval
+                        * if self.frequency == Frequency::Weekly {
+                            7
+                        } else {
+                            1
+                        };
+                    let mut d = self.epoch_day + first * step;
+                    for _ in 0..count {
+                        out.push((d * DAY_MS + time_ms) as f64);
+                        d += step;
+                    }
                 }
                 Frequency::Monthly | Frequency::Yearly => {
-                    let months = if self.frequency == Frequency::Yearly {
-                        steps * 12
-                    } else {
-                        steps
-                    };
-                    (months <= 120_000).then(|| {
-                        let index = self.year * 12 + self.month0 + months as i32;
+                    // Easy bounds keep every index within i32 (months ≤ 120,000 past a year ≤ 9999).
+                    let step = (self.interval
+                        * if self.frequency == Frequency::Yearly {
+                            12
+                        } else {
+                            1
+                        }) as i32;
+                    let mut index = self.year * 12 + self.month0 + first as i32 * step;
+                    for _ in 0..count {
                         let (year, month) = (index / 12, (index % 12) as u32 + 1);
-                        let length = match month {
-                            2 if is_leap(year) => 29,
-                            2 => 28,
-                            4 | 6 | 9 | 11 => 30,
-                            _ => 31,
-                        };
-                        i64::from(epoch_days(year, month, self.day.min(length)))
-                    })
+                        let d = epoch_days(year, month, day.min(month_length(year, month)));
+                        out.push((i64::from(d) * DAY_MS + time_ms) as f64);
+                        index += step;
+                    }
                 }
-            };
-            if let Some(d) = epoch_day.filter(|d| *d <= LAST_DAY) {
-                return Ok(d * DAY_MS + self.time_ms);
+            }
+            return Ok(());
+        }
+        for n in first..first.saturating_add(count) {
+            match self.at(n) {
+                Ok(t) => out.push(t as f64),
+                Err(CoreError::ScheduleOutOfRange { .. }) => break,
+                Err(e) => return Err(e),
             }
         }
-        period_at(self.started_at, self.frequency, self.interval, n).map(time::instant_millis)
+        Ok(())
+    }
+
+    /// Period `n` by day arithmetic when it is in the easy range (bounds that keep every product in range without a
+    /// checked multiply, a 128-bit one on wasm32, and a date up to 9999-12-31); `None` leaves it to [`period_at`].
+    #[inline]
+    fn easy(&self, n: i64) -> Option<i64> {
+        if !((1..=120_000).contains(&self.interval) && (0..=120_000).contains(&n)) {
+            return None;
+        }
+        let steps = n * self.interval;
+        let epoch_day = match self.frequency {
+            Frequency::Daily | Frequency::Weekly => {
+                let days = if self.frequency == Frequency::Weekly {
+                    steps * 7
+                } else {
+                    steps
+                };
+                (days <= 10_000_000).then_some(self.epoch_day + days)
+            }
+            Frequency::Monthly | Frequency::Yearly => {
+                let months = if self.frequency == Frequency::Yearly {
+                    steps * 12
+                } else {
+                    steps
+                };
+                (months <= 120_000).then(|| {
+                    let index = self.year * 12 + self.month0 + months as i32;
+                    let (year, month) = (index / 12, (index % 12) as u32 + 1);
+                    i64::from(epoch_days(
+                        year,
+                        month,
+                        self.day.min(month_length(year, month)),
+                    ))
+                })
+            }
+        };
+        epoch_day
+            .filter(|d| *d <= LAST_DAY)
+            .map(|d| d * DAY_MS + self.time_ms)
+    }
+}
+
+#[inline]
+fn month_length(year: i32, month: u32) -> u32 {
+    match month {
+        2 if is_leap(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
     }
 }
 
@@ -624,6 +695,20 @@ mod tests {
                     let fast = PeriodMillis::new(start, f, interval);
                     let mut ns = vec![0, 1, 2, 11, 12, 59, 119_999, 120_000, 120_001, i64::MAX];
                     ns.extend((0..20).map(|_| rng.range(0, 200_000)));
+                    // A range at a time is `at` one period at a time, ending before the first past 9999.
+                    let first = [0, 1, 119_990, 120_000][rng.range(0, 3) as usize];
+                    let count = rng.range(0, 40);
+                    let mut range = vec![-1.0];
+                    fast.extend_millis(first, count, &mut range).unwrap();
+                    let mut want = vec![-1.0];
+                    for n in first..first + count {
+                        match fast.at(n) {
+                            Ok(t) => want.push(t as f64),
+                            Err(CoreError::ScheduleOutOfRange { .. }) => break,
+                            Err(e) => panic!("{e}"),
+                        }
+                    }
+                    assert_eq!(range, want, "{start} {f:?} × {interval}, {first} + {count}");
                     for n in ns {
                         let want = period_at(start, f, interval, n).map(time::instant_millis);
                         assert_eq!(

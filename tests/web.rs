@@ -216,6 +216,80 @@ fn schedules() {
     );
 }
 
+/// The batch exports write into an array the caller owns and say how many values they wrote; too small an array is a
+/// 400 naming `out`, and nothing past the answer is touched.
+#[wasm_bindgen_test]
+fn batches_write_into_the_callers_array() {
+    use js_sys::{Float64Array, Uint8Array};
+    let start = s("2024-01-31T09:30:00.000000+00:00");
+    let out = Float64Array::new_with_length(4);
+    assert_eq!(
+        js_periods_batch(&out, start.clone(), s("monthly"), n(1.0), n(1.0)).unwrap(),
+        4
+    );
+    for k in 0..4 {
+        let at = js_period_at(start.clone(), s("monthly"), n(1.0), n(f64::from(k + 1))).unwrap();
+        assert_eq!(out.get_index(k), js_time_millis(s(&at)).unwrap());
+    }
+    // Past the year 9999 the answer ends early: 2024 + 7975 = 9999 is the last yearly period.
+    let long = Float64Array::new_with_length(10);
+    assert_eq!(
+        js_periods_batch(&long, start.clone(), s("yearly"), n(1.0), n(7_970.0)).unwrap(),
+        6
+    );
+    assert_eq!(long.get_index(6), 0.0);
+
+    let out = Float64Array::new_with_length(3);
+    out.fill(-1.0, 0, 3);
+    let amounts = [100.0, 20.0];
+    assert_eq!(js_totals_batch(&out, &amounts, &[-5.0, -10.0]).unwrap(), 2);
+    assert_eq!(out.to_vec(), vec![85.0, 5.0, -1.0]);
+    assert_error(
+        js_totals_batch(&out, &[1.0, 2.0, 3.0, 4.0], &[]),
+        "invalid_field",
+        400,
+        Some("out"),
+    );
+    assert_error(
+        js_totals_batch(&out, &[1.0, 2.5], &[]),
+        "invalid_field",
+        400,
+        Some("amounts[1]"),
+    );
+
+    let parts = Float64Array::new_with_length(6);
+    assert_eq!(
+        js_allocate_batch(&parts, &[100.0, -10.0], &[1.0, 1.0, 1.0]).unwrap(),
+        6
+    );
+    assert_eq!(parts.to_vec(), vec![34.0, 33.0, 33.0, -4.0, -3.0, -3.0]);
+
+    let flags = Uint8Array::new_with_length(2);
+    assert_eq!(
+        js_escrow_credits_batch(&flags, &[100.0, 100.0], &[100.0, 99.0]).unwrap(),
+        2
+    );
+    assert_eq!(flags.to_vec(), vec![1, 0]);
+
+    let checkouts = Float64Array::new_with_length(4);
+    assert_eq!(
+        js_allocate_checkouts_batch(&checkouts, &[10_000.0], &[-1_500.0], &[5_000.0], s("USD"))
+            .unwrap(),
+        4
+    );
+    let one = js_allocate_checkout(n(10_000.0), n(-1_500.0), n(5_000.0), s("USD")).unwrap();
+    let fields = [
+        "balance_applied",
+        "terms_amount",
+        "card_amount",
+        "carried_to_balance",
+    ];
+    assert_eq!(
+        checkouts.to_vec(),
+        fields.map(|f| get_num(&one, f)).to_vec()
+    );
+}
+
 #[wasm_bindgen_test]
 fn companies_settings_clock_lists() {
     let c = js_validate_company(obj(&[])).unwrap();
