@@ -2,7 +2,7 @@
 // every object, amount and status reads back as it was; the old API key still works; pending work goes on.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, readFileSync } from "node:fs";
+import { cpSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { advance, client, ok, startWorker, tmpDir } from "./harness.mjs";
@@ -10,9 +10,30 @@ import { advance, client, ok, startWorker, tmpDir } from "./harness.mjs";
 const fixture = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../fixtures/landed-v0.1");
 const state = JSON.parse(readFileSync(path.join(fixture, "state.json"), "utf8"));
 
+/**
+ * The fixture's Idempotency-Key row was stored at 2026-12-01T19:53:39.282Z of real time, and keys expire 24 hours
+ * later, so on any later day the worker rightly forgets it. The copy's timestamp is moved to now: the text has the
+ * same length and is replaced in place in the row and in its index entry (SQLite pages carry no checksum), so the
+ * file stays a valid database and the test checks what it means to, the old row's format, on any date.
+ */
+function refreshIdempotencyKey(dir) {
+  const stored = Buffer.from("2026-12-01T19:53:39.282Z");
+  const fresh = Buffer.from(new Date().toISOString());
+  assert.equal(fresh.length, stored.length);
+  const file = readdirSync(dir).filter((f) => f !== "metadata.sqlite").map((f) => path.join(dir, f))
+    .find((f) => readFileSync(f).includes(stored));
+  assert.ok(file, "the fixture holds the stored key's timestamp");
+  const bytes = readFileSync(file);
+  let replaced = 0;
+  for (let at = bytes.indexOf(stored); at >= 0; at = bytes.indexOf(stored, at + 1), replaced++) fresh.copy(bytes, at);
+  assert.equal(replaced, 2, "the row and its created_at index entry");
+  writeFileSync(file, bytes);
+}
+
 test("a company stored by version 0.1.0 migrates with nothing lost or changed", async () => {
   const dataDir = tmpDir("billy-upgrade-");
   cpSync(path.join(fixture, "data"), dataDir, { recursive: true });
+  refreshIdempotencyKey(path.join(dataDir, "-Company"));
   const w = await startWorker({ dataDir });
   try {
     const api = client(w.base, state.api_key);
