@@ -6,7 +6,7 @@
 //! `contact_name`, `contact_email` and the scorecard facts; `contact_email` must look like an address
 //! (`local@domain.tld`), `country` must be an ISO 3166-1 alpha-2 code. Each problem is a 400 naming its field.
 
-use std::collections::BTreeMap;
+use crate::sorted::SortedMap;
 
 use crate::credit::{self, Facts};
 use crate::error::{CoreError, Result};
@@ -62,15 +62,15 @@ SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ
 US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
 
 /// A validated application creation: the buyer it is for, and the pre-filled fields.
-pub fn validate_application(raw: &Raw) -> Result<(String, BTreeMap<String, String>)> {
+pub fn validate_application(raw: &Raw) -> Result<(String, SortedMap<String, String>)> {
     input::object(raw, "input")?;
     let customer_guid = input::req_string(raw, "customer_guid", 64)?;
-    Ok((customer_guid, merge(&BTreeMap::new(), raw)?))
+    Ok((customer_guid, merge(&SortedMap::new(), raw)?))
 }
 
 /// The application's fields after merging a request into `stored` (a draft edit or the pre-fill). Values are kept
 /// as the text given; types are checked now so a draft never holds what a submit would refuse for its type.
-pub fn merge(stored: &BTreeMap<String, String>, raw: &Raw) -> Result<BTreeMap<String, String>> {
+pub fn merge(stored: &SortedMap<String, String>, raw: &Raw) -> Result<SortedMap<String, String>> {
     input::object(raw, "input")?;
     let mut out = stored.clone();
     for (key, max) in FIELDS {
@@ -114,7 +114,7 @@ pub struct Submission {
 /// Validates a draft for submission (see the module docs).
 pub fn validate_submission(
     status: Status,
-    fields: &BTreeMap<String, String>,
+    fields: &SortedMap<String, String>,
 ) -> Result<Submission> {
     if status != Status::Draft {
         return Err(CoreError::InvalidState {
@@ -158,14 +158,14 @@ pub fn validate_submission(
 mod tests {
     use super::*;
 
-    fn fields(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    fn fields(pairs: &[(&str, &str)]) -> SortedMap<String, String> {
         pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
     }
 
-    fn complete() -> BTreeMap<String, String> {
+    fn complete() -> SortedMap<String, String> {
         fields(&[
             ("legal_name", "Acme Supplies LLC"),
             ("address_line1", "1 Main St"),
@@ -194,20 +194,20 @@ mod tests {
         .unwrap();
         assert_eq!(m, fields(&[("legal_name", "Acme")]));
         let e = merge(
-            &BTreeMap::new(),
+            &SortedMap::new(),
             &Raw::object([("legal_name", Raw::from("x".repeat(201)))]),
         )
         .unwrap_err();
         assert_eq!(e.field().as_deref(), Some("legal_name"));
         let e = merge(
-            &BTreeMap::new(),
+            &SortedMap::new(),
             &Raw::object([("years_in_business", Raw::from("four"))]),
         )
         .unwrap_err();
         assert_eq!(e.field().as_deref(), Some("years_in_business"));
         assert_eq!(
             merge(
-                &BTreeMap::new(),
+                &SortedMap::new(),
                 &Raw::object([("years_in_business", Raw::from(7i64))])
             )
             .unwrap()["years_in_business"],

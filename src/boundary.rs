@@ -5,7 +5,7 @@
 //! numbers within ±(2^53−1)). A refusal becomes a thrown JS `Error` with `code`, `status` and `field`
 //! properties. Nothing here unwraps input-derived data: a panic would poison the wasm instance.
 
-use std::collections::BTreeMap;
+use crate::sorted::SortedMap;
 
 use js_sys::Reflect;
 use serde::Serialize;
@@ -91,7 +91,7 @@ fn walk(value: &JsValue, depth: u32) -> Raw {
         return Raw::Array(array.iter().map(|v| walk(&v, depth + 1)).collect());
     }
     let object: &Object = value.unchecked_ref();
-    let mut map = std::collections::BTreeMap::new();
+    let mut map = crate::sorted::SortedMap::new();
     for entry in Object::entries(object).iter() {
         let pair: Array = entry.unchecked_into();
         if let Some(key) = pair.get(0).as_string() {
@@ -610,7 +610,7 @@ const TS_KEY_STATUS: &'static str = keys::KeyStatus::TS;
 #[wasm_bindgen(typescript_custom_section)]
 const TS_PROCESSOR_NAME: &'static str = stripe::Processor::TS;
 
-fn names_map(all: &[&'static str]) -> BTreeMap<&'static str, &'static str> {
+fn names_map(all: &[&'static str]) -> SortedMap<&'static str, &'static str> {
     all.iter().map(|n| (*n, *n)).collect()
 }
 
@@ -619,7 +619,7 @@ fn names_map(all: &[&'static str]) -> BTreeMap<&'static str, &'static str> {
 pub fn js_names() -> JsResult<JsValue> {
     macro_rules! set {
         ($($name:literal => $ty:ty),+ $(,)?) => {{
-            let mut m = BTreeMap::new();
+            let mut m = SortedMap::new();
             $( m.insert($name, names_map(&<$ty>::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>())); )+
             m
         }};
@@ -1003,9 +1003,9 @@ pub fn js_escrow_after_change(
     out(&escrow::add(&stored, &d)?)
 }
 
-fn map_arg(value: &JsValue, field: &str) -> Result<BTreeMap<String, String>> {
+fn map_arg(value: &JsValue, field: &str) -> Result<SortedMap<String, String>> {
     match to_raw(value) {
-        Raw::Null => Ok(BTreeMap::new()),
+        Raw::Null => Ok(SortedMap::new()),
         Raw::Object(m) => m
             .into_iter()
             .map(|(k, v)| match v {
@@ -1343,7 +1343,7 @@ pub fn js_validate_application(
     #[derive(Serialize)]
     struct Out {
         customer_guid: String,
-        fields: BTreeMap<String, String>,
+        fields: SortedMap<String, String>,
     }
     let (customer_guid, fields) = application::validate_application(&to_raw(&input))?;
     out(&Out {

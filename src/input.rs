@@ -7,7 +7,7 @@
 //! - a string field must be a string (a JSON number is a wrong type), its length is counted in characters;
 //! - unknown keys are ignored.
 
-use std::collections::BTreeMap;
+use crate::sorted::SortedMap;
 
 use rust_decimal::Decimal;
 
@@ -24,7 +24,7 @@ pub enum Raw {
     Number(f64),
     String(String),
     Array(Vec<Raw>),
-    Object(BTreeMap<String, Raw>),
+    Object(SortedMap<String, Raw>),
     /// A value JSON cannot express (bigint, function, symbol, a too deeply nested value); names its kind.
     Unsupported(&'static str),
 }
@@ -93,7 +93,7 @@ impl From<bool> for Raw {
 }
 
 /// The top-level input must be an object; `null`/absent counts as an empty one.
-pub fn object<'a>(raw: &'a Raw, field: &str) -> Result<Option<&'a BTreeMap<String, Raw>>> {
+pub fn object<'a>(raw: &'a Raw, field: &str) -> Result<Option<&'a SortedMap<String, Raw>>> {
     match raw {
         Raw::Object(map) => Ok(Some(map)),
         Raw::Null => Ok(None),
@@ -276,7 +276,7 @@ pub fn nested(raw: &Raw, key: &str) -> Result<Option<Raw>> {
         Some(v @ Raw::Object(_)) => Ok(Some(v.clone())),
         Some(Raw::Null) | None => {
             let prefix = format!("{key}[");
-            let map: BTreeMap<String, Raw> = match raw {
+            let map: SortedMap<String, Raw> = match raw {
                 Raw::Object(m) => m
                     .iter()
                     .filter_map(|(k, v)| {
@@ -285,7 +285,7 @@ pub fn nested(raw: &Raw, key: &str) -> Result<Option<Raw>> {
                             .map(|f| (f.to_string(), v.clone()))
                     })
                     .collect(),
-                _ => BTreeMap::new(),
+                _ => SortedMap::new(),
             };
             Ok((!map.is_empty()).then_some(Raw::Object(map)))
         }

@@ -25,7 +25,7 @@
 //!   transactions) never above the effective
 //!   amount.
 
-use std::collections::BTreeMap;
+use crate::sorted::SortedMap;
 
 use serde::Serialize;
 
@@ -86,7 +86,7 @@ const ADJUSTMENT_FIELDS: [&str; 2] = ["amount", "reason"];
 
 /// One line's fields, looked up by field name, with the name each field has in errors.
 pub(crate) struct Line<'a> {
-    values: BTreeMap<&'static str, (&'a Raw, String)>,
+    values: SortedMap<&'static str, (&'a Raw, String)>,
 }
 
 impl<'a> Line<'a> {
@@ -177,11 +177,11 @@ impl std::fmt::Display for LineNo {
 /// A key with no number (`item_name`) is not a line and is ignored, as Billy did; a key whose suffix is not a
 /// number (`item_name_1`, `item_amount-1`) is a mistake worth saying so.
 fn form_lines<'a>(
-    map: &'a BTreeMap<String, Raw>,
+    map: &'a SortedMap<String, Raw>,
     prefixes: &[&'static str],
     fields: &[&'static str],
-) -> Result<BTreeMap<LineNo, (Line<'a>, &'static str)>> {
-    let mut lines: BTreeMap<LineNo, (Line<'a>, &'static str)> = BTreeMap::new();
+) -> Result<SortedMap<LineNo, (Line<'a>, &'static str)>> {
+    let mut lines: SortedMap<LineNo, (Line<'a>, &'static str)> = SortedMap::new();
     for (key, value) in map {
         for &prefix in prefixes {
             let Some(rest) = key.strip_prefix(prefix) else {
@@ -209,7 +209,7 @@ fn form_lines<'a>(
             let entry = lines.entry(LineNo::parse(digits)).or_insert_with(|| {
                 (
                     Line {
-                        values: BTreeMap::new(),
+                        values: SortedMap::new(),
                     },
                     spelling,
                 )
@@ -279,7 +279,7 @@ pub(crate) fn parse_lines<T>(
 ) -> Result<Vec<T>> {
     let form = match raw {
         Raw::Object(map) => form_lines(map, prefixes, fields)?,
-        _ => BTreeMap::new(),
+        _ => SortedMap::new(),
     };
     let form: Vec<(LineNo, (Line, &str))> = form
         .into_iter()

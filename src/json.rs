@@ -5,7 +5,7 @@
 //! [`Raw::Unsupported`] and are skipped without recursion, so no input can exhaust the stack. Malformed text is an
 //! error (it cannot come from `JSON.stringify`, but the reader never panics on it).
 
-use std::collections::BTreeMap;
+use crate::sorted::SortedMap;
 
 use crate::input::Raw;
 
@@ -52,7 +52,7 @@ impl Parser<'_> {
             }
             b'{' => {
                 self.i += 1;
-                let mut map = BTreeMap::new();
+                let mut map = SortedMap::new();
                 self.ws();
                 if self.eat(b'}') {
                     return Some(Raw::Object(map));
@@ -231,7 +231,7 @@ mod tests {
                 Raw::Null
             ]))
         );
-        assert_eq!(v.get("o"), Some(&Raw::Object(BTreeMap::new())));
+        assert_eq!(v.get("o"), Some(&Raw::Object(SortedMap::new())));
         assert_eq!(
             parse(" [ 1 , 2 ] ", 16),
             Some(Raw::Array(vec![Raw::Number(1.0), Raw::Number(2.0)]))

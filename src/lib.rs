@@ -33,6 +33,7 @@ pub mod plan_change;
 pub mod proration;
 pub mod retry;
 pub mod schedule;
+pub mod sorted;
 pub mod stripe;
 pub mod subscription;
 pub mod time;

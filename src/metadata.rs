@@ -5,7 +5,7 @@
 //! most 50 keys. Given as a JSON object `{"metadata": {...}}` or form fields `metadata[key]=value`. On update the
 //! given keys merge into the stored ones and an empty value deletes its key. Errors name `metadata[key]`.
 
-use std::collections::BTreeMap;
+use crate::sorted::SortedMap;
 
 use crate::error::{CoreError, Result};
 use crate::input::Raw;
@@ -18,7 +18,7 @@ pub const MAX_KEY_LEN: usize = 40;
 pub const MAX_VALUE_LEN: usize = 500;
 
 /// An object's metadata, ordered by key.
-pub type Metadata = BTreeMap<String, String>;
+pub type Metadata = SortedMap<String, String>;
 
 fn check_key(key: &str) -> Result<()> {
     let field = format!("metadata[{key}]");
@@ -42,8 +42,8 @@ fn check_key(key: &str) -> Result<()> {
 }
 
 /// The changes a request gives: key → new value, `None` to delete. `None` when the request has no metadata.
-pub fn changes(raw: &Raw) -> Result<Option<BTreeMap<String, Option<String>>>> {
-    let mut out = BTreeMap::new();
+pub fn changes(raw: &Raw) -> Result<Option<SortedMap<String, Option<String>>>> {
+    let mut out = SortedMap::new();
     let mut given = false;
     let mut put = |key: &str, value: &Raw| -> Result<()> {
         check_key(key)?;

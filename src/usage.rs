@@ -57,7 +57,7 @@
 //! | tiers | −5 (a `sum` of corrections) | billed as quantity 0 | 0 |
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use crate::sorted::SortedMap;
 
 use chrono::TimeDelta;
 use rust_decimal::Decimal;
@@ -938,8 +938,8 @@ pub fn fold_entries(raw: &Raw) -> Result<Vec<FoldEntry>> {
 
 /// Folds many events of many keys in arrival order → the new state of every key seen. A key starts from the
 /// `state` of its first entry (none: no events yet) and keeps one aggregation throughout.
-pub fn fold_batch(entries: &[FoldEntry]) -> Result<BTreeMap<String, Aggregate>> {
-    let mut states: BTreeMap<String, (Aggregation, Aggregate)> = BTreeMap::new();
+pub fn fold_batch(entries: &[FoldEntry]) -> Result<SortedMap<String, Aggregate>> {
+    let mut states: SortedMap<String, (Aggregation, Aggregate)> = SortedMap::new();
     for (i, e) in entries.iter().enumerate() {
         let (aggregation, state) = states
             .entry(e.key.clone())
@@ -1051,8 +1051,8 @@ pub struct UsageLine {
 /// name in `metric_names` is named by its code.
 pub fn usage_lines(
     items: &[MeteredItem],
-    aggregates: &BTreeMap<String, Aggregate>,
-    metric_names: &BTreeMap<String, String>,
+    aggregates: &SortedMap<String, Aggregate>,
+    metric_names: &SortedMap<String, String>,
     period_start: Instant,
     period_end: Instant,
 ) -> Result<Vec<UsageLine>> {
@@ -1088,9 +1088,9 @@ pub fn usage_lines(
 }
 
 /// Reads `{metric_code: state | null}` (null or absent: none), naming `aggregates.<code>` in errors.
-pub fn aggregates_from_raw(raw: &Raw) -> Result<BTreeMap<String, Aggregate>> {
+pub fn aggregates_from_raw(raw: &Raw) -> Result<SortedMap<String, Aggregate>> {
     match raw {
-        Raw::Null => Ok(BTreeMap::new()),
+        Raw::Null => Ok(SortedMap::new()),
         Raw::Object(map) => map
             .iter()
             .map(|(k, v)| {
@@ -1114,7 +1114,7 @@ pub fn aggregates_from_raw(raw: &Raw) -> Result<BTreeMap<String, Aggregate>> {
 mod tests {
     use super::*;
     use crate::testutil::XorShift;
-    use std::collections::BTreeSet;
+    use crate::sorted::SortedSet;
 
     fn t(s: &str) -> Instant {
         time::parse(s, "t").unwrap()
@@ -2043,7 +2043,7 @@ mod tests {
                     )
                 })
                 .collect();
-            let mut seen = BTreeSet::new();
+            let mut seen = SortedSet::new();
             let kept: Vec<Sample> = stream
                 .iter()
                 .filter(|(id, _)| seen.insert(*id))
@@ -2255,7 +2255,7 @@ mod tests {
             tiered("storage_gb"),
             per_unit("seats", "1000"),
         ];
-        let aggregates: BTreeMap<String, Aggregate> = [
+        let aggregates: SortedMap<String, Aggregate> = [
             (
                 "api_calls".to_string(),
                 fold_all(Aggregation::Sum, &[s(1_234_567, NOW)]).unwrap(),
@@ -2270,7 +2270,7 @@ mod tests {
             ),
         ]
         .into();
-        let names: BTreeMap<String, String> =
+        let names: SortedMap<String, String> =
             [("api_calls".to_string(), "API calls".to_string())].into();
         let (start, end) = (t("2024-05-01"), t("2024-06-01"));
         let lines = usage_lines(&items, &aggregates, &names, start, end).unwrap();

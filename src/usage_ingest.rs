@@ -8,7 +8,7 @@
 //! the event ids already stored, the unbilled aggregates of those subscriptions) and writes back what this returns:
 //! one boundary crossing for a batch of 1,000.
 
-use std::collections::{BTreeMap, BTreeSet};
+use crate::sorted::{SortedMap, SortedSet};
 
 use serde::Serialize;
 
@@ -31,13 +31,13 @@ pub struct Subscription {
 /// What the worker read for a batch.
 #[derive(Default)]
 pub struct Context {
-    pub subscriptions: BTreeMap<String, Subscription>,
+    pub subscriptions: SortedMap<String, Subscription>,
     /// Metric code → aggregation, for the metrics the events name that exist.
-    pub metrics: BTreeMap<String, Aggregation>,
+    pub metrics: SortedMap<String, Aggregation>,
     /// Event ids already stored.
-    pub known: BTreeSet<String>,
+    pub known: SortedSet<String>,
     /// Running aggregates by (subscription, metric, period).
-    pub states: BTreeMap<(String, String, i64), Aggregate>,
+    pub states: SortedMap<(String, String, i64), Aggregate>,
 }
 
 impl Context {
@@ -264,9 +264,9 @@ pub fn ingest(
         let total = events.len() + errors.len();
         return Err(usage::batch_failure(errors, total));
     }
-    let mut seen: BTreeSet<&str> = BTreeSet::new();
-    let mut states: BTreeMap<(String, String, i64), (Aggregate, Instant, Instant)> =
-        BTreeMap::new();
+    let mut seen: SortedSet<&str> = SortedSet::new();
+    let mut states: SortedMap<(String, String, i64), (Aggregate, Instant, Instant)> =
+        SortedMap::new();
     let mut out = Vec::with_capacity(events.len());
     for (e, at) in events.iter().zip(placed) {
         let Some((aggregation, period, start, end)) = at else {
@@ -328,9 +328,9 @@ pub fn ingest(
 /// metered line priced from its aggregate (else the event is refused now rather than the invoice failing later).
 fn check_billable(
     ctx: &Context,
-    states: &BTreeMap<(String, String, i64), (Aggregate, Instant, Instant)>,
+    states: &SortedMap<(String, String, i64), (Aggregate, Instant, Instant)>,
 ) -> std::result::Result<(), BatchFailure> {
-    let touched: BTreeSet<(&String, i64)> = states.keys().map(|(s, _, p)| (s, *p)).collect();
+    let touched: SortedSet<(&String, i64)> = states.keys().map(|(s, _, p)| (s, *p)).collect();
     for (guid, period) in touched {
         let Some(sub) = ctx.subscriptions.get(guid) else {
             continue;
