@@ -244,7 +244,7 @@ export class Company extends DurableObject {
         if (method === "GET") return await route.handler(r);
         const text = await readText(request);
         // Writes may carry an Idempotency-Key; 4xx answers are part of the stored result, as with Stripe.
-        return await this.services.idempotency.run(request, text, async ({ recover }) => {
+        return await this.services.idempotency.run(request, text, this.#idempotencyScope(principal, params), async ({ recover }) => {
           try {
             const body = method === "DELETE" ? {} : await parseBody(text, request.headers);
             return await route.handler({ ...r, body, recover });
@@ -259,6 +259,17 @@ export class Company extends DurableObject {
       await drain(request);
       return errorResponse(err);
     }
+  }
+
+  /**
+   * Whose Idempotency-Keys a request's key is one of. The company's secret keys share one namespace (a retry sent
+   * with the new key after a rotation still replays); each restricted token or dashboard session has its own, and so
+   * does each hosted invoice: a key a buyer sends can never meet, replay or block one the merchant sends.
+   * @param {import("./keys.js").Principal | null} principal @param {string[]} params
+   */
+  #idempotencyScope(principal, params) {
+    if (principal === null) return `hosted:${this.services.invoicing.hostedInvoiceOf(params[0]) ?? ""}`;
+    return principal.kind === N.KeyKind.secret ? "" : principal.guid;
   }
 
   /**

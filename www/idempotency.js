@@ -3,6 +3,8 @@
 // same key and the same method, path and body gets the stored response replayed (header Idempotent-Replayed);
 // the same key with other parameters is a 400; while the first is still running a retry gets 409.
 // Responses of 5xx are not stored (the request may be retried). Keys expire after 24 hours of real time.
+// Keys belong to a scope (`run`'s `scope`): the company's secret keys share one, each restricted credential and each
+// hosted invoice has its own, so a buyer's key never meets the merchant's.
 // A request that commits a change and then calls the processor leaves a recovery point (`recover`) in the same
 // transaction as the change: if the host dies before the response is stored, a retry after ABANDONED_MS answers
 // from it (the object as it now stands; the payments core finishes the call) and never makes the change again.
@@ -33,16 +35,19 @@ export class Idempotency {
 
   /**
    * Runs `handler` at most once per key. Without a key the handler just runs. `answer(point)` renders a recovery
-   * point of an abandoned request.
-   * @param {Request} request @param {string} bodyText @param {(claim: Claim) => Promise<Response>} handler
-   * @param {(point: unknown[]) => Promise<Response>} answer
+   * point of an abandoned request. `scope` names whose keys these are ("" for the company's secret keys, whose rows
+   * are stored as sent); another scope's rows are stored as `<scope>\n<key>`, and a header value cannot hold a line
+   * break, so no key of one scope can equal a key of another.
+   * @param {Request} request @param {string} bodyText @param {string} scope
+   * @param {(claim: Claim) => Promise<Response>} handler @param {(point: unknown[]) => Promise<Response>} answer
    */
-  async run(request, bodyText, handler, answer) {
-    const key = request.headers.get("idempotency-key");
-    if (key === null) return handler({ recover: () => {} });
-    if (key.length === 0 || key.length > 255) {
+  async run(request, bodyText, scope, handler, answer) {
+    const sent = request.headers.get("idempotency-key");
+    if (sent === null) return handler({ recover: () => {} });
+    if (sent.length === 0 || sent.length > 255) {
       throw new ApiError(400, "invalid_field", "Idempotency-Key must be 1 to 255 characters", "Idempotency-Key");
     }
+    const key = scope === "" ? sent : `${scope}\n${sent}`;
     const url = new URL(request.url);
     const fingerprint = `${request.method} ${url.pathname}${url.search} ${await sha256Hex(bodyText)}`;
     const nowMs = Date.now();

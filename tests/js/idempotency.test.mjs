@@ -1,7 +1,7 @@
 // Idempotency-Key on writes (Stripe semantics): one effect per key, the first answer replayed.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { newCompany, startWorker } from "./harness.mjs";
+import { call, newCompany, startWorker } from "./harness.mjs";
 
 let w, c, plan, customer;
 before(async () => {
@@ -75,6 +75,41 @@ test("keys are per company and malformed keys are 400", async () => {
   const long = await c.api.post("/v1/plans", { plan_type: "debit", amount: "500", frequency: "weekly" }, withKey("x".repeat(256)));
   assert.equal(long.status, 400);
   assert.equal(long.body.error.field, "Idempotency-Key");
+});
+
+test("a buyer's keys live apart from the merchant's: a hosted page, a dashboard session and the secret key may send one key", async () => {
+  // The merchant's invoice, declined, and its hosted page's token (the buyer's only credential).
+  const inv = (await c.api.post("/v1/invoices", { customer_guid: customer.guid, amount: "1400",
+    funding_instrument_uri: "/v1/cards/hard_decline" })).body;
+  assert.equal(inv.status, "failed");
+  const token = encodeURIComponent(inv.hosted_invoice_url.slice("/i/".length));
+  const shared = withKey("same-key-everywhere");
+  // The merchant uses the key first, for a plan.
+  const merchant = await c.api.post("/v1/plans", { plan_type: "debit", amount: "700", frequency: "weekly" }, shared);
+  assert.equal(merchant.status, 200);
+  // The buyer's pay with that key is its own request: it runs (no 400 for a reused key, no replay of the plan).
+  const pay = (headers) => call(w.base, "POST", `/v1/hosted_invoices/${token}/pay`,
+    { json: { funding_instrument_uri: "/v1/cards/ok" }, headers });
+  const paid = await pay(shared.headers);
+  assert.equal(paid.status, 200, JSON.stringify(paid.body));
+  assert.equal(paid.headers.get("idempotent-replayed"), null);
+  assert.equal(paid.body.status, "settled");
+  // Within the buyer's own scope the key still means "once": the retry replays, nothing is charged twice.
+  const again = await pay(shared.headers);
+  assert.equal(again.headers.get("idempotent-replayed"), "true");
+  assert.deepEqual(again.body, paid.body);
+  const ledger = (await c.api.get(`/v1/companies/${c.guid}/simulator`)).body;
+  assert.equal(ledger.charges.filter((x) => x.amount === 1400 && x.status === "succeeded").length, 1);
+  // A dashboard session (a restricted credential of the merchant's) has a scope of its own as well.
+  const session = (await c.api.post("/v1/dashboard/sessions", {})).body.token;
+  const viaSession = await call(w.base, "POST", "/v1/plans", { key: session,
+    form: { plan_type: "debit", amount: "800", frequency: "weekly" }, headers: shared.headers });
+  assert.equal(viaSession.status, 200);
+  assert.notEqual(viaSession.body.guid, merchant.body.guid);
+  // And the merchant's own retry still replays its plan, untouched by the other two.
+  const merchantAgain = await c.api.post("/v1/plans", { plan_type: "debit", amount: "700", frequency: "weekly" }, shared);
+  assert.equal(merchantAgain.headers.get("idempotent-replayed"), "true");
+  assert.equal(merchantAgain.body.guid, merchant.body.guid);
 });
 
 test("GET requests ignore the header", async () => {
