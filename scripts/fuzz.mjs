@@ -68,9 +68,12 @@ const toml = Object.entries(ids).map(([k, v]) => `[[operations]]\ninclude-path-r
 const config = path.join(ROOT, "tests/.tmp/schemathesis.toml");
 writeFileSync(config, toml);
 
+// One worker: with two threads, Hypothesis describing its lambdas calls `ast.parse` concurrently, which CPython 3.11
+// (Debian's) can fail with "AST constructor recursion depth mismatch" (CPython issue 106905): a crash of the tool
+// reported as a failed case, not a finding about the API.
 const args = ["--config-file", config, "run", `${base}/openapi.json`, "-H", `Authorization: Bearer ${key}`, "--checks",
   "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance",
-  "-n", String(EXAMPLES), "--request-timeout", "10", "--max-response-time", "10", "--workers", "2",
+  "-n", String(EXAMPLES), "--request-timeout", "10", "--max-response-time", "10", "--workers", "1",
   "--phases", "examples,coverage,fuzzing", "--suppress-health-check", "all", "--continue-on-failure",
   "--exclude-path", "/v1/companies/{guid}/keys/rotate", "--exclude-path", "/v1/dashboard/sessions/current",
   ...(process.env.FUZZ_SEED ? ["--seed", process.env.FUZZ_SEED] : [])];

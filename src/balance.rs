@@ -6,8 +6,6 @@
 //! `checkout_below_currency_minimum` (a card part too small to charge, owed for the next checkout: positive) and
 //! `checkout_credit` (a failed checkout gives back what it took: the negation of its entries).
 
-use serde::Serialize;
-
 use crate::error::{CoreError, Result};
 use crate::input::{self, Raw};
 use crate::money;
@@ -27,14 +25,16 @@ crate::names! {
     }
 }
 
-/// A validated `POST /v1/balance_transactions`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EntryInput {
-    pub amount: i64,
-    /// Lowercase, as the published shape has it.
-    pub currency: String,
-    pub customer: String,
-    pub transaction_type: EntryType,
+crate::json_struct! {
+    /// A validated `POST /v1/balance_transactions`.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct EntryInput {
+        pub amount: i64,
+        /// Lowercase, as the published shape has it.
+        pub currency: String,
+        pub customer: String,
+        pub transaction_type: EntryType,
+    }
 }
 
 /// Reads the published body `{"balance_transaction": {amount, currency, customer}}` (JSON), or the form fields

@@ -6,9 +6,9 @@
 //! properties. Nothing here unwraps input-derived data: a panic would poison the wasm instance.
 
 use crate::sorted::SortedMap;
+use crate::to_json::ToJson;
 
 use js_sys::Reflect;
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::error::{CoreError, Result};
@@ -128,10 +128,8 @@ fn to_raw_scalar(value: &JsValue) -> Option<Raw> {
 
 /// A result as a plain JS value: serialised to JSON in the core and parsed once by `JSON.parse` (`null`, never
 /// `undefined`; integers as numbers within ±(2^53−1)).
-fn out<T: Serialize + ?Sized>(value: &T) -> JsResult<JsValue> {
-    let text = serde_json::to_string(value).map_err(|e| CoreError::Internal {
-        reason: e.to_string(),
-    })?;
+fn out<T: ToJson + ?Sized>(value: &T) -> JsResult<JsValue> {
+    let text = crate::to_json::to_string(value);
     js_sys::JSON::parse(&text).map_err(|_| {
         CoreError::Internal {
             reason: "JSON.parse refused the core's own output".into(),
@@ -287,16 +285,18 @@ pub fn js_rate_decision(
     #[wasm_bindgen(unchecked_param_type = "{ rate: string; tat: string } | null")] stored: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] now_ms: JsValue,
 ) -> JsResult<JsValue> {
-    #[derive(Serialize)]
-    struct State {
-        rate: String,
-        tat: String,
+    crate::json_struct! {
+        struct State {
+            rate: String,
+            tat: String,
+        }
     }
-    #[derive(Serialize)]
-    struct Out {
-        allowed: bool,
-        retry_after_seconds: i64,
-        state: Option<State>,
+    crate::json_struct! {
+        struct Out {
+            allowed: bool,
+            retry_after_seconds: i64,
+            state: Option<State>,
+        }
     }
     let name = str_arg(&name, "name")?;
     let now_ms = int_arg(&now_ms, "now_ms", 0, limits::MAX_NOW_MS)?;
@@ -656,13 +656,14 @@ pub fn js_names() -> JsResult<JsValue> {
 /// The defaults the core decides, each written once here.
 #[wasm_bindgen(js_name = defaults, unchecked_return_type = "Defaults")]
 pub fn js_defaults() -> JsResult<JsValue> {
-    #[derive(Serialize)]
-    struct Defaults {
-        max_retry_attempts: i64,
-        pending_poll_seconds: i64,
-        key_overlap_seconds: i64,
-        key_overlap_max_seconds: i64,
-        processor_concurrency: i64,
+    crate::json_struct! {
+        struct Defaults {
+            max_retry_attempts: i64,
+            pending_poll_seconds: i64,
+            key_overlap_seconds: i64,
+            key_overlap_max_seconds: i64,
+            processor_concurrency: i64,
+        }
     }
     out(&Defaults {
         processor_concurrency: company::DEFAULT_PROCESSOR_CONCURRENCY,
@@ -1254,10 +1255,11 @@ pub fn js_preview_terms(
     #[wasm_bindgen(unchecked_param_type = "number[]")] allowed: JsValue,
     #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
 ) -> JsResult<JsValue> {
-    #[derive(Serialize)]
-    struct Out {
-        terms_days: Option<i64>,
-        due_at: Option<String>,
+    crate::json_struct! {
+        struct Out {
+            terms_days: Option<i64>,
+            due_at: Option<String>,
+        }
     }
     let allocation = allocation_arg(&allocation)?;
     let raw = to_raw(&input);
@@ -1296,10 +1298,11 @@ pub fn js_requantify_cart(
     #[wasm_bindgen(unchecked_param_type = "boolean")] adjustable: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] amount: JsValue,
 ) -> JsResult<JsValue> {
-    #[derive(Serialize)]
-    struct Out {
-        items: Vec<checkout::CartItem>,
-        total: i64,
+    crate::json_struct! {
+        struct Out {
+            items: Vec<checkout::CartItem>,
+            total: i64,
+        }
     }
     let items = rows_arg(&items, "items", |r| {
         Ok(checkout::CartItem {
@@ -1340,10 +1343,11 @@ pub fn js_minimum_charge(
 pub fn js_validate_application(
     #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
 ) -> JsResult<JsValue> {
-    #[derive(Serialize)]
-    struct Out {
-        customer_guid: String,
-        fields: SortedMap<String, String>,
+    crate::json_struct! {
+        struct Out {
+            customer_guid: String,
+            fields: SortedMap<String, String>,
+        }
     }
     let (customer_guid, fields) = application::validate_application(&to_raw(&input))?;
     out(&Out {
@@ -1465,10 +1469,11 @@ pub fn js_validate_application_submission(
     #[wasm_bindgen(unchecked_param_type = "ApplicationStatus")] status: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Record<string, string>")] fields: JsValue,
 ) -> JsResult<JsValue> {
-    #[derive(Serialize)]
-    struct Out {
-        facts: credit::Facts,
-        currency: &'static str,
+    crate::json_struct! {
+        struct Out {
+            facts: credit::Facts,
+            currency: &'static str,
+        }
     }
     let status = application::Status::parse(&str_arg(&status, "status")?, "status")?;
     let s = application::validate_submission(status, &map_arg(&fields, "fields")?)?;
@@ -1487,17 +1492,29 @@ pub fn js_bill_subscriptions(
     #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] max: JsValue,
 ) -> JsResult<JsValue> {
-    #[derive(Serialize)]
-    #[serde(untagged)]
     enum Item {
         Bill(subscription::Bill),
         Error { error: ErrorView },
     }
-    #[derive(Serialize)]
-    struct ErrorView {
-        code: &'static str,
-        message: String,
-        field: Option<String>,
+    /// The bill itself, or `{error}`.
+    impl ToJson for Item {
+        fn write_json(&self, out: &mut String) {
+            match self {
+                Item::Bill(bill) => bill.write_json(out),
+                Item::Error { error } => {
+                    out.push('{');
+                    crate::to_json::field(out, &mut true, "error", error);
+                    out.push('}');
+                }
+            }
+        }
+    }
+    crate::json_struct! {
+        struct ErrorView {
+            code: &'static str,
+            message: String,
+            field: Option<String>,
+        }
     }
     let now = time_arg(&now, "now")?;
     let max = int_arg(&max, "max", 0, 10_000)? as usize;
@@ -1771,12 +1788,13 @@ pub fn js_stripe_answer(
     #[wasm_bindgen(unchecked_param_type = "number")] status: JsValue,
     #[wasm_bindgen(unchecked_param_type = "unknown")] body: JsValue,
 ) -> JsResult<JsValue> {
-    #[derive(Serialize)]
-    struct Out {
-        outcome: transaction::Outcome,
-        processor_uri: Option<String>,
-        error_code: Option<String>,
-        error_message: Option<String>,
+    crate::json_struct! {
+        struct Out {
+            outcome: transaction::Outcome,
+            processor_uri: Option<String>,
+            error_code: Option<String>,
+            error_message: Option<String>,
+        }
     }
     let kind = transaction::Kind::parse(&str_arg(&kind, "kind")?, "kind")?;
     let status = int_arg(&status, "status", 0, 999)? as u16;

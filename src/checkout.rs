@@ -18,7 +18,6 @@
 //! (→ `overdue`, growth frozen); an overdue invoice paid in full is `settled` too (a late payment).
 
 use chrono::TimeDelta;
-use serde::Serialize;
 
 use crate::credit;
 use crate::error::{CoreError, Result};
@@ -52,26 +51,30 @@ crate::names! {
 /// How long a checkout stays open.
 pub const TTL_HOURS: i64 = 24;
 
-/// A cart line: the core totals quantity × unit amount.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CartItem {
-    pub name: String,
-    pub quantity: i64,
-    pub unit_amount: i64,
-    pub amount: i64,
+crate::json_struct! {
+    /// A cart line: the core totals quantity × unit amount.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct CartItem {
+        pub name: String,
+        pub quantity: i64,
+        pub unit_amount: i64,
+        pub amount: i64,
+    }
 }
 
-/// A validated checkout creation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CheckoutInput {
-    pub customer_guid: String,
-    pub currency: &'static str,
-    pub total: i64,
-    pub items: Vec<CartItem>,
-    pub terms_days: Option<i64>,
-    pub expires_at: String,
-    /// The buyer may change quantities (or remove lines) before confirming.
-    pub adjustable_quantities: bool,
+crate::json_struct! {
+    /// A validated checkout creation.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct CheckoutInput {
+        pub customer_guid: String,
+        pub currency: &'static str,
+        pub total: i64,
+        pub items: Vec<CartItem>,
+        pub terms_days: Option<i64>,
+        pub expires_at: String,
+        /// The buyer may change quantities (or remove lines) before confirming.
+        pub adjustable_quantities: bool,
+    }
 }
 
 fn item_from(line: &Line, name_of: &dyn Fn(&str) -> String) -> Result<CartItem> {
@@ -262,14 +265,16 @@ pub fn check_expected(raw: &Raw, actual: &Allocation) -> Result<()> {
     Ok(())
 }
 
-/// A checkout's split.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Allocation {
-    pub total: i64,
-    pub balance_applied: i64,
-    pub terms_amount: i64,
-    pub card_amount: i64,
-    pub carried_to_balance: i64,
+crate::json_struct! {
+    /// A checkout's split.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Allocation {
+        pub total: i64,
+        pub balance_applied: i64,
+        pub terms_amount: i64,
+        pub card_amount: i64,
+        pub carried_to_balance: i64,
+    }
 }
 
 /// Allocates `total` against the customer's `balance` (negative: a credit), the `available` credit and the
@@ -301,14 +306,16 @@ pub fn allocate(total: i64, balance: i64, available: i64, minimum: i64) -> Resul
     })
 }
 
-/// A validated confirmation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Confirmation {
-    pub terms_days: Option<i64>,
-    pub funding_instrument_uri: Option<String>,
-    pub terms_funding_instrument_uri: Option<String>,
-    /// When the terms invoice falls due.
-    pub due_at: Option<String>,
+crate::json_struct! {
+    /// A validated confirmation.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Confirmation {
+        pub terms_days: Option<i64>,
+        pub funding_instrument_uri: Option<String>,
+        pub terms_funding_instrument_uri: Option<String>,
+        /// When the terms invoice falls due.
+        pub due_at: Option<String>,
+    }
 }
 
 /// Validates `{terms_days?, funding_instrument_uri?, terms_funding_instrument_uri?}` for `allocation` at `now`:
@@ -401,12 +408,14 @@ pub fn after_payment(status: Status, effect: Effect) -> Status {
     }
 }
 
-/// What a failed checkout gives back: the credit it reserved, and a balance credit for what it took from or added
-/// to the customer's balance (`checkout_credit`, the negation of its entries).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Undo {
-    pub release_credit: i64,
-    pub balance_credit: i64,
+crate::json_struct! {
+    /// What a failed checkout gives back: the credit it reserved, and a balance credit for what it took from or added
+    /// to the customer's balance (`checkout_credit`, the negation of its entries).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Undo {
+        pub release_credit: i64,
+        pub balance_credit: i64,
+    }
 }
 
 /// The undo of a confirmed `allocation`.
@@ -420,11 +429,13 @@ pub fn undo(allocation: &Allocation) -> Result<Undo> {
     })
 }
 
-/// A payment recorded against a terms invoice.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PaymentInput {
-    pub amount: i64,
-    pub paid_at: String,
+crate::json_struct! {
+    /// A payment recorded against a terms invoice.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct PaymentInput {
+        pub amount: i64,
+        pub paid_at: String,
+    }
 }
 
 /// Validates `{amount?, paid_at?}` (default: all that is outstanding, now) for a terms invoice with `outstanding` left.
@@ -458,12 +469,14 @@ pub fn validate_payment(
     })
 }
 
-/// What a terms invoice becomes after payments bring `paid` of its `amount` in, the last at `paid_at`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TermsOutcome {
-    pub status: TermsStatus,
-    /// Paid in full just now: whether by its due date (the growth event to record); `None` otherwise.
-    pub paid_on_time: Option<bool>,
+crate::json_struct! {
+    /// What a terms invoice becomes after payments bring `paid` of its `amount` in, the last at `paid_at`.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct TermsOutcome {
+        pub status: TermsStatus,
+        /// Paid in full just now: whether by its due date (the growth event to record); `None` otherwise.
+        pub paid_on_time: Option<bool>,
+    }
 }
 
 /// A terms invoice after a payment.

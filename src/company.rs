@@ -4,23 +4,23 @@
 //! invoice is submitted; absent means the default of [`crate::retry`]. In test mode a company's clock can be
 //! advanced, never moved back, so schedules and retries are tested without sleeping.
 
-use serde::Serialize;
-
 use crate::error::{CoreError, Result};
 use crate::input::{self, Raw};
 use crate::time;
 
-/// A validated company creation request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Company {
-    /// The name buyers see on the company's hosted invoice pages (at most [`MAX_NAME_LEN`] characters).
-    pub name: Option<String>,
-    pub processor_key: Option<String>,
-    pub test_mode: bool,
-    /// What a new company starts with ([`crate::retry::DEFAULT_MAX_ATTEMPTS`]).
-    pub max_retry_attempts: i64,
-    /// Processor calls a company may have in flight at once ([`DEFAULT_PROCESSOR_CONCURRENCY`]).
-    pub processor_concurrency: i64,
+crate::json_struct! {
+    /// A validated company creation request.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Company {
+        /// The name buyers see on the company's hosted invoice pages (at most [`MAX_NAME_LEN`] characters).
+        pub name: Option<String>,
+        pub processor_key: Option<String>,
+        pub test_mode: bool,
+        /// What a new company starts with ([`crate::retry::DEFAULT_MAX_ATTEMPTS`]).
+        pub max_retry_attempts: i64,
+        /// Processor calls a company may have in flight at once ([`DEFAULT_PROCESSOR_CONCURRENCY`]).
+        pub processor_concurrency: i64,
+    }
 }
 
 /// Processor calls in flight at once per company, unless it says otherwise: enough to hide a real processor's
@@ -42,13 +42,15 @@ pub fn validate_company(raw: &Raw) -> Result<Company> {
     })
 }
 
-/// Validated company settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Settings {
-    /// A new name (`None`: unchanged).
-    pub name: Option<String>,
-    pub max_retry_attempts: Option<i64>,
-    pub processor_concurrency: Option<i64>,
+crate::json_struct! {
+    /// Validated company settings.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Settings {
+        /// A new name (`None`: unchanged).
+        pub name: Option<String>,
+        pub max_retry_attempts: Option<i64>,
+        pub processor_concurrency: Option<i64>,
+    }
 }
 
 /// Validates `{name?, max_retry_attempts?, processor_concurrency?}` (name at most 255 characters, max_retry_attempts
@@ -62,16 +64,18 @@ pub fn validate_settings(raw: &Raw) -> Result<Settings> {
     })
 }
 
-/// A validated clock advance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Clock {
-    pub advance_to: String,
-    /// At most this many due times are stepped through (1..=[`MAX_CLOCK_STEPS`], default the maximum); an advance
-    /// that needs more stops early and says so.
-    pub max_steps: i64,
-    /// How long the request may run before the advance goes on in the background (ms, 0..=[`MAX_CLOCK_BUDGET_MS`]);
-    /// `None` with `max_steps` given: the request does exactly that much and stops.
-    pub budget_ms: Option<i64>,
+crate::json_struct! {
+    /// A validated clock advance.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Clock {
+        pub advance_to: String,
+        /// At most this many due times are stepped through (1..=[`MAX_CLOCK_STEPS`], default the maximum); an advance
+        /// that needs more stops early and says so.
+        pub max_steps: i64,
+        /// How long the request may run before the advance goes on in the background (ms, 0..=[`MAX_CLOCK_BUDGET_MS`]);
+        /// `None` with `max_steps` given: the request does exactly that much and stops.
+        pub budget_ms: Option<i64>,
+    }
 }
 
 /// The longest a clock advance holds its request before finishing in the background.

@@ -12,7 +12,6 @@
 //!   invoice's effective amount below 0 (a coupon discounts, it never pays the customer).
 
 use rust_decimal::Decimal;
-use serde::Serialize;
 
 use crate::error::{CoreError, Result};
 use crate::input::{self, Raw};
@@ -67,22 +66,24 @@ pub struct Coupon {
     pub redeem_by: Option<Instant>,
 }
 
-/// A validated coupon creation request, in the shape the worker stores (one column per field, nulls for absent).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CouponInput {
-    pub code: String,
-    pub name: Option<String>,
-    /// Normalized decimal (`"12.5"`, `"100"`).
-    pub percent_off: Option<String>,
-    pub amount_off: Option<i64>,
-    /// Uppercase ISO 4217 code; only with `amount_off`.
-    pub currency: Option<String>,
-    pub duration: &'static str,
-    /// Only with `repeating`.
-    pub duration_in_periods: Option<i64>,
-    pub max_redemptions: Option<i64>,
-    /// Canonical time.
-    pub redeem_by: Option<String>,
+crate::json_struct! {
+    /// A validated coupon creation request, in the shape the worker stores (one column per field, nulls for absent).
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct CouponInput {
+        pub code: String,
+        pub name: Option<String>,
+        /// Normalized decimal (`"12.5"`, `"100"`).
+        pub percent_off: Option<String>,
+        pub amount_off: Option<i64>,
+        /// Uppercase ISO 4217 code; only with `amount_off`.
+        pub currency: Option<String>,
+        pub duration: &'static str,
+        /// Only with `repeating`.
+        pub duration_in_periods: Option<i64>,
+        pub max_redemptions: Option<i64>,
+        /// Canonical time.
+        pub redeem_by: Option<String>,
+    }
 }
 
 impl From<&Coupon> for CouponInput {

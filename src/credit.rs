@@ -31,7 +31,6 @@
 
 use chrono::TimeDelta;
 use rust_decimal::Decimal;
-use serde::Serialize;
 
 use crate::error::{CoreError, Result};
 use crate::input::{self, Raw};
@@ -88,13 +87,15 @@ crate::names! {
     }
 }
 
-/// Business facts an assessment scores.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Facts {
-    pub years_in_business: i64,
-    pub annual_revenue_band: RevenueBand,
-    pub employees_band: EmployeesBand,
-    pub industry_risk: IndustryRisk,
+crate::json_struct! {
+    /// Business facts an assessment scores.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Facts {
+        pub years_in_business: i64,
+        pub annual_revenue_band: RevenueBand,
+        pub employees_band: EmployeesBand,
+        pub industry_risk: IndustryRisk,
+    }
 }
 
 /// Reads the scorecard facts (all required); errors name the field.
@@ -113,11 +114,13 @@ pub fn validate_facts(raw: &Raw) -> Result<Facts> {
     })
 }
 
-/// The payment history with us that a (re-)assessment counts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct History {
-    pub paid_on_time: i64,
-    pub paid_late: i64,
+crate::json_struct! {
+    /// The payment history with us that a (re-)assessment counts.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    pub struct History {
+        pub paid_on_time: i64,
+        pub paid_late: i64,
+    }
 }
 
 /// The scorecard's points (see the module table).
@@ -161,14 +164,16 @@ pub fn tier_of(score: i64) -> i64 {
     }
 }
 
-/// A tier's terms, in major units.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Tier {
-    pub tier: i64,
-    pub initial: i64,
-    pub step: i64,
-    pub ceiling: i64,
-    pub terms_days: &'static [i64],
+crate::json_struct! {
+    /// A tier's terms, in major units.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Tier {
+        pub tier: i64,
+        pub initial: i64,
+        pub step: i64,
+        pub ceiling: i64,
+        pub terms_days: &'static [i64],
+    }
 }
 
 const TIERS: [Tier; 5] = [
@@ -257,15 +262,17 @@ impl Event {
     }
 }
 
-/// The state a profile's history replays to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Standing {
-    pub risk_tier: Option<i64>,
-    pub credit_limit: i64,
-    /// Growth frozen until then (canonical), if it is.
-    pub frozen_until: Option<String>,
-    pub paid_on_time: i64,
-    pub paid_late: i64,
+crate::json_struct! {
+    /// The state a profile's history replays to.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Standing {
+        pub risk_tier: Option<i64>,
+        pub credit_limit: i64,
+        /// Growth frozen until then (canonical), if it is.
+        pub frozen_until: Option<String>,
+        pub paid_on_time: i64,
+        pub paid_late: i64,
+    }
 }
 
 /// Replays `events` (in order) for a profile in `currency`.
@@ -316,28 +323,32 @@ pub fn replay(events: &[Event], currency: &str) -> Result<Standing> {
     })
 }
 
-/// What the next good payment earns.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Growth {
-    pub step: i64,
-    pub split_step: i64,
-    pub next_limit: i64,
-    pub ceiling: i64,
-    pub earned_by: &'static str,
+crate::json_struct! {
+    /// What the next good payment earns.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Growth {
+        pub step: i64,
+        pub split_step: i64,
+        pub next_limit: i64,
+        pub ceiling: i64,
+        pub earned_by: &'static str,
+    }
 }
 
-/// A credit profile as the API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Profile {
-    pub status: ProfileStatus,
-    pub risk_tier: Option<i64>,
-    pub currency: String,
-    pub credit_limit: i64,
-    pub credit_used: i64,
-    pub available_credit: i64,
-    pub terms_days_allowed: Vec<i64>,
-    pub frozen_until: Option<String>,
-    pub growth: Option<Growth>,
+crate::json_struct! {
+    /// A credit profile as the API shows it.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Profile {
+        pub status: ProfileStatus,
+        pub risk_tier: Option<i64>,
+        pub currency: String,
+        pub credit_limit: i64,
+        pub credit_used: i64,
+        pub available_credit: i64,
+        pub terms_days_allowed: Vec<i64>,
+        pub frozen_until: Option<String>,
+        pub growth: Option<Growth>,
+    }
 }
 
 /// The profile of a replayed standing with `credit_used` at `now`.

@@ -1,14 +1,14 @@
 //! Customers: a Billy customer only carries an optional processor reference.
 
-use serde::Serialize;
-
 use crate::error::Result;
 use crate::input::{self, Raw};
 
-/// A validated customer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Customer {
-    pub processor_uri: Option<String>,
+crate::json_struct! {
+    /// A validated customer.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Customer {
+        pub processor_uri: Option<String>,
+    }
 }
 
 /// Validates a customer creation request: `processor_uri` optional, at most 255 characters.

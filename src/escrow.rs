@@ -18,7 +18,6 @@
 //! rest, so the two always sum exactly to the payout.
 
 use rust_decimal::Decimal;
-use serde::Serialize;
 
 use crate::error::{CoreError, Result};
 use crate::input::{self, Raw};
@@ -36,13 +35,15 @@ crate::names! {
     }
 }
 
-/// A validated order creation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct OrderInput {
-    pub merchant_guid: String,
-    pub description: Option<String>,
-    pub delivery_address: Option<String>,
-    pub currency: &'static str,
+crate::json_struct! {
+    /// A validated order creation.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct OrderInput {
+        pub merchant_guid: String,
+        pub description: Option<String>,
+        pub delivery_address: Option<String>,
+        pub currency: &'static str,
+    }
 }
 
 /// Validates an order; `merchant_in_path` is the merchant of `POST /v1/customers/<guid>/orders`.
@@ -64,11 +65,13 @@ pub fn validate_order(raw: &Raw, merchant_in_path: Option<&str>) -> Result<Order
     })
 }
 
-/// A validated order update: the fields given (absent ones stay as they are).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct OrderUpdate {
-    pub description: Option<String>,
-    pub delivery_address: Option<String>,
+crate::json_struct! {
+    /// A validated order update: the fields given (absent ones stay as they are).
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct OrderUpdate {
+        pub description: Option<String>,
+        pub delivery_address: Option<String>,
+    }
 }
 
 /// Validates `PUT /v1/orders/<guid>`: `description` (≤ 255) and `delivery_address` (≤ 500).
@@ -80,12 +83,14 @@ pub fn validate_order_update(raw: &Raw) -> Result<OrderUpdate> {
     })
 }
 
-/// An order's money.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Balances {
-    pub amount: i64,
-    pub amount_escrowed: i64,
-    pub amount_credited: i64,
+crate::json_struct! {
+    /// An order's money.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    pub struct Balances {
+        pub amount: i64,
+        pub amount_escrowed: i64,
+        pub amount_credited: i64,
+    }
 }
 
 /// The balances of an order's movements (the fold; see the module docs).
@@ -129,15 +134,17 @@ fn positive_amount(raw: &Raw, key: &str) -> Result<Option<i64>> {
     input::opt_amount(raw, key, 1)
 }
 
-/// A debit into an order, as the worker stages it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DebitPlan {
-    pub transaction_type: Kind,
-    pub customer_guid: String,
-    pub funding_instrument_uri: String,
-    pub amount: i64,
-    pub description: Option<String>,
-    pub appears_on_statement_as: Option<String>,
+crate::json_struct! {
+    /// A debit into an order, as the worker stages it.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct DebitPlan {
+        pub transaction_type: Kind,
+        pub customer_guid: String,
+        pub funding_instrument_uri: String,
+        pub amount: i64,
+        pub description: Option<String>,
+        pub appears_on_statement_as: Option<String>,
+    }
 }
 
 /// Validates a debit into an order of `merchant_guid`: the buyer is any customer but the merchant.
@@ -166,14 +173,16 @@ pub fn plan_debit(
     })
 }
 
-/// A credit out of an order, as the worker stages it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CreditPlan {
-    pub transaction_type: Kind,
-    pub destination: Destination,
-    pub amount: i64,
-    pub funding_instrument_uri: Option<String>,
-    pub description: Option<String>,
+crate::json_struct! {
+    /// A credit out of an order, as the worker stages it.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct CreditPlan {
+        pub transaction_type: Kind,
+        pub destination: Destination,
+        pub amount: i64,
+        pub funding_instrument_uri: Option<String>,
+        pub description: Option<String>,
+    }
 }
 
 /// Whether `requested` may leave an order holding `escrowed`: the escrow rule of [`spend`], as a yes or no (bulk
@@ -324,13 +333,15 @@ fn remaining(target: &Related, returns: Kind, all: &[Related]) -> Result<i64> {
     money::sub(target.tx.amount, out)
 }
 
-/// A refund or reversal, as the worker stages it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ReturnPlan {
-    pub transaction_type: Kind,
-    pub amount: i64,
-    pub reference_guid: String,
-    pub description: Option<String>,
+crate::json_struct! {
+    /// A refund or reversal, as the worker stages it.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct ReturnPlan {
+        pub transaction_type: Kind,
+        pub amount: i64,
+        pub reference_guid: String,
+        pub description: Option<String>,
+    }
 }
 
 /// Validates a refund `{amount?, description?}` (default: what remains) of `debit`, an order's settled debit,

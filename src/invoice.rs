@@ -27,8 +27,6 @@
 
 use crate::sorted::SortedMap;
 
-use serde::Serialize;
-
 use crate::error::{CoreError, Result};
 use crate::input::{self, Raw};
 use crate::ledger::{state_of, Ledger, Movement, State};
@@ -38,47 +36,54 @@ use crate::transaction::{Effect, Kind, Tx};
 /// Most items and most adjustments on one invoice.
 pub const MAX_LINES: usize = 100;
 
-/// A descriptive invoice line (never changes the total).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Item {
-    pub name: String,
-    pub amount: i64,
-    #[serde(rename = "type")]
-    pub item_type: Option<String>,
-    pub quantity: Option<i64>,
-    pub volume: Option<i64>,
-    pub unit: Option<String>,
+crate::json_struct! {
+    /// A descriptive invoice line (never changes the total).
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Item {
+        pub name: String,
+        pub amount: i64,
+        pub r#type: Option<String>,
+        pub quantity: Option<i64>,
+        pub volume: Option<i64>,
+        pub unit: Option<String>,
+    }
 }
 
-/// An adjustment (discount when negative, surcharge when positive) added to the invoice amount.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Adjustment {
-    pub amount: i64,
-    pub reason: Option<String>,
+crate::json_struct! {
+    /// An adjustment (discount when negative, surcharge when positive) added to the invoice amount.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Adjustment {
+        pub amount: i64,
+        pub reason: Option<String>,
+    }
 }
 
-/// A validated invoice creation request with its totals.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Invoice {
-    pub customer_guid: String,
-    pub amount: i64,
-    pub title: Option<String>,
-    pub external_id: Option<String>,
-    pub appears_on_statement_as: Option<String>,
-    pub funding_instrument_uri: Option<String>,
-    pub items: Vec<Item>,
-    pub adjustments: Vec<Adjustment>,
-    pub total_adjustment_amount: i64,
-    pub effective_amount: i64,
-    /// A coupon code to apply (its discount is added by [`crate::coupon::adjustment`] once redeemed).
-    pub coupon: Option<String>,
+crate::json_struct! {
+    /// A validated invoice creation request with its totals.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Invoice {
+        pub customer_guid: String,
+        pub amount: i64,
+        pub title: Option<String>,
+        pub external_id: Option<String>,
+        pub appears_on_statement_as: Option<String>,
+        pub funding_instrument_uri: Option<String>,
+        pub items: Vec<Item>,
+        pub adjustments: Vec<Adjustment>,
+        pub total_adjustment_amount: i64,
+        pub effective_amount: i64,
+        /// A coupon code to apply (its discount is added by [`crate::coupon::adjustment`] once redeemed).
+        pub coupon: Option<String>,
+    }
 }
 
-/// An invoice's totals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Totals {
-    pub total_adjustment_amount: i64,
-    pub effective_amount: i64,
+crate::json_struct! {
+    /// An invoice's totals.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Totals {
+        pub total_adjustment_amount: i64,
+        pub effective_amount: i64,
+    }
 }
 
 const ITEM_FIELDS: [&str; 6] = ["name", "amount", "type", "quantity", "volume", "unit"];
@@ -122,7 +127,7 @@ fn item_from(line: &Line, name_of: impl Fn(&str) -> String) -> Result<Item> {
     Ok(Item {
         name,
         amount,
-        item_type: string("type", 64)?,
+        r#type: string("type", 64)?,
         quantity: count("quantity")?,
         volume: count("volume")?,
         unit: string("unit", 64)?,
@@ -390,10 +395,12 @@ pub fn validate_invoice(raw: &Raw) -> Result<Invoice> {
     })
 }
 
-/// A validated funding instrument update.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FundingInstrument {
-    pub funding_instrument_uri: String,
+crate::json_struct! {
+    /// A validated funding instrument update.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct FundingInstrument {
+        pub funding_instrument_uri: String,
+    }
 }
 
 /// Validates `{funding_instrument_uri}`: required, non-empty, at most 255 characters.
@@ -482,10 +489,12 @@ pub fn transition_names(status: &str, event: &str) -> Result<&'static str> {
     .map(Status::as_str)
 }
 
-/// A validated refund.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Refund {
-    pub amount: i64,
+crate::json_struct! {
+    /// A validated refund.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Refund {
+        pub amount: i64,
+    }
 }
 
 /// The invoice facts a refund is judged against.
@@ -554,13 +563,15 @@ pub fn validate_refund(raw: &Raw, invoice: &RefundableInvoice) -> Result<Refund>
     Ok(Refund { amount })
 }
 
-/// How a new invoice opens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Opening {
-    /// `settled`, `processing` or `staged`.
-    pub status: &'static str,
-    /// Whether one transaction for the effective amount is created with the invoice.
-    pub charge: bool,
+crate::json_struct! {
+    /// How a new invoice opens.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Opening {
+        /// `settled`, `processing` or `staged`.
+        pub status: &'static str,
+        /// Whether one transaction for the effective amount is created with the invoice.
+        pub charge: bool,
+    }
 }
 
 /// Nothing to pay → `settled` with no transaction; a funding instrument → `processing` and one transaction for
@@ -605,13 +616,15 @@ impl OwnedTx {
     }
 }
 
-/// A refund the worker stages: how much, and which debit it returns.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RefundPlan {
-    pub transaction_type: Kind,
-    pub amount: i64,
-    pub reference_guid: String,
-    pub funding_instrument_uri: Option<String>,
+crate::json_struct! {
+    /// A refund the worker stages: how much, and which debit it returns.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct RefundPlan {
+        pub transaction_type: Kind,
+        pub amount: i64,
+        pub reference_guid: String,
+        pub funding_instrument_uri: Option<String>,
+    }
 }
 
 /// Plans a refund request `{amount}` on an invoice with its transactions (stored order): the limit counts every
@@ -719,7 +732,7 @@ mod tests {
         Item {
             name: name.into(),
             amount,
-            item_type: None,
+            r#type: None,
             quantity: None,
             volume: None,
             unit: None,
@@ -774,7 +787,7 @@ mod tests {
                 Item {
                     name: "Two".into(),
                     amount: 200,
-                    item_type: Some("hours".into()),
+                    r#type: Some("hours".into()),
                     quantity: Some(3),
                     volume: Some(7),
                     unit: Some("h".into())

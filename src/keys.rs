@@ -10,7 +10,6 @@
 //! company's clock (its test clock in test mode).
 
 use chrono::TimeDelta;
-use serde::Serialize;
 
 use crate::error::{CoreError, Result};
 use crate::input::{self, Raw};
@@ -44,11 +43,13 @@ pub const DEFAULT_OVERLAP_SECONDS: i64 = 24 * 3_600;
 /// The longest overlap a rotation may ask for.
 pub const MAX_OVERLAP_SECONDS: i64 = 7 * 24 * 3_600;
 
-/// A validated rotation: the previous secret keys expire at `expires_at`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Rotation {
-    pub expires_in: i64,
-    pub expires_at: String,
+crate::json_struct! {
+    /// A validated rotation: the previous secret keys expire at `expires_at`.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Rotation {
+        pub expires_in: i64,
+        pub expires_at: String,
+    }
 }
 
 /// Validates `{expires_in?}` (seconds, 0..=7 days, default 24 h) at `now`.

@@ -22,8 +22,6 @@
 //! Refund limits use it now; escrow balances, credit used and customer balances use the same fold, and stored
 //! running totals are checked against it.
 
-use serde::Serialize;
-
 use crate::error::Result;
 use crate::money;
 use crate::transaction::{Kind, Status, SubmitStatus, Tx};
@@ -70,12 +68,14 @@ impl From<&Tx> for Movement {
     }
 }
 
-/// Amounts of one kind by state.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Sums {
-    pub planned: i64,
-    pub in_flight: i64,
-    pub settled: i64,
+crate::json_struct! {
+    /// Amounts of one kind by state.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    pub struct Sums {
+        pub planned: i64,
+        pub in_flight: i64,
+        pub settled: i64,
+    }
 }
 
 impl Sums {
@@ -96,13 +96,15 @@ impl Sums {
     }
 }
 
-/// The fold of an owner's movements.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Ledger {
-    pub debit: Sums,
-    pub credit: Sums,
-    pub refund: Sums,
-    pub reversal: Sums,
+crate::json_struct! {
+    /// The fold of an owner's movements.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    pub struct Ledger {
+        pub debit: Sums,
+        pub credit: Sums,
+        pub refund: Sums,
+        pub reversal: Sums,
+    }
 }
 
 impl Ledger {
@@ -158,15 +160,17 @@ impl Ledger {
     }
 }
 
-/// The summary the worker shows and checks: every figure of the fold.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Summary {
-    pub sums: Ledger,
-    pub captured: i64,
-    pub refunded: i64,
-    pub refundable: i64,
-    pub held: i64,
-    pub reversible: i64,
+crate::json_struct! {
+    /// The summary the worker shows and checks: every figure of the fold.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Summary {
+        pub sums: Ledger,
+        pub captured: i64,
+        pub refunded: i64,
+        pub refundable: i64,
+        pub held: i64,
+        pub reversible: i64,
+    }
 }
 
 /// All figures of `movements`.

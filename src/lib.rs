@@ -37,6 +37,7 @@ pub mod sorted;
 pub mod stripe;
 pub mod subscription;
 pub mod time;
+pub mod to_json;
 pub mod transaction;
 pub mod usage;
 pub mod usage_ingest;

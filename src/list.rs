@@ -1,7 +1,5 @@
 //! List pagination: `offset` (≥ 0, default 0) and `limit` (1..=100, default 20), as query strings or numbers.
 
-use serde::Serialize;
-
 use crate::error::Result;
 use crate::input::{self, Raw};
 use crate::money::MAX_AMOUNT;
@@ -11,11 +9,13 @@ pub const DEFAULT_LIMIT: i64 = 20;
 /// Largest page size.
 pub const MAX_LIMIT: i64 = 100;
 
-/// Validated list parameters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ListParams {
-    pub offset: i64,
-    pub limit: i64,
+crate::json_struct! {
+    /// Validated list parameters.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct ListParams {
+        pub offset: i64,
+        pub limit: i64,
+    }
 }
 
 /// Validates `{offset?, limit?}`.

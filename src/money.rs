@@ -12,18 +12,19 @@
 
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
-use serde::Serialize;
 
 use crate::error::{CoreError, Result};
 
 /// Largest amount in minor units: 2^53 − 1, the largest integer a JavaScript number holds exactly.
 pub const MAX_AMOUNT: i64 = (1 << 53) - 1;
 
-/// An ISO 4217 currency and the number of digits of its minor unit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Currency {
-    pub code: &'static str,
-    pub exponent: u8,
+crate::json_struct! {
+    /// An ISO 4217 currency and the number of digits of its minor unit.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Currency {
+        pub code: &'static str,
+        pub exponent: u8,
+    }
 }
 
 /// The currencies the core knows, with their ISO 4217 minor-unit exponents.

@@ -1,6 +1,6 @@
 //! Closed sets of names (statuses, kinds, events) written once.
 //!
-//! [`names!`] declares a Rust enum together with its wire names, a parser, `serde` serialisation, and a TypeScript
+//! [`names!`] declares a Rust enum together with its wire names, a parser, its JSON form ([`crate::to_json`]), and a TypeScript
 //! union type (`TS`) that the boundary emits into the generated `.d.ts`. The worker gets the same names at run time
 //! from the `names()` export, so no status string is spelled anywhere but here.
 
@@ -46,9 +46,9 @@ macro_rules! names {
             }
         }
 
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
+        impl $crate::to_json::ToJson for $name {
+            fn write_json(&self, out: &mut String) {
+                $crate::to_json::write_str(out, self.as_str());
             }
         }
 

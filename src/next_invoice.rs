@@ -10,8 +10,6 @@
 //! 3. The customer's credit (a negative balance), as much of it as the invoice still owes
 //!    ([`crate::balance::applicable`]). A positive balance (owed by the customer) is left for checkouts.
 
-use serde::Serialize;
-
 use crate::coupon::{self, Coupon};
 use crate::error::Result;
 use crate::invoice::{self, Adjustment};
@@ -22,19 +20,21 @@ pub const CARRIED: &str = "credit carried to the customer balance";
 /// Reason of the line that applies the customer's credit.
 pub const BALANCE_APPLIED: &str = "customer balance applied";
 
-/// An invoice's adjustments and totals, and what they did to the coupon and the balance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Composed {
-    pub amount: i64,
-    pub adjustments: Vec<Adjustment>,
-    pub total_adjustment_amount: i64,
-    pub effective_amount: i64,
-    /// The coupon covered this invoice (count it, even when its discount came to 0).
-    pub coupon_applied: bool,
-    /// Credit taken from the customer balance (≥ 0): a balance entry of `+balance_applied`.
-    pub balance_applied: i64,
-    /// Credit moved to the customer balance (≥ 0): a balance entry of `−carried_to_balance`.
-    pub carried_to_balance: i64,
+crate::json_struct! {
+    /// An invoice's adjustments and totals, and what they did to the coupon and the balance.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Composed {
+        pub amount: i64,
+        pub adjustments: Vec<Adjustment>,
+        pub total_adjustment_amount: i64,
+        pub effective_amount: i64,
+        /// The coupon covered this invoice (count it, even when its discount came to 0).
+        pub coupon_applied: bool,
+        /// Credit taken from the customer balance (≥ 0): a balance entry of `+balance_applied`.
+        pub balance_applied: i64,
+        /// Credit moved to the customer balance (≥ 0): a balance entry of `−carried_to_balance`.
+        pub carried_to_balance: i64,
+    }
 }
 
 /// Composes an invoice of `amount` with the subscription's `pending` adjustments, its coupon (with the number of

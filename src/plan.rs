@@ -4,8 +4,6 @@
 //! monthly or yearly (both any case in, lowercase out); `amount` is at least 50 minor units (the smallest
 //! charge processors accept); `interval` is how many frequency units one period lasts, 1..=1000, default 1.
 
-use serde::Serialize;
-
 use crate::error::{CoreError, Result};
 use crate::input::{self, Raw};
 use crate::schedule::Frequency;
@@ -40,13 +38,15 @@ impl PlanType {
     }
 }
 
-/// A validated plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Plan {
-    pub plan_type: &'static str,
-    pub frequency: &'static str,
-    pub amount: i64,
-    pub interval: i64,
+crate::json_struct! {
+    /// A validated plan.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Plan {
+        pub plan_type: &'static str,
+        pub frequency: &'static str,
+        pub amount: i64,
+        pub interval: i64,
+    }
 }
 
 /// Validates a plan creation request.

@@ -13,8 +13,6 @@
 //! (Stripe's rule), crediting the unused part of the old period unless `proration_behavior` is `none`. A period that
 //! was never invoiced (trialing, paused, not started) has nothing to prorate.
 
-use serde::Serialize;
-
 use crate::error::{CoreError, Result};
 use crate::input::{self, Raw};
 use crate::invoice::Adjustment;
@@ -32,22 +30,24 @@ crate::names! {
     }
 }
 
-/// A validated `PUT /v1/subscriptions/<guid>`: `None` leaves a field as it is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Update {
-    pub plan_guid: Option<String>,
-    /// The amount field was given: `amount` is then the new override (`None`: cleared by an empty string).
-    pub amount_given: bool,
-    pub amount: Option<i64>,
-    pub funding_instrument_uri: Option<String>,
-    pub appears_on_statement_as: Option<String>,
-    pub coupon: Option<String>,
-    /// `coupon=""`: the subscription's coupon is removed (its future invoices are not discounted).
-    pub remove_coupon: bool,
-    /// A new trial end (`"now"` ends the trial at once).
-    pub trial_end: Option<String>,
-    pub cancel_at_period_end: Option<bool>,
-    pub proration_behavior: ProrationBehavior,
+crate::json_struct! {
+    /// A validated `PUT /v1/subscriptions/<guid>`: `None` leaves a field as it is.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Update {
+        pub plan_guid: Option<String>,
+        /// The amount field was given: `amount` is then the new override (`None`: cleared by an empty string).
+        pub amount_given: bool,
+        pub amount: Option<i64>,
+        pub funding_instrument_uri: Option<String>,
+        pub appears_on_statement_as: Option<String>,
+        pub coupon: Option<String>,
+        /// `coupon=""`: the subscription's coupon is removed (its future invoices are not discounted).
+        pub remove_coupon: bool,
+        /// A new trial end (`"now"` ends the trial at once).
+        pub trial_end: Option<String>,
+        pub cancel_at_period_end: Option<bool>,
+        pub proration_behavior: ProrationBehavior,
+    }
 }
 
 /// Validates an update at the company's time `now`. Errors name the field (400).
@@ -107,15 +107,17 @@ pub struct Side {
     pub label: String,
 }
 
-/// What a change does now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Change {
-    /// The anchor moves to the change instant and the new period is invoiced at once.
-    pub reset_anchor: bool,
-    /// Lines for the subscription's pending adjustments (credit first, then charge; zero lines left out).
-    pub prorations: Vec<Adjustment>,
-    /// The pending adjustments are invoiced now rather than with the next period.
-    pub invoice_now: bool,
+crate::json_struct! {
+    /// What a change does now.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Change {
+        /// The anchor moves to the change instant and the new period is invoiced at once.
+        pub reset_anchor: bool,
+        /// Lines for the subscription's pending adjustments (credit first, then charge; zero lines left out).
+        pub prorations: Vec<Adjustment>,
+        /// The pending adjustments are invoiced now rather than with the next period.
+        pub invoice_now: bool,
+    }
 }
 
 /// What changing `b` (whose current period was invoiced when `current_invoiced`) from `old` to `new` at `at` does.

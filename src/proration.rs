@@ -17,21 +17,22 @@
 //! Amounts are non-negative: a negative amount is refused (`invalid_field` on `amount`).
 
 use rust_decimal::Decimal;
-use serde::Serialize;
 
 use crate::error::{CoreError, Result};
 use crate::money;
 use crate::time::{self, Instant};
 
-/// What a change at one instant credits for the old price and charges for the new one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Proration {
-    /// The unused share of the period, a normalized decimal (`"0.5"`, `"1"`), to at most 28 digits.
-    pub unused: String,
-    /// `−round(old_amount × unused)`, ≤ 0.
-    pub credit: i64,
-    /// `round(new_amount × unused)`, ≥ 0.
-    pub charge: i64,
+crate::json_struct! {
+    /// What a change at one instant credits for the old price and charges for the new one.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Proration {
+        /// The unused share of the period, a normalized decimal (`"0.5"`, `"1"`), to at most 28 digits.
+        pub unused: String,
+        /// `−round(old_amount × unused)`, ≤ 0.
+        pub credit: i64,
+        /// `round(new_amount × unused)`, ≥ 0.
+        pub charge: i64,
+    }
 }
 
 /// The unused share as an exact fraction `(end − at) / (end − start)` of microseconds, after checking the period.

@@ -10,7 +10,6 @@
 //! 9999 are `schedule_out_of_range`.
 
 use chrono::{Datelike, NaiveDate, TimeDelta};
-use serde::Serialize;
 
 use crate::error::{CoreError, Result};
 use crate::time::{self, Instant, MAX_YEAR};
@@ -285,19 +284,23 @@ pub fn period_at(
         .ok_or_else(|| out_of_range(started_at, n))
 }
 
-/// One period that is due: its number and when it was scheduled (canonical).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DuePeriod {
-    pub period: i64,
-    pub scheduled_at: String,
+crate::json_struct! {
+    /// One period that is due: its number and when it was scheduled (canonical).
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct DuePeriod {
+        pub period: i64,
+        pub scheduled_at: String,
+    }
 }
 
-/// Periods to invoice now, and when the next one falls due.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Due {
-    pub periods: Vec<DuePeriod>,
-    /// Start of the first period not returned; `None` when that lies past the year 9999 (never bills again).
-    pub next_invoice_at: Option<String>,
+crate::json_struct! {
+    /// Periods to invoice now, and when the next one falls due.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Due {
+        pub periods: Vec<DuePeriod>,
+        /// Start of the first period not returned; `None` when that lies past the year 9999 (never bills again).
+        pub next_invoice_at: Option<String>,
+    }
 }
 
 /// Every period `n ≥ invoice_count` whose start is `≤ now`, in order, at most `max` of them (catch-up yields one

@@ -172,12 +172,6 @@ impl<'a, K, V> IntoIterator for &'a SortedMap<K, V> {
     }
 }
 
-impl<K: serde::Serialize, V: serde::Serialize> serde::Serialize for SortedMap<K, V> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_map(self.iter())
-    }
-}
-
 /// An ordered set of distinct values.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SortedSet<T> {
@@ -210,7 +204,9 @@ impl<T: Ord> SortedSet<T> {
     where
         T: Borrow<Q>,
     {
-        self.items.binary_search_by(|t| t.borrow().cmp(value)).is_ok()
+        self.items
+            .binary_search_by(|t| t.borrow().cmp(value))
+            .is_ok()
     }
 }
 

@@ -16,8 +16,6 @@
 //! 5xx, authentication trouble (401/403: a key being rotated) and no answer at all are transient: retried with the
 //! backoff, with the same idempotency key.
 
-use serde::Serialize;
-
 use crate::error::{CoreError, Result};
 use crate::input::{self, Raw};
 use crate::transaction::{Answer, Kind, Outcome};
@@ -30,14 +28,16 @@ crate::names! {
     }
 }
 
-/// A company's processor settings, validated.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ProcessorSettings {
-    pub processor: Processor,
-    /// The Stripe secret (or restricted) key; `None` for the simulator.
-    pub processor_key: Option<String>,
-    /// The signing secret of the company's Stripe webhook endpoint (`whsec_…`), if it has one.
-    pub stripe_webhook_secret: Option<String>,
+crate::json_struct! {
+    /// A company's processor settings, validated.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct ProcessorSettings {
+        pub processor: Processor,
+        /// The Stripe secret (or restricted) key; `None` for the simulator.
+        pub processor_key: Option<String>,
+        /// The signing secret of the company's Stripe webhook endpoint (`whsec_…`), if it has one.
+        pub stripe_webhook_secret: Option<String>,
+    }
 }
 
 /// Validates `{processor?, processor_key?, stripe_webhook_secret?}` for a company in `test_mode`, given what it has
@@ -100,12 +100,14 @@ pub fn validate_settings(
     }
 }
 
-/// Where a Stripe movement goes, read from our `funding_instrument_uri`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Instrument {
-    pub customer: Option<String>,
-    pub payment_method: Option<String>,
-    pub destination: Option<String>,
+crate::json_struct! {
+    /// Where a Stripe movement goes, read from our `funding_instrument_uri`.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Instrument {
+        pub customer: Option<String>,
+        pub payment_method: Option<String>,
+        pub destination: Option<String>,
+    }
 }
 
 fn stripe_id(s: &str, prefix: &str) -> bool {
@@ -303,12 +305,14 @@ pub fn read_answer(kind: Kind, status: u16, body: &Raw) -> Answer {
 /// How far a webhook's timestamp may be from now (Stripe's own default).
 pub const WEBHOOK_TOLERANCE_SECONDS: i64 = 300;
 
-/// A `Stripe-Signature` header, read: its timestamp and the `v1` signatures to compare (hex HMAC-SHA256 of
-/// `"<t>.<body>"`). Refused when malformed or when the timestamp is more than the tolerance from `now_seconds`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SignatureHeader {
-    pub timestamp: i64,
-    pub signatures: Vec<String>,
+crate::json_struct! {
+    /// A `Stripe-Signature` header, read: its timestamp and the `v1` signatures to compare (hex HMAC-SHA256 of
+    /// `"<t>.<body>"`). Refused when malformed or when the timestamp is more than the tolerance from `now_seconds`.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct SignatureHeader {
+        pub timestamp: i64,
+        pub signatures: Vec<String>,
+    }
 }
 
 pub fn signature_header(header: Option<&str>, now_seconds: i64) -> Result<SignatureHeader> {

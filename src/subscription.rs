@@ -3,29 +3,29 @@
 //! `started_at` defaults to the company's `now` and may not lie before it (a subscription never bills for
 //! the past at creation); `amount`, when given, overrides the plan's amount for this subscription only.
 
-use serde::Serialize;
-
 use crate::error::{CoreError, Result};
 use crate::input::{self, Raw};
 use crate::plan::MIN_CHARGE;
 use crate::time::{self, Instant};
 
-/// A validated subscription request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Subscription {
-    pub plan_guid: String,
-    pub customer_guid: String,
-    pub funding_instrument_uri: Option<String>,
-    /// Override of the plan amount; `None` bills the plan's amount.
-    pub amount: Option<i64>,
-    pub started_at: String,
-    pub appears_on_statement_as: Option<String>,
-    /// End of a free trial (no invoice before it; the schedule's anchor), from `trial_days` or `trial_end`.
-    pub trial_end: Option<String>,
-    /// When to tell the merchant the trial ends soon: [`TRIAL_NOTICE_DAYS`] before, or at once if sooner.
-    pub trial_notice_at: Option<String>,
-    /// The coupon code to apply (checked and redeemed by [`crate::coupon`]).
-    pub coupon: Option<String>,
+crate::json_struct! {
+    /// A validated subscription request.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Subscription {
+        pub plan_guid: String,
+        pub customer_guid: String,
+        pub funding_instrument_uri: Option<String>,
+        /// Override of the plan amount; `None` bills the plan's amount.
+        pub amount: Option<i64>,
+        pub started_at: String,
+        pub appears_on_statement_as: Option<String>,
+        /// End of a free trial (no invoice before it; the schedule's anchor), from `trial_days` or `trial_end`.
+        pub trial_end: Option<String>,
+        /// When to tell the merchant the trial ends soon: [`TRIAL_NOTICE_DAYS`] before, or at once if sooner.
+        pub trial_notice_at: Option<String>,
+        /// The coupon code to apply (checked and redeemed by [`crate::coupon`]).
+        pub coupon: Option<String>,
+    }
 }
 
 /// The longest trial, in days (two years).
@@ -281,23 +281,25 @@ impl Billable {
     }
 }
 
-/// What a due subscription does now: the periods it invoices (its due periods, in order, less those that start
-/// while paused, which are skipped), the schedule after them, the amount of each invoice and how each opens
-/// (the same rules as one at a time: [`crate::schedule::due_periods`], [`subscription_amount`],
-/// [`crate::invoice::opening`]), whether it is canceled now (its `cancel_at` came) and whether a pause ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Bill {
-    pub periods: Vec<crate::schedule::DuePeriod>,
-    /// Periods that started while paused: not invoiced, not owed.
-    pub skipped: i64,
-    pub next_period: i64,
-    pub next_invoice_at: Option<String>,
-    pub amount: i64,
-    pub opening: crate::invoice::Opening,
-    /// `canceled_at` when the subscription ends now (cancel at period end).
-    pub cancel: Option<String>,
-    /// The pause's `resumes_at` has come: the subscription is active again.
-    pub resumed: bool,
+crate::json_struct! {
+    /// What a due subscription does now: the periods it invoices (its due periods, in order, less those that start
+    /// while paused, which are skipped), the schedule after them, the amount of each invoice and how each opens
+    /// (the same rules as one at a time: [`crate::schedule::due_periods`], [`subscription_amount`],
+    /// [`crate::invoice::opening`]), whether it is canceled now (its `cancel_at` came) and whether a pause ended.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Bill {
+        pub periods: Vec<crate::schedule::DuePeriod>,
+        /// Periods that started while paused: not invoiced, not owed.
+        pub skipped: i64,
+        pub next_period: i64,
+        pub next_invoice_at: Option<String>,
+        pub amount: i64,
+        pub opening: crate::invoice::Opening,
+        /// `canceled_at` when the subscription ends now (cancel at period end).
+        pub cancel: Option<String>,
+        /// The pause's `resumes_at` has come: the subscription is active again.
+        pub resumed: bool,
+    }
 }
 
 /// The bill of one due subscription at `now`, at most `max` periods.

@@ -22,8 +22,6 @@
 //! certainty that no earlier attempt charged is kept for reconciliation (`reconcile_at`): the scheduler asks the
 //! processor by idempotency key later ([`reconciled`]).
 
-use serde::Serialize;
-
 use crate::error::{CoreError, Result};
 use crate::input::{self, Raw};
 use crate::money::MAX_AMOUNT;
@@ -218,17 +216,19 @@ impl Answer {
     }
 }
 
-/// The lifecycle columns of a transaction after a step; written as a whole.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Changes {
-    pub submit_status: SubmitStatus,
-    pub status: Option<Status>,
-    pub failure_count: i64,
-    /// Retry time (retrying) or poll time (pending); `None` otherwise.
-    pub next_attempt_at: Option<String>,
-    pub processor_uri: Option<String>,
-    pub unwanted: bool,
-    pub reconcile_at: Option<String>,
+crate::json_struct! {
+    /// The lifecycle columns of a transaction after a step; written as a whole.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Changes {
+        pub submit_status: SubmitStatus,
+        pub status: Option<Status>,
+        pub failure_count: i64,
+        /// Retry time (retrying) or poll time (pending); `None` otherwise.
+        pub next_attempt_at: Option<String>,
+        pub processor_uri: Option<String>,
+        pub unwanted: bool,
+        pub reconcile_at: Option<String>,
+    }
 }
 
 impl Changes {
@@ -245,29 +245,35 @@ impl Changes {
     }
 }
 
-/// A failed attempt, for the transaction's `failures` list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Failure {
-    pub error_code: Option<String>,
-    pub error_message: Option<String>,
+crate::json_struct! {
+    /// A failed attempt, for the transaction's `failures` list.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Failure {
+        pub error_code: Option<String>,
+        pub error_message: Option<String>,
+    }
 }
 
-/// A movement the core asks for: it repays a success nobody wanted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Compensation {
-    pub transaction_type: Kind,
-    pub amount: i64,
-    pub reason: Reason,
+crate::json_struct! {
+    /// A movement the core asks for: it repays a success nobody wanted.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Compensation {
+        pub transaction_type: Kind,
+        pub amount: i64,
+        pub reason: Reason,
+    }
 }
 
-/// The result of one processor answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Step {
-    pub effect: Effect,
-    /// `None` when the answer is ignored.
-    pub changes: Option<Changes>,
-    pub failure: Option<Failure>,
-    pub compensation: Option<Compensation>,
+crate::json_struct! {
+    /// The result of one processor answer.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Step {
+        pub effect: Effect,
+        /// `None` when the answer is ignored.
+        pub changes: Option<Changes>,
+        pub failure: Option<Failure>,
+        pub compensation: Option<Compensation>,
+    }
 }
 
 impl Step {

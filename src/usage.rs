@@ -56,12 +56,12 @@
 //! | tiers | 0 | no unit falls in any tier, so no flat amount either | 0 |
 //! | tiers | −5 (a `sum` of corrections) | billed as quantity 0 | 0 |
 
-use std::cell::RefCell;
 use crate::sorted::SortedMap;
+use std::cell::RefCell;
 
+use crate::to_json::ToJson;
 use chrono::TimeDelta;
 use rust_decimal::Decimal;
-use serde::{Serialize, Serializer};
 
 use crate::error::{CoreError, Result};
 use crate::input::{self, Raw};
@@ -104,39 +104,16 @@ crate::names! {
     }
 }
 
-fn canonical<S: Serializer>(t: &Instant, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.serialize_str(&time::format(*t))
-}
-
-fn opt_canonical<S: Serializer>(t: &Option<Instant>, s: S) -> std::result::Result<S::Ok, S::Error> {
-    match t {
-        Some(t) => canonical(t, s),
-        None => s.serialize_none(),
-    }
-}
-
-fn decimal_text<S: Serializer>(d: &Decimal, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.collect_str(d)
-}
-
-fn opt_decimal_text<S: Serializer>(
-    d: &Option<Decimal>,
-    s: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    match d {
-        Some(d) => decimal_text(d, s),
-        None => s.serialize_none(),
-    }
-}
-
 // ---- metrics ----------------------------------------------------------------------------------------------------
 
-/// A validated metric creation request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct MetricInput {
-    pub code: String,
-    pub name: String,
-    pub aggregation: Aggregation,
+crate::json_struct! {
+    /// A validated metric creation request.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct MetricInput {
+        pub code: String,
+        pub name: String,
+        pub aggregation: Aggregation,
+    }
 }
 
 /// A metric code: 1–[`MAX_CODE_LEN`] characters of `a–z 0–9 _` (lowercase only, so one metric has one spelling).
@@ -176,15 +153,16 @@ pub fn validate_metric(raw: &Raw) -> Result<MetricInput> {
 
 // ---- metered items ----------------------------------------------------------------------------------------------
 
-/// One graduated tier: the units above the tier before it, up to and including `up_to` (null: all the rest).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Tier {
-    pub up_to: Option<i64>,
-    /// Price of one unit in this tier, in minor units (normalized decimal text on the wire).
-    #[serde(serialize_with = "decimal_text")]
-    pub unit_amount_decimal: Decimal,
-    /// Added once when at least one unit falls in this tier, in minor units.
-    pub flat_amount: i64,
+crate::json_struct! {
+    /// One graduated tier: the units above the tier before it, up to and including `up_to` (null: all the rest).
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Tier {
+        pub up_to: Option<i64>,
+        /// Price of one unit in this tier, in minor units (normalized decimal text on the wire).
+        pub unit_amount_decimal: Decimal,
+        /// Added once when at least one unit falls in this tier, in minor units.
+        pub flat_amount: i64,
+    }
 }
 
 /// How a metered item prices its quantity.
@@ -205,14 +183,14 @@ pub struct MeteredItem {
 
 /// Stored and answered as `{metric_code, unit_amount_decimal: string | null, tiers: Tier[] | null}`, exactly one of
 /// the two set: the shape [`MeteredItem::from_stored`] reads.
-impl Serialize for MeteredItem {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct Stored<'a> {
-            metric_code: &'a str,
-            #[serde(serialize_with = "opt_decimal_text")]
-            unit_amount_decimal: Option<Decimal>,
-            tiers: Option<&'a [Tier]>,
+impl ToJson for MeteredItem {
+    fn write_json(&self, out: &mut String) {
+        crate::json_struct! {
+            struct Stored<'a> {
+                metric_code: &'a str,
+                unit_amount_decimal: Option<Decimal>,
+                tiers: Option<&'a [Tier]>,
+            }
         }
         let (unit_amount_decimal, tiers) = match &self.pricing {
             Pricing::PerUnit(unit) => (Some(*unit), None),
@@ -223,7 +201,7 @@ impl Serialize for MeteredItem {
             unit_amount_decimal,
             tiers,
         }
-        .serialize(s)
+        .write_json(out)
     }
 }
 
@@ -525,15 +503,16 @@ pub fn parse_metered_items(raw: &Raw) -> Result<Vec<MeteredItem>> {
 
 // ---- events -----------------------------------------------------------------------------------------------------
 
-/// A validated usage event, as the worker stores it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EventInput {
-    pub event_id: String,
-    pub subscription_guid: String,
-    pub metric_code: String,
-    pub value: i64,
-    #[serde(serialize_with = "canonical")]
-    pub timestamp: Instant,
+crate::json_struct! {
+    /// A validated usage event, as the worker stores it.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct EventInput {
+        pub event_id: String,
+        pub subscription_guid: String,
+        pub metric_code: String,
+        pub value: i64,
+        pub timestamp: Instant,
+    }
 }
 
 /// Validates one usage event at the company's `now`.
@@ -582,14 +561,16 @@ fn event_named(raw: &Raw, now: Instant, prefix: &str) -> Result<EventInput> {
     })
 }
 
-/// Why one entry of a batch was refused: its index (null when the batch itself is malformed) and its error.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EntryError {
-    pub index: Option<usize>,
-    pub code: &'static str,
-    pub status: u16,
-    pub field: Option<String>,
-    pub message: String,
+crate::json_struct! {
+    /// Why one entry of a batch was refused: its index (null when the batch itself is malformed) and its error.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct EntryError {
+        pub index: Option<usize>,
+        pub code: &'static str,
+        pub status: u16,
+        pub field: Option<String>,
+        pub message: String,
+    }
 }
 
 impl EntryError {
@@ -731,17 +712,18 @@ pub fn check_period(timestamp: Instant, open_period_start: Instant) -> Result<()
 
 // ---- aggregation ------------------------------------------------------------------------------------------------
 
-/// The running aggregate of one metric of one subscription over the open period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-pub struct Aggregate {
-    /// The quantity so far: the sum, max, count or last value, by the metric's aggregation (0 before any event).
-    pub value: i64,
-    /// Events folded in.
-    pub count: i64,
-    /// Timestamp of the latest event (the later arrival among equal timestamps), and its value.
-    #[serde(serialize_with = "opt_canonical")]
-    pub last_timestamp: Option<Instant>,
-    pub last_value: Option<i64>,
+crate::json_struct! {
+    /// The running aggregate of one metric of one subscription over the open period.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub struct Aggregate {
+        /// The quantity so far: the sum, max, count or last value, by the metric's aggregation (0 before any event).
+        pub value: i64,
+        /// Events folded in.
+        pub count: i64,
+        /// Timestamp of the latest event (the later arrival among equal timestamps), and its value.
+        pub last_timestamp: Option<Instant>,
+        pub last_value: Option<i64>,
+    }
 }
 
 impl Aggregate {
@@ -967,16 +949,17 @@ pub fn billed_quantity(aggregate: i64) -> i64 {
     aggregate.max(0)
 }
 
-/// The price of one metered item for one period.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Line {
-    /// The billed quantity ([`billed_quantity`] of the aggregate).
-    pub quantity: i64,
-    /// The unit price of a per-unit item; null for tiers (each tier has its own).
-    #[serde(serialize_with = "opt_decimal_text")]
-    pub unit_amount_decimal: Option<Decimal>,
-    /// Minor units, rounded once, half to even.
-    pub amount: i64,
+crate::json_struct! {
+    /// The price of one metered item for one period.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Line {
+        /// The billed quantity ([`billed_quantity`] of the aggregate).
+        pub quantity: i64,
+        /// The unit price of a per-unit item; null for tiers (each tier has its own).
+        pub unit_amount_decimal: Option<Decimal>,
+        /// Minor units, rounded once, half to even.
+        pub amount: i64,
+    }
 }
 
 /// The price of `item` for an aggregate value of `quantity` (see the module doc for the rule and examples).
@@ -1030,20 +1013,19 @@ pub fn price(item: &MeteredItem, quantity: i64) -> Result<Line> {
     })
 }
 
-/// One usage line of an invoice.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct UsageLine {
-    /// "<metric name> usage".
-    pub name: String,
-    pub metric_code: String,
-    pub quantity: i64,
-    #[serde(serialize_with = "opt_decimal_text")]
-    pub unit_amount_decimal: Option<Decimal>,
-    pub amount: i64,
-    #[serde(serialize_with = "canonical")]
-    pub period_start: Instant,
-    #[serde(serialize_with = "canonical")]
-    pub period_end: Instant,
+crate::json_struct! {
+    /// One usage line of an invoice.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct UsageLine {
+        /// "<metric name> usage".
+        pub name: String,
+        pub metric_code: String,
+        pub quantity: i64,
+        pub unit_amount_decimal: Option<Decimal>,
+        pub amount: i64,
+        pub period_start: Instant,
+        pub period_end: Instant,
+    }
 }
 
 /// The usage lines of the period `[period_start, period_end)`, one per item in item order, zero lines included (a
@@ -1113,8 +1095,8 @@ pub fn aggregates_from_raw(raw: &Raw) -> Result<SortedMap<String, Aggregate>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::XorShift;
     use crate::sorted::SortedSet;
+    use crate::testutil::XorShift;
 
     fn t(s: &str) -> Instant {
         time::parse(s, "t").unwrap()
@@ -1152,7 +1134,7 @@ mod tests {
             }
         );
         assert_eq!(
-            serde_json::to_string(&m).unwrap(),
+            crate::to_json::to_string(&m),
             r#"{"code":"api_calls","name":"API calls","aggregation":"sum"}"#
         );
         let base = [
@@ -1254,11 +1236,11 @@ mod tests {
             vec![per_unit("api_calls", "0.05"), tiered("storage_gb")]
         );
         assert_eq!(
-            serde_json::to_string(&items[0]).unwrap(),
+            crate::to_json::to_string(&items[0]),
             r#"{"metric_code":"api_calls","unit_amount_decimal":"0.05","tiers":null}"#
         );
         assert_eq!(
-            serde_json::to_string(&items[1]).unwrap(),
+            crate::to_json::to_string(&items[1]),
             r#"{"metric_code":"storage_gb","unit_amount_decimal":null,"tiers":[{"up_to":1000,"unit_amount_decimal":"0","flat_amount":0},{"up_to":10000,"unit_amount_decimal":"0.5","flat_amount":0},{"up_to":null,"unit_amount_decimal":"0.1","flat_amount":500}]}"#
         );
         // None is an empty list; so is an empty array.
@@ -1548,11 +1530,11 @@ mod tests {
             tiered("storage_gb"),
             per_unit("x", "9007199254740991"),
         ];
-        let text = serde_json::to_string(&items).unwrap();
+        let text = crate::to_json::to_string(&items);
         assert_eq!(items_from_stored(&Raw::from(text.clone())).unwrap(), items);
         assert_eq!(items_from_stored(&json(&text)).unwrap(), items);
         for (i, item) in items.iter().enumerate() {
-            let one = serde_json::to_string(item).unwrap();
+            let one = crate::to_json::to_string(item);
             assert_eq!(MeteredItem::from_stored(&json(&one)).unwrap(), items[i]);
         }
         assert_eq!(items_from_stored(&Raw::Null).unwrap(), vec![]);
@@ -1618,7 +1600,7 @@ mod tests {
             }
         );
         assert_eq!(
-            serde_json::to_string(&e).unwrap(),
+            crate::to_json::to_string(&e),
             r#"{"event_id":"ev_1","subscription_guid":"SU1","metric_code":"api_calls","value":1,"timestamp":"2024-05-01T12:00:00.000000+00:00"}"#
         );
         // Form strings and JSON numbers alike; negative values (corrections) and 0 too.
@@ -1887,7 +1869,7 @@ mod tests {
     #[test]
     fn states_cross_as_json_and_back() {
         let state = fold_all(Aggregation::Sum, &[s(5, "2024-05-02"), s(6, "2024-05-03")]).unwrap();
-        let text = serde_json::to_string(&state).unwrap();
+        let text = crate::to_json::to_string(&state);
         assert_eq!(
             text,
             r#"{"value":11,"count":2,"last_timestamp":"2024-05-03T00:00:00.000000+00:00","last_value":6}"#
@@ -1898,7 +1880,7 @@ mod tests {
             Aggregate::default()
         );
         assert_eq!(
-            serde_json::to_string(&Aggregate::default()).unwrap(),
+            crate::to_json::to_string(&Aggregate::default()),
             r#"{"value":0,"count":0,"last_timestamp":null,"last_value":null}"#
         );
         for (bad, field) in [
@@ -2106,7 +2088,7 @@ mod tests {
             }
         );
         assert_eq!(
-            serde_json::to_string(&line).unwrap(),
+            crate::to_json::to_string(&line),
             r#"{"quantity":1234567,"unit_amount_decimal":"0.05","amount":61728}"#
         );
         // Halves go to the even neighbour.
@@ -2292,7 +2274,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            serde_json::to_string(&lines[0]).unwrap(),
+            crate::to_json::to_string(&lines[0]),
             r#"{"name":"API calls usage","metric_code":"api_calls","quantity":1234567,"unit_amount_decimal":"0.05","amount":61728,"period_start":"2024-05-01T00:00:00.000000+00:00","period_end":"2024-06-01T00:00:00.000000+00:00"}"#
         );
         assert_eq!(

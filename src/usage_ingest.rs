@@ -10,7 +10,7 @@
 
 use crate::sorted::{SortedMap, SortedSet};
 
-use serde::Serialize;
+use crate::to_json::{self, JsonFields, ToJson};
 
 use crate::error::{CoreError, Result};
 use crate::input::{self, Raw};
@@ -103,9 +103,9 @@ impl Context {
 }
 
 /// An accepted event: where it counts and whether it was a repeat.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placed {
-    #[serde(flatten)]
+    /// Answered as fields of the placed event itself.
     pub event: EventInput,
     /// Where it counts (null for a repeat of an event stored before, whose period may be closed by now).
     pub period: Option<i64>,
@@ -114,22 +114,40 @@ pub struct Placed {
     pub duplicate: bool,
 }
 
-/// A running aggregate to write.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct StateOut {
-    pub subscription_guid: String,
-    pub metric_code: String,
-    pub period: i64,
-    pub period_start: String,
-    pub period_end: String,
-    pub state: Aggregate,
+/// `{...event, period, period_start, period_end, duplicate}`.
+impl ToJson for Placed {
+    fn write_json(&self, out: &mut String) {
+        out.push('{');
+        let first = &mut true;
+        self.event.write_fields(out, first);
+        to_json::field(out, first, "period", &self.period);
+        to_json::field(out, first, "period_start", &self.period_start);
+        to_json::field(out, first, "period_end", &self.period_end);
+        to_json::field(out, first, "duplicate", &self.duplicate);
+        out.push('}');
+    }
 }
 
-/// An accepted batch.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Ingested {
-    pub events: Vec<Placed>,
-    pub states: Vec<StateOut>,
+crate::json_struct! {
+    /// A running aggregate to write.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct StateOut {
+        pub subscription_guid: String,
+        pub metric_code: String,
+        pub period: i64,
+        pub period_start: String,
+        pub period_end: String,
+        pub state: Aggregate,
+    }
+}
+
+crate::json_struct! {
+    /// An accepted batch.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Ingested {
+        pub events: Vec<Placed>,
+        pub states: Vec<StateOut>,
+    }
 }
 
 fn conflict(code: &'static str, status: u16, field: &str, reason: String) -> CoreError {

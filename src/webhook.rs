@@ -12,11 +12,11 @@
 //!   (re-enabling it is a `PUT`).
 
 use chrono::TimeDelta;
-use serde::Serialize;
 
 use crate::error::{CoreError, Result};
 use crate::input::{self, Raw};
 use crate::time::{self, Instant};
+use crate::to_json::{self, JsonFields, ToJson};
 
 crate::names! {
     /// What an event reports.
@@ -51,13 +51,15 @@ const RETRIES: [i64; 7] = [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000];
 /// An endpoint failing without a success for this long is disabled.
 pub const DISABLE_AFTER_DAYS: i64 = 5;
 
-/// A validated endpoint.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Endpoint {
-    pub url: String,
-    /// The event types it receives (`["*"]` for all).
-    pub events: Vec<String>,
-    pub description: Option<String>,
+crate::json_struct! {
+    /// A validated endpoint.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Endpoint {
+        pub url: String,
+        /// The event types it receives (`["*"]` for all).
+        pub events: Vec<String>,
+        pub description: Option<String>,
+    }
 }
 
 /// Validates `{url, events?, description?}`: an `http(s)://` URL of at most 2,048 characters; `events` a list (JSON
@@ -115,11 +117,22 @@ pub fn validate_endpoint(raw: &Raw) -> Result<Endpoint> {
 }
 
 /// A validated endpoint update: the stored endpoint with the request's `url`, `events`, `description` and `enabled`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndpointUpdate {
-    #[serde(flatten)]
+    /// Answered as fields of the update itself.
     pub endpoint: Endpoint,
     pub enabled: Option<bool>,
+}
+
+/// `{...endpoint, enabled}`.
+impl ToJson for EndpointUpdate {
+    fn write_json(&self, out: &mut String) {
+        out.push('{');
+        let first = &mut true;
+        self.endpoint.write_fields(out, first);
+        to_json::field(out, first, "enabled", &self.enabled);
+        out.push('}');
+    }
 }
 
 /// Validates `PUT /v1/webhook_endpoints/<guid>` over the stored endpoint `current` (given fields replace it).
@@ -165,14 +178,16 @@ pub fn subscribed(events: &[String], event: EventType) -> bool {
     events.iter().any(|e| e == "*" || e == event.as_str())
 }
 
-/// What one delivery attempt decides.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AttemptOutcome {
-    pub status: DeliveryStatus,
-    pub attempts: i64,
-    pub next_attempt_at: Option<String>,
-    /// The endpoint has failed long enough: disable it.
-    pub disable_endpoint: bool,
+crate::json_struct! {
+    /// What one delivery attempt decides.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct AttemptOutcome {
+        pub status: DeliveryStatus,
+        pub attempts: i64,
+        pub next_attempt_at: Option<String>,
+        /// The endpoint has failed long enough: disable it.
+        pub disable_endpoint: bool,
+    }
 }
 
 /// The delivery after attempt number `attempts` (1 for the first) answered `ok` at `now`; the endpoint's current

@@ -2,7 +2,6 @@
 //!
 //! Thin like the rest of the boundary: read the arguments, call the rule, return its result through `out`.
 
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use super::{amount_arg, int_arg, out, str_arg, time_arg, to_raw, JsResult};
@@ -73,10 +72,11 @@ pub fn js_coupon_adjustment(
     #[wasm_bindgen(unchecked_param_type = "number")] amount: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] other_adjustments: JsValue,
 ) -> JsResult<JsValue> {
-    #[derive(Serialize)]
-    struct Out {
-        covers: bool,
-        adjustment: Option<Adjustment>,
+    crate::json_struct! {
+        struct Out {
+            covers: bool,
+            adjustment: Option<Adjustment>,
+        }
     }
     let coupon = Coupon::from_row(&to_raw(&row))?;
     let applied = int_arg(&applied, "applied", 0, MAX_AMOUNT)?;

@@ -4,7 +4,6 @@
 //! A subscription `row` is the stored row joined with its plan (`frequency`, `interval`, `plan_amount`), as the
 //! scheduler reads it; see [`crate::subscription::Billable::from_raw`].
 
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use super::{int_arg, out, str_arg, time_arg, to_raw, JsResult};
@@ -69,11 +68,12 @@ pub fn js_bill_subscription(
     )?)
 }
 
-#[derive(Serialize)]
-struct PeriodView {
-    period: i64,
-    period_start: String,
-    period_end: Option<String>,
+crate::json_struct! {
+    struct PeriodView {
+        period: i64,
+        period_start: String,
+        period_end: Option<String>,
+    }
 }
 
 fn period_view(b: &Billable, period: i64, start: time::Instant) -> PeriodView {
@@ -126,10 +126,11 @@ pub fn js_pause_subscription(
     #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
     #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
 ) -> JsResult<JsValue> {
-    #[derive(Serialize)]
-    struct Pause {
-        paused_at: String,
-        resumes_at: Option<String>,
+    crate::json_struct! {
+        struct Pause {
+            paused_at: String,
+            resumes_at: Option<String>,
+        }
     }
     let raw = to_raw(&row);
     let guid = input::opt_string(&raw, "guid", 64)?.unwrap_or_default();
@@ -178,10 +179,11 @@ pub fn js_refuse_canceled(
 pub fn js_cancel_options(
     #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
 ) -> JsResult<JsValue> {
-    #[derive(Serialize)]
-    struct Options {
-        at_period_end: bool,
-        prorate: bool,
+    crate::json_struct! {
+        struct Options {
+            at_period_end: bool,
+            prorate: bool,
+        }
     }
     let (at_period_end, prorate) = subscription::cancel_options(&to_raw(&input))?;
     out(&Options {

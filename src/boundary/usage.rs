@@ -4,10 +4,10 @@
 //! Ingestion takes one crossing per request however many events it carries (`ingestUsage`: validation, periods,
 //! duplicates and the fold of up to 1,000 events).
 
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use super::{map_arg, out, time_arg, to_raw, JsResult};
+use crate::to_json::{JsonFields, ToJson};
 use crate::usage;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -81,36 +81,48 @@ pub fn js_ingest_usage(
     #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
     #[wasm_bindgen(unchecked_param_type = "RawInput")] context: JsValue,
 ) -> JsResult<JsValue> {
-    #[derive(Serialize)]
-    #[serde(untagged)]
     enum Answer {
-        Ok {
-            ok: bool,
-            #[serde(flatten)]
-            ingested: crate::usage_ingest::Ingested,
-        },
-        Failed {
+        Ok(crate::usage_ingest::Ingested),
+        Failed(Failed),
+    }
+    crate::json_struct! {
+        struct Failed {
             ok: bool,
             code: &'static str,
             status: u16,
             field: Option<String>,
             message: String,
             errors: Vec<usage::EntryError>,
-        },
+        }
+    }
+    /// `{ok: true, events, states}` or the failure (with `ok: false`).
+    impl ToJson for Answer {
+        fn write_json(&self, out: &mut String) {
+            match self {
+                Answer::Ok(ingested) => {
+                    out.push('{');
+                    let first = &mut true;
+                    crate::to_json::field(out, first, "ok", &true);
+                    ingested.write_fields(out, first);
+                    out.push('}');
+                }
+                Answer::Failed(failed) => failed.write_json(out),
+            }
+        }
     }
     let now = time_arg(&now, "now")?;
     let ctx = crate::usage_ingest::Context::from_raw(&to_raw(&context))?;
     out(
         &match crate::usage_ingest::ingest(&to_raw(&input), now, &ctx) {
-            Ok(ingested) => Answer::Ok { ok: true, ingested },
-            Err(f) => Answer::Failed {
+            Ok(ingested) => Answer::Ok(ingested),
+            Err(f) => Answer::Failed(Failed {
                 ok: false,
                 code: f.error.code(),
                 status: f.error.status(),
                 field: f.error.field(),
                 message: f.error.to_string(),
                 errors: f.errors,
-            },
+            }),
         },
     )
 }
