@@ -30,14 +30,24 @@ pub fn amounts_of(values: &[f64], field: &str, min: i64) -> Result<Vec<i64>> {
     Ok(all)
 }
 
-/// Why `values[i]` is no amount, from the full field parser.
+/// Why `values[i]` is no amount: what the field parser says of a whole number (beyond ±2^127 it is read as that
+/// bound, out of range all the same); a fraction, `NaN` or an infinity is no integer, and its value is not written
+/// out (the core never formats a float).
 #[cold]
 #[inline(never)]
 fn refused(v: f64, field: &str, min: i64, i: usize) -> CoreError {
-    match input::amount_value(&Raw::Number(v), field, min) {
-        Err(e) => e.in_field(&format!("{field}[{i}]")),
+    let at = format!("{field}[{i}]");
+    // NaN and the infinities have a NaN fraction.
+    if v.fract() != 0.0 || v.is_nan() {
+        return CoreError::invalid(
+            at,
+            "must be an integer amount, got a number with a fraction (or none)",
+        );
+    }
+    match input::amount_value(&Raw::Number((v as i128).to_string()), field, min) {
+        Err(e) => e.in_field(&at),
         // Unreachable: the parser refuses whatever the fast test does (the tests hold them to the same values).
-        Ok(_) => CoreError::invalid(format!("{field}[{i}]"), "must be an integer amount"),
+        Ok(_) => CoreError::invalid(at, "must be an integer amount"),
     }
 }
 
@@ -199,7 +209,7 @@ mod tests {
         ];
         for min in [-MAX_AMOUNT, -10, 0, 1, 10] {
             for v in edges {
-                let parsed = input::amount_value(&Raw::Number(v), "a", min).map_err(|e| e.code());
+                let parsed = input::amount_value(&Raw::from(v), "a", min).map_err(|e| e.code());
                 let fast = amounts_of(&[v], "a", min)
                     .map(|a| a[0])
                     .map_err(|e| e.code());

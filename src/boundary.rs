@@ -112,7 +112,18 @@ fn to_raw_scalar(value: &JsValue) -> Option<Raw> {
         return Some(Raw::Bool(b));
     }
     if let Some(n) = value.as_f64() {
-        return Some(Raw::Number(n));
+        // A whole number within ±2^53 is its integer's text; any other is written by JS (`String(n)`: shortest
+        // digits, an exponent beyond 1e21 or below 1e-6, `NaN`, `Infinity`) and put in fixed notation. So the
+        // core never formats a float, and reads the same text JSON.stringify would have given it.
+        if n.fract() == 0.0 && n.abs() <= MAX_AMOUNT as f64 {
+            return Some(Raw::Number((n as i64).to_string()));
+        }
+        let js = String::from(
+            js_sys::Number::from(n)
+                .to_string_with_radix(10)
+                .unwrap_or_default(),
+        );
+        return Some(Raw::Number(input::number_text(&js).unwrap_or(js)));
     }
     if value.is_bigint() {
         return Some(Raw::Unsupported("a bigint"));

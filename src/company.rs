@@ -184,11 +184,7 @@ mod tests {
                 .map(|n| n.len()),
             Some(255)
         );
-        for bad in [
-            Raw::from("n".repeat(256)),
-            Raw::Number(5.0),
-            Raw::Bool(true),
-        ] {
+        for bad in [Raw::from("n".repeat(256)), Raw::from(5i64), Raw::Bool(true)] {
             let e = validate_settings(&Raw::object([("name", bad)])).unwrap_err();
             assert_eq!(
                 (e.code(), e.field().as_deref()),

@@ -20,8 +20,10 @@ pub enum Raw {
     /// `null`, `undefined` or a missing value.
     Null,
     Bool(bool),
-    /// Every JS number is an f64; integer-ness is checked by the reader.
-    Number(f64),
+    /// A JS number as decimal text in fixed notation ([`number_text`]): `"5"`, `"-0.25"`, `"0.00000015"`,
+    /// `"1000000000000000000000"`; or `"NaN"`, `"Infinity"`, `"-Infinity"` for a number that is none. The readers
+    /// take integers and decimals from the text exactly, so the core never formats or parses a float.
+    Number(String),
     String(String),
     Array(Vec<Raw>),
     Object(SortedMap<String, Raw>),
@@ -76,14 +78,116 @@ impl From<String> for Raw {
 
 impl From<i64> for Raw {
     fn from(n: i64) -> Raw {
-        Raw::Number(n as f64)
+        Raw::Number(n.to_string())
     }
 }
 
+/// Tests write JS numbers as f64 literals; Rust prints a finite one as JS does, with any exponent written out.
+#[cfg(test)]
 impl From<f64> for Raw {
     fn from(n: f64) -> Raw {
-        Raw::Number(n)
+        Raw::Number(match n {
+            _ if n.is_nan() => "NaN".into(),
+            _ if n.is_infinite() => (if n > 0.0 { "Infinity" } else { "-Infinity" }).into(),
+            _ if n == 0.0 => "0".into(),
+            _ => format!("{n}"),
+        })
     }
+}
+
+/// The longest number text kept: a double's longest fixed notation is 326 characters (`5e-324`).
+const MAX_NUMBER_TEXT: usize = 400;
+
+/// A JSON number (`-?digits[.digits][(e|E)[+-]digits]`, as JS writes one) in fixed notation, without leading or
+/// trailing zeros: `1.5e-7` → `0.00000015`, `1e+21` → `1000000000000000000000`, `2.50` → `2.5`, `-0` → `0`.
+/// `None` for text that is no such number, or whose fixed notation would be longer than 400 characters (no double
+/// needs more).
+pub fn number_text(text: &str) -> Option<String> {
+    let (negative, body) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    // The common case, an integer as JS writes it, as it stands.
+    if !body.is_empty()
+        && body.len() <= MAX_NUMBER_TEXT
+        && body.bytes().all(|b| b.is_ascii_digit())
+        && (body == "0" || !body.starts_with('0'))
+    {
+        return Some(if body == "0" {
+            body.into()
+        } else {
+            text.into()
+        });
+    }
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(at) => (&body[..at], Some(&body[at + 1..])),
+        None => (body, None),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits_only = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !digits_only(whole) || !digits_only(fraction) {
+        return None;
+    }
+    if mantissa.ends_with('.') || whole.len() + fraction.len() > MAX_NUMBER_TEXT {
+        return None;
+    }
+    let shift: i64 = match exponent {
+        None => 0,
+        Some(e) => {
+            let (minus, digits) = match e.as_bytes().first() {
+                Some(b'-') => (true, &e[1..]),
+                Some(b'+') => (false, &e[1..]),
+                _ => (false, e),
+            };
+            if digits.is_empty() || digits.len() > 4 || !digits_only(digits) {
+                return None;
+            }
+            let n: i64 = digits.bytes().fold(0, |n, b| n * 10 + i64::from(b - b'0'));
+            if minus {
+                -n
+            } else {
+                n
+            }
+        }
+    };
+    // The significant digits, and where the point falls among them.
+    let all: Vec<u8> = whole.bytes().chain(fraction.bytes()).collect();
+    let Some(first) = all.iter().position(|&d| d != b'0') else {
+        return Some("0".into());
+    };
+    let last = all
+        .iter()
+        .rposition(|&d| d != b'0')
+        .map_or(first, |l| l + 1);
+    let significant = &all[first..last];
+    let point = whole.len() as i64 + shift - first as i64;
+    let len = significant.len() as i64;
+    if point > MAX_NUMBER_TEXT as i64 || -point > MAX_NUMBER_TEXT as i64 {
+        return None;
+    }
+    let mut out = String::with_capacity((len + point.abs() + 3) as usize);
+    if negative {
+        out.push('-');
+    }
+    let push = |out: &mut String, ds: &[u8]| ds.iter().for_each(|&d| out.push(char::from(d)));
+    if point <= 0 {
+        out.push_str("0.");
+        (0..-point).for_each(|_| out.push('0'));
+        push(&mut out, significant);
+    } else if point < len {
+        push(&mut out, &significant[..point as usize]);
+        out.push('.');
+        push(&mut out, &significant[point as usize..]);
+    } else {
+        push(&mut out, significant);
+        (0..point - len).for_each(|_| out.push('0'));
+    }
+    Some(out)
+}
+
+/// Whether a number's text is a finite number (`NaN` and the infinities end in a letter).
+pub fn is_finite(text: &str) -> bool {
+    text.bytes().last().is_some_and(|b| b.is_ascii_digit())
 }
 
 impl From<bool> for Raw {
@@ -153,7 +257,14 @@ pub fn show(v: &Raw) -> String {
                 format!("\"{cut}\"")
             }
         }
-        Raw::Number(n) => format!("{n}"),
+        Raw::Number(n) => {
+            let cut: String = n.chars().take(40).collect();
+            if cut.len() < n.len() {
+                format!("{cut}…")
+            } else {
+                cut
+            }
+        }
         Raw::Bool(b) => format!("{b}"),
         other => other.kind().to_string(),
     }
@@ -164,14 +275,8 @@ pub fn show(v: &Raw) -> String {
 fn integer(v: &Raw, field: &str) -> Result<i128> {
     let not_integer = || CoreError::invalid(field, format!("must be an integer, got {}", show(v)));
     match v {
-        Raw::Number(n) => {
-            if !n.is_finite() || n.fract() != 0.0 {
-                return Err(not_integer());
-            }
-            // `as` saturates for f64 → i128 and maps -0.0 to 0.
-            Ok(*n as i128)
-        }
-        Raw::String(s) => {
+        // A number's text has no fraction unless it is not whole (no trailing zeros), so it reads as a string does.
+        Raw::Number(s) | Raw::String(s) => {
             let (negative, digits) = match s.strip_prefix('-') {
                 Some(rest) => (true, rest),
                 None => (false, s.as_str()),
@@ -255,8 +360,8 @@ pub fn bool_value(v: &Raw, field: &str) -> Result<bool> {
         Raw::Bool(b) => Ok(*b),
         Raw::String(s) if s.eq_ignore_ascii_case("true") || s == "1" => Ok(true),
         Raw::String(s) if s.eq_ignore_ascii_case("false") || s == "0" => Ok(false),
-        Raw::Number(n) if *n == 1.0 => Ok(true),
-        Raw::Number(n) if *n == 0.0 => Ok(false),
+        Raw::Number(n) if n == "1" => Ok(true),
+        Raw::Number(n) if n == "0" => Ok(false),
         other => Err(CoreError::invalid(
             field,
             format!("must be true or false, got {}", show(other)),
@@ -311,7 +416,7 @@ pub fn decimal_value(v: &Raw, field: &str, min: Decimal, max: Decimal) -> Result
     };
     let text = match v {
         Raw::String(s) => s.clone(),
-        Raw::Number(n) if n.is_finite() => format!("{n}"),
+        Raw::Number(n) if is_finite(n) => n.clone(),
         _ => return Err(bad()),
     };
     let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
@@ -516,6 +621,64 @@ mod tests {
                 .field()
                 .as_deref(),
             Some("a")
+        );
+    }
+
+    /// JS writes a double with its shortest digits and an exponent past 1e21 or below 1e-6; Rust's `{:e}` writes the
+    /// same digits with an exponent always, `{}` in fixed notation: the text of the one is the other.
+    #[test]
+    fn number_text_is_the_fixed_notation_of_the_shortest_digits() {
+        let mut rng = crate::testutil::XorShift::new(5);
+        for i in 0..20_000 {
+            let x = match i % 3 {
+                0 => f64::from_bits(rng.next()),
+                1 => rng.range(-1_000_000_000, 1_000_000_000) as f64 / 1000.0,
+                _ => rng.range(-9_007_199_254_740_991, 9_007_199_254_740_991) as f64,
+            };
+            if !x.is_finite() {
+                continue;
+            }
+            let fixed = if x == 0.0 {
+                "0".to_string()
+            } else {
+                format!("{x}")
+            };
+            assert_eq!(
+                number_text(&format!("{x:e}")).as_deref(),
+                Some(fixed.as_str()),
+                "{x:e}"
+            );
+            assert_eq!(
+                number_text(&format!("{x:E}")).as_deref(),
+                Some(fixed.as_str()),
+                "{x:E}"
+            );
+            assert_eq!(number_text(&fixed).as_deref(), Some(fixed.as_str()));
+        }
+        for (js, fixed) in [
+            ("1e+21", "1000000000000000000000"),
+            ("1.5e-7", "0.00000015"),
+            ("-1.25e+2", "-125"),
+            ("2.50", "2.5"),
+            ("-0", "0"),
+            ("0.000", "0"),
+            ("007", "7"),
+            ("5e-324", &format!("0.{}5", "0".repeat(323))),
+            (
+                "1.7976931348623157e+308",
+                &format!("17976931348623157{}", "0".repeat(292)),
+            ),
+        ] {
+            assert_eq!(number_text(js).as_deref(), Some(fixed), "{js}");
+        }
+        for bad in [
+            "", "-", "1.", ".5", "1e", "1e+", "--1", "1x", "0x10", "1e99999", "1e401", "NaN",
+            "Infinity",
+        ] {
+            assert_eq!(number_text(bad), None, "{bad}");
+        }
+        assert!(
+            is_finite("-0.5") && is_finite("7") && !is_finite("NaN") && !is_finite("-Infinity")
         );
     }
 

@@ -122,7 +122,7 @@ impl Parser<'_> {
         if text.is_empty() {
             return None;
         }
-        text.parse::<f64>().ok().map(Raw::Number)
+        crate::input::number_text(text).map(Raw::Number)
     }
 
     fn hex4(&mut self) -> Option<u32> {
@@ -222,7 +222,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(v.get("a"), Some(&Raw::from("x\"y\\zé😀")));
-        assert_eq!(v.get("n"), Some(&Raw::Number(-1250.0)));
+        assert_eq!(v.get("n"), Some(&Raw::from(-1250i64)));
         assert_eq!(
             v.get("b"),
             Some(&Raw::Array(vec![
@@ -234,7 +234,7 @@ mod tests {
         assert_eq!(v.get("o"), Some(&Raw::Object(SortedMap::new())));
         assert_eq!(
             parse(" [ 1 , 2 ] ", 16),
-            Some(Raw::Array(vec![Raw::Number(1.0), Raw::Number(2.0)]))
+            Some(Raw::Array(vec![Raw::from(1i64), Raw::from(2i64)]))
         );
         assert_eq!(parse(r#""\ud800""#, 16), Some(Raw::from("\u{FFFD}")));
     }

@@ -64,7 +64,7 @@ pub fn changes(raw: &Raw) -> Result<Option<SortedMap<String, Option<String>>>> {
                 Some(s.clone())
             }
             // A JSON number or boolean is kept as its text, as form values are.
-            Raw::Number(n) if n.is_finite() => Some(format!("{n}")),
+            Raw::Number(n) if crate::input::is_finite(n) => Some(n.clone()),
             Raw::Bool(b) => Some(b.to_string()),
             other => {
                 return Err(CoreError::invalid(

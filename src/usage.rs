@@ -276,7 +276,7 @@ fn unit_amount(v: &Raw, field: &str) -> Result<Decimal> {
     };
     let text = match v {
         Raw::String(s) => s.clone(),
-        Raw::Number(n) if n.is_finite() => format!("{n}"),
+        Raw::Number(n) if input::is_finite(n) => n.clone(),
         _ => return Err(bad()),
     };
     let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));

@@ -56,7 +56,7 @@ impl Context {
                 };
                 let items = usage::items_from_stored(&items)?;
                 let metrics = items.iter().map(|i| i.metric_code.clone()).collect();
-                let canceled = matches!(row.get("canceled"), Some(Raw::Number(n)) if *n != 0.0)
+                let canceled = matches!(row.get("canceled"), Some(Raw::Number(n)) if n != "0")
                     || matches!(row.get("canceled"), Some(Raw::Bool(true)));
                 ctx.subscriptions.insert(
                     guid.clone(),

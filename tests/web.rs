@@ -139,6 +139,34 @@ fn currency_and_allocate() {
         400,
         Some("total"),
     );
+    // Numbers that are no amount are named as JS writes them, with any exponent written out: the core takes a JS
+    // number's text from JS (a scalar) or from JSON.stringify (inside an array or object) and never formats a float.
+    for (total, code, shown) in [
+        (100.5, "invalid_field", "got 100.5"),
+        (1.5e-7, "invalid_field", "got 0.00000015"),
+        (f64::NAN, "invalid_field", "got NaN"),
+        (f64::NEG_INFINITY, "invalid_field", "got -Infinity"),
+        (
+            1e21,
+            "amount_out_of_range",
+            "1000000000000000000000 is above",
+        ),
+    ] {
+        let message = assert_error(
+            js_allocate(n(total), arr(&[n(1.0)])),
+            code,
+            400,
+            Some("total"),
+        );
+        assert!(message.contains(shown), "{total}: {message}");
+    }
+    let message = assert_error(
+        js_allocate(n(10.0), arr(&[n(2.5e-7), n(1.0)])),
+        "invalid_field",
+        400,
+        Some("weights[0]"),
+    );
+    assert!(message.contains("0.00000025"), "{message}");
     assert_error(
         js_allocate(n(1.0), arr(&[n(1.0), n(-1.0)])),
         "invalid_field",

@@ -21,9 +21,8 @@ fn billable(row: &JsValue) -> crate::error::Result<Billable> {
 }
 
 fn is_set(raw: &Raw, key: &str) -> bool {
-    input::present(raw, key).is_some_and(|v| {
-        !matches!(v, Raw::Number(n) if *n == 0.0) && !matches!(v, Raw::Bool(false))
-    })
+    input::present(raw, key)
+        .is_some_and(|v| !matches!(v, Raw::Number(n) if n == "0") && !matches!(v, Raw::Bool(false)))
 }
 
 /// The status of a stored subscription row (`canceled`, `paused_at`, `trial_end`) whose latest invoice has
