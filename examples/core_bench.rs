@@ -14,12 +14,12 @@ use billy_edge::time;
 
 const CHUNK: usize = 10_000;
 
-/// Operations per second of `f(count, first)` called over `n` values in chunks: the best of three passes after one
+/// Operations per second of `f(count, first)` called over `n` values in chunks: the best of five passes after one
 /// warm-up chunk, as the JS side measures.
 fn rate(n: usize, mut f: impl FnMut(usize, usize) -> f64) -> (f64, f64) {
     let mut sink = f(CHUNK.min(n), 0);
     let mut best: f64 = 0.0;
-    for _ in 0..3 {
+    for _ in 0..5 {
         let t = Clock::now();
         for first in (0..n).step_by(CHUNK) {
             // black_box: the optimiser may not fold chunks together or hoist the rule out of the loop.

@@ -297,14 +297,14 @@ const { addMonths } = await import("date-fns");
 const { dinero, allocate: dineroAllocate, toSnapshot } = await import("dinero.js");
 const { USD } = await import("dinero.js");
 const N = SMOKE ? 10_000 : 1_000_000;
-// The best of three timed passes after a warm-up (the native side does the same): one pass on this VM varies by up to
+// The best of five timed passes after a warm-up (the native side does the same): one pass on this VM varies by up to
 // ±50 % (JIT tier-up, GC, host noise), and a ratio of two single passes would mostly measure that.
 // The warm-up is a whole pass: V8 runs wasm in its baseline tier first and optimises hot functions in the background,
 // and a pass of a batch takes only milliseconds.
 const opsPerSec = (n, fn) => {
   fn(n);
   let best = 0;
-  for (let pass = 0; pass < 3; pass++) { const t = performance.now(); fn(n); best = Math.max(best, n / ((performance.now() - t) / 1000)); }
+  for (let pass = 0; pass < 5; pass++) { const t = performance.now(); fn(n); best = Math.max(best, n / ((performance.now() - t) / 1000)); }
   return best;
 };
 const start = "2024-01-31T10:00:00.000000+00:00";
@@ -321,7 +321,7 @@ const same = (c, v) => { const key = `${c}:${v}`; let a = constants.get(key); if
 const out = new Float64Array(4 * chunk), out8 = new Uint8Array(chunk);
 const adjustmentAmounts = new Float64Array(adjustments.map((a) => a.amount));
 const weights7030 = new Float64Array([70, 30]);
-const measures = {
+const measureCore = () => ({
   "1,000,000 monthly periods (month-end clamping)": {
     wasm: opsPerSec(N, (n) => batched(n, (c, i) => core.periodsBatch(out.subarray(0, c), start, "monthly", 1, i % 1000))),
     single: opsPerSec(N / 10, (n) => { for (let i = 0; i < n; i++) core.periodAt(start, "monthly", 1, i % 1000); }),
@@ -346,11 +346,21 @@ const measures = {
       same(c, -1500), same(c, 50000), "USD"))),
     single: opsPerSec(N / 100, (n) => { for (let i = 0; i < n; i++) core.allocateCheckout(80000 + i, -1500, 50000, "USD"); }),
   },
-};
-let native = null;
-try {
-  native = JSON.parse(execFileSync("cargo", ["run", "--release", "--quiet", "--example", "core_bench", String(N)], { cwd: ROOT }).toString());
-} catch (err) { console.error("native bench unavailable:", err.message); }
+});
+// Rounds of wasm then native, each side keeping its best: the host's load drifts over a minute by more than the
+// difference being measured, and a native run taken at another moment than the wasm one would mostly measure that.
+const ROUNDS = SMOKE ? 1 : 3;
+let measures = null, native = null;
+for (let round = 0; round < ROUNDS; round++) {
+  const m = measureCore();
+  measures = measures === null ? m : Object.fromEntries(Object.entries(m).map(([k, v]) => [k, {
+    wasm: Math.max(v.wasm, measures[k].wasm), single: Math.max(v.single, measures[k].single),
+    reference: v.reference && [v.reference[0], Math.max(v.reference[1], measures[k].reference[1])] }]));
+  try {
+    const nat = JSON.parse(execFileSync("cargo", ["run", "--release", "--quiet", "--example", "core_bench", String(N)], { cwd: ROOT }).toString());
+    native = native === null ? nat : Object.fromEntries(Object.entries(nat).map(([k, v]) => [k, Math.max(v, native[k])]));
+  } catch (err) { console.error("native bench unavailable:", err.message); }
+}
 const nativeOf = { "1,000,000 monthly periods (month-end clamping)": "periods", "1,000,000 invoice totals (5 adjustments)": "totals",
   "1,000,000 70/30 splits": "splits", "100,000 escrow validations": "escrow", "100,000 checkout allocations": "checkouts" };
 const wasmBytes = readFileSync(path.join(ROOT, "pkg/billy_edge_bg.wasm"));
