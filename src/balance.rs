@@ -22,6 +22,10 @@ crate::names! {
         /// A subscription credited the customer: a downgrade invoiced at once, an excess proration credit, a
         /// prorated cancel (a negative entry).
         SubscriptionCredit = "subscription_credit",
+        /// A payment came to a terms invoice that no longer took it: more than was outstanding, or after the
+        /// invoice was settled or canceled (a charge in flight when its checkout failed). It goes back to the buyer
+        /// (a negative entry).
+        InvoiceOverpaid = "invoice_overpaid",
     }
 }
 

@@ -1065,12 +1065,17 @@ pub fn js_recorded_transaction() -> JsResult<JsValue> {
     out(&transaction::recorded())
 }
 
-/// What a failed checkout gives back: `{release_credit, balance_credit}` of its confirmed allocation.
+/// What a failed checkout gives back: `{release_credit, balance_credit}` of its confirmed allocation, whose terms
+/// invoice has `terms_paid` paid (0 without one).
 #[wasm_bindgen(js_name = checkoutUndo, unchecked_return_type = "{ release_credit: number; balance_credit: number }")]
 pub fn js_checkout_undo(
     #[wasm_bindgen(unchecked_param_type = "Allocation")] allocation: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] terms_paid: JsValue,
 ) -> JsResult<JsValue> {
-    out(&checkout::undo(&allocation_arg(&allocation)?)?)
+    out(&checkout::undo(
+        &allocation_arg(&allocation)?,
+        amount_arg(&terms_paid, "terms_paid", 0)?,
+    )?)
 }
 
 /// A new random UUID (version 4), for resources whose published shape uses them.
@@ -1410,12 +1415,14 @@ pub fn js_checkout_after_payment(
     Ok(checkout::after_payment(status, effect).as_str().into())
 }
 
-/// Validates a payment `{amount?, paid_at?}` of a terms invoice with `outstanding` left.
+/// Validates a payment `{amount?, paid_at?}` of a terms invoice with `outstanding` left; `charging`: a charge of it
+/// is in flight (409 `payment_pending`).
 #[wasm_bindgen(js_name = validateTermsPayment, unchecked_return_type = "{ amount: number; paid_at: CanonicalTime }")]
 pub fn js_validate_terms_payment(
     #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
     #[wasm_bindgen(unchecked_param_type = "TermsInvoiceStatus")] status: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] outstanding: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "boolean")] charging: JsValue,
     #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
 ) -> JsResult<JsValue> {
     let status = checkout::TermsStatus::parse(&str_arg(&status, "status")?, "status")?;
@@ -1424,16 +1431,19 @@ pub fn js_validate_terms_payment(
         &to_raw(&input),
         status,
         outstanding,
+        input::bool_value(&to_raw(&charging), "charging")?,
         time_arg(&now, "now")?,
     )?)
 }
 
-/// A terms invoice after payments bring `paid` of its `amount`, the last at `paid_at`.
-#[wasm_bindgen(js_name = termsAfterPayment, unchecked_return_type = "{ status: TermsInvoiceStatus; paid_on_time: boolean | null }")]
+/// A terms invoice of `amount` with `paid` of it paid, after a `payment` at `paid_at`: `{status, amount_paid,
+/// applied, returned, paid_on_time}` (what counts, and what goes back to the buyer).
+#[wasm_bindgen(js_name = termsAfterPayment, unchecked_return_type = "{ status: TermsInvoiceStatus; amount_paid: number; applied: number; returned: number; paid_on_time: boolean | null }")]
 pub fn js_terms_after_payment(
     #[wasm_bindgen(unchecked_param_type = "TermsInvoiceStatus")] status: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] amount: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] paid: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] payment: JsValue,
     #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] due_at: JsValue,
     #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] paid_at: JsValue,
 ) -> JsResult<JsValue> {
@@ -1441,10 +1451,11 @@ pub fn js_terms_after_payment(
     out(&checkout::after_terms_payment(
         status,
         amount_arg(&amount, "amount", 0)?,
-        amount_arg(&paid, "paid", 0)?,
+        amount_arg(&paid, "paid", -MAX_AMOUNT)?,
+        amount_arg(&payment, "payment", 0)?,
         time_arg(&due_at, "due_at")?,
         time_arg(&paid_at, "paid_at")?,
-    ))
+    )?)
 }
 
 /// Whether an open terms invoice has fallen due at `now`.

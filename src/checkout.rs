@@ -409,8 +409,9 @@ pub fn after_payment(status: Status, effect: Effect) -> Status {
 }
 
 crate::json_struct! {
-    /// What a failed checkout gives back: the credit it reserved, and a balance credit for what it took from or added
-    /// to the customer's balance (`checkout_credit`, the negation of its entries).
+    /// What a failed checkout gives back: the credit its terms invoice still holds, and a balance credit for what it
+    /// took from or added to the customer's balance and for what the buyer already paid of its terms invoice
+    /// (`checkout_credit`: the negation of its entries, less those payments).
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub struct Undo {
         pub release_credit: i64,
@@ -418,13 +419,23 @@ crate::json_struct! {
     }
 }
 
-/// The undo of a confirmed `allocation`.
-pub fn undo(allocation: &Allocation) -> Result<Undo> {
+/// The undo of a confirmed `allocation` whose terms invoice has `terms_paid` of its amount paid (each payment already
+/// gave back its own amount of credit, so only the rest is released; the payments themselves go back to the buyer).
+pub fn undo(allocation: &Allocation, terms_paid: i64) -> Result<Undo> {
+    if !(0..=allocation.terms_amount).contains(&terms_paid) {
+        return Err(CoreError::invalid(
+            "terms_paid",
+            format!(
+                "must be from 0 to the terms amount {}, got {terms_paid}",
+                allocation.terms_amount
+            ),
+        ));
+    }
     Ok(Undo {
-        release_credit: allocation.terms_amount,
+        release_credit: allocation.terms_amount - terms_paid,
         balance_credit: money::neg(money::add(
-            allocation.balance_applied,
-            allocation.carried_to_balance,
+            money::add(allocation.balance_applied, allocation.carried_to_balance)?,
+            terms_paid,
         )?)?,
     })
 }
@@ -439,16 +450,27 @@ crate::json_struct! {
 }
 
 /// Validates `{amount?, paid_at?}` (default: all that is outstanding, now) for a terms invoice with `outstanding` left.
+/// While a charge of the invoice is in flight (`charging`: staged, retrying or pending at the processor) nothing is
+/// recorded (409 `payment_pending`): the charge may still take the money, and the buyer would pay twice.
 pub fn validate_payment(
     raw: &Raw,
     status: TermsStatus,
     outstanding: i64,
+    charging: bool,
     now: Instant,
 ) -> Result<PaymentInput> {
     input::object(raw, "input")?;
     if !matches!(status, TermsStatus::Open | TermsStatus::Overdue) {
         return Err(CoreError::InvalidState {
             reason: format!("this terms invoice is {status}: nothing to pay"),
+        });
+    }
+    if charging {
+        return Err(CoreError::Conflict {
+            code: "payment_pending",
+            field: None,
+            reason: "a charge of this terms invoice is still at the processor; record a payment once it has an answer"
+                .into(),
         });
     }
     let amount = input::opt_amount(raw, "amount", 1)?.unwrap_or(outstanding);
@@ -470,34 +492,50 @@ pub fn validate_payment(
 }
 
 crate::json_struct! {
-    /// What a terms invoice becomes after payments bring `paid` of its `amount` in, the last at `paid_at`.
+    /// What a terms invoice becomes when a payment comes in, the last at `paid_at`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct TermsOutcome {
         pub status: TermsStatus,
+        /// The invoice's `amount_paid` now: never more than its amount.
+        pub amount_paid: i64,
+        /// What of the payment counts toward the invoice (and gives back as much of the buyer's credit).
+        pub applied: i64,
+        /// What of the payment goes back to the buyer, as a balance credit: all of it when the invoice is canceled
+        /// or settled already (a charge that was in flight when its checkout failed), else what exceeds the amount.
+        pub returned: i64,
         /// Paid in full just now: whether by its due date (the growth event to record); `None` otherwise.
         pub paid_on_time: Option<bool>,
     }
 }
 
-/// A terms invoice after a payment.
+/// A terms invoice of `amount`, `paid` of it so far, after a `payment` at `paid_at`.
 pub fn after_terms_payment(
     status: TermsStatus,
     amount: i64,
     paid: i64,
+    payment: i64,
     due_at: Instant,
     paid_at: Instant,
-) -> TermsOutcome {
-    if matches!(status, TermsStatus::Open | TermsStatus::Overdue) && paid >= amount {
-        TermsOutcome {
-            status: TermsStatus::Settled,
-            paid_on_time: Some(paid_at <= due_at),
-        }
-    } else {
-        TermsOutcome {
-            status,
-            paid_on_time: None,
-        }
+) -> Result<TermsOutcome> {
+    if payment < 0 {
+        return Err(CoreError::invalid(
+            "payment",
+            format!("must be at least 0, got {payment}"),
+        ));
     }
+    // A stored `amount_paid` above the amount (written before this rule returned the excess) counts as the amount.
+    let paid = paid.clamp(0, amount);
+    let open = matches!(status, TermsStatus::Open | TermsStatus::Overdue);
+    let applied = if open { payment.min(amount - paid) } else { 0 };
+    let amount_paid = paid + applied;
+    let settles = open && amount_paid == amount;
+    Ok(TermsOutcome {
+        status: if settles { TermsStatus::Settled } else { status },
+        amount_paid,
+        applied,
+        returned: payment - applied,
+        paid_on_time: settles.then_some(paid_at <= due_at),
+    })
 }
 
 /// Whether an open terms invoice has fallen due at `now` (→ overdue).
@@ -712,7 +750,7 @@ mod tests {
     fn a_failed_checkout_gives_everything_back() {
         let a = allocate(10_000, -1_500, 5_000, 50).unwrap();
         assert_eq!(
-            undo(&a).unwrap(),
+            undo(&a, 0).unwrap(),
             Undo {
                 release_credit: 5_000,
                 balance_credit: -1_500
@@ -720,12 +758,66 @@ mod tests {
         );
         let a = allocate(5_030, 0, 5_000, 50).unwrap();
         assert_eq!(
-            undo(&a).unwrap(),
+            undo(&a, 0).unwrap(),
             Undo {
                 release_credit: 5_000,
                 balance_credit: -30
             }
         );
+    }
+
+    /// The card part can fail after the terms invoice was (partly) paid: each payment already released its credit,
+    /// so only the rest is released, and the payments go back to the buyer; credit used never goes below zero.
+    #[test]
+    fn a_failed_checkout_returns_what_its_terms_invoice_was_paid() {
+        let a = allocate(80_000, -1_000, 50_000, 50).unwrap();
+        assert_eq!((a.terms_amount, a.card_amount), (50_000, 29_000));
+        for (paid, release, credit) in [
+            (0, 50_000, -1_000),
+            (20_000, 30_000, -21_000),
+            (50_000, 0, -51_000),
+        ] {
+            let u = undo(&a, paid).unwrap();
+            assert_eq!((u.release_credit, u.balance_credit), (release, credit));
+            // What was used (terms) = what payments released + what the undo releases.
+            assert_eq!(paid + u.release_credit, a.terms_amount);
+        }
+        assert_eq!(undo(&a, 50_001).unwrap_err().field().as_deref(), Some("terms_paid"));
+        assert!(undo(&a, -1).is_err());
+    }
+
+    /// Payments never make `amount_paid` exceed the amount; what does not count goes back to the buyer, and a
+    /// payment of a canceled or settled invoice (a charge that was in flight) goes back whole.
+    #[test]
+    fn terms_payments_count_up_to_the_amount_and_return_the_rest() {
+        let due = at("2024-02-01T00:00:00Z");
+        let o = after_terms_payment(TermsStatus::Open, 900, 400, 600, due, due).unwrap();
+        assert_eq!(
+            (o.status, o.amount_paid, o.applied, o.returned, o.paid_on_time),
+            (TermsStatus::Settled, 900, 500, 100, Some(true))
+        );
+        for status in [TermsStatus::Canceled, TermsStatus::Settled] {
+            let o = after_terms_payment(status, 900, 400, 600, due, due).unwrap();
+            assert_eq!(
+                (o.status, o.amount_paid, o.applied, o.returned, o.paid_on_time),
+                (status, 400, 0, 600, None)
+            );
+        }
+        // A stored overpayment (before this rule) counts as the amount: nothing more is applied.
+        let o = after_terms_payment(TermsStatus::Open, 900, 1_800, 50, due, due).unwrap();
+        assert_eq!((o.amount_paid, o.applied, o.returned), (900, 0, 50));
+        assert!(after_terms_payment(TermsStatus::Open, 900, 0, -1, due, due).is_err());
+        let mut rng = XorShift::new(17);
+        for _ in 0..2_000 {
+            let amount = rng.range(1, 10_000);
+            let paid = rng.range(0, amount);
+            let payment = rng.range(0, 20_000);
+            let status = [TermsStatus::Open, TermsStatus::Overdue, TermsStatus::Canceled][rng.range(0, 2) as usize];
+            let o = after_terms_payment(status, amount, paid, payment, due, due).unwrap();
+            assert_eq!(o.applied + o.returned, payment);
+            assert!(o.amount_paid <= amount && o.amount_paid == paid + o.applied);
+            assert_eq!(o.status == TermsStatus::Settled, o.paid_on_time.is_some());
+        }
     }
 
     #[test]
@@ -842,31 +934,44 @@ mod tests {
         );
         let due = at("2024-02-01T00:00:00Z");
         assert_eq!(
-            after_terms_payment(TermsStatus::Open, 900, 500, due, at("2024-01-15")).status,
+            after_terms_payment(TermsStatus::Open, 900, 0, 500, due, at("2024-01-15"))
+                .unwrap()
+                .status,
             TermsStatus::Open
         );
         assert_eq!(
-            after_terms_payment(TermsStatus::Open, 900, 900, due, due).paid_on_time,
+            after_terms_payment(TermsStatus::Open, 900, 500, 400, due, due)
+                .unwrap()
+                .paid_on_time,
             Some(true)
         );
         assert_eq!(
-            after_terms_payment(TermsStatus::Overdue, 900, 900, due, at("2024-02-02")).paid_on_time,
+            after_terms_payment(TermsStatus::Overdue, 900, 0, 900, due, at("2024-02-02"))
+                .unwrap()
+                .paid_on_time,
             Some(false)
         );
         assert!(falls_overdue(TermsStatus::Open, due, due));
         assert!(!falls_overdue(TermsStatus::Settled, due, due));
         let now = at("2024-01-10");
         assert_eq!(
-            validate_payment(&Raw::Null, TermsStatus::Open, 900, now)
+            validate_payment(&Raw::Null, TermsStatus::Open, 900, false, now)
                 .unwrap()
                 .amount,
             900
+        );
+        assert_eq!(
+            validate_payment(&Raw::Null, TermsStatus::Open, 900, true, now)
+                .unwrap_err()
+                .code(),
+            "payment_pending"
         );
         assert_eq!(
             validate_payment(
                 &Raw::object([("amount", Raw::from("901"))]),
                 TermsStatus::Open,
                 900,
+                false,
                 now
             )
             .unwrap_err()
@@ -874,7 +979,7 @@ mod tests {
             "exceeds_remaining"
         );
         assert_eq!(
-            validate_payment(&Raw::Null, TermsStatus::Settled, 0, now)
+            validate_payment(&Raw::Null, TermsStatus::Settled, 0, false, now)
                 .unwrap_err()
                 .code(),
             "invalid_state"
@@ -884,6 +989,7 @@ mod tests {
                 &Raw::object([("paid_at", Raw::from("2024-01-11"))]),
                 TermsStatus::Open,
                 9,
+                false,
                 now
             )
             .unwrap_err()

@@ -84,7 +84,11 @@ export class Checkouts {
     this.db.update("checkouts", guid, { status: next, updated_at: now });
     this.#announce(guid, now);
     if (next !== N.CheckoutStatus.failed) return;
-    const undo = this.core.checkoutUndo(JSON.parse(checkout.allocation));
+    // The card part can fail after days of retries, when the terms invoice may be paid in part or in full already:
+    // its payments go back to the buyer and only the credit it still holds is released. A charge of it still in
+    // flight finds the invoice canceled and goes back to the buyer when it succeeds (www/terms.js `paid`).
+    const invoice = checkout.invoice_guid ? this.db.one("SELECT amount_paid FROM invoices WHERE guid = ?", checkout.invoice_guid) : null;
+    const undo = this.core.checkoutUndo(JSON.parse(checkout.allocation), invoice?.amount_paid ?? 0);
     if (undo.balance_credit !== 0) {
       this.balances.entry({ customer_guid: checkout.customer_guid, currency: checkout.currency,
         amount: undo.balance_credit, transaction_type: N.BalanceTransactionType.checkout_credit, checkout_guid: guid }, now);

@@ -104,7 +104,7 @@ export class Company extends DurableObject {
     const credit = new Credit({ db, core, webhooks });
     const balances = new Balances({ db, core });
     // Terms invoices are shown by the invoicing service's view (their hosted page's token), made just below.
-    const terms = new Terms({ db, core, payments, credit, webhooks, invoiceView: (row) => invoicing.invoiceView(row) });
+    const terms = new Terms({ db, core, payments, credit, balances, webhooks, invoiceView: (row) => invoicing.invoiceView(row) });
     const invoicing = new Invoicing({ db, core, payments, terms, webhooks });
     const usage = new Usage({ db, core });
     /** What routes and due work use; each names what it needs. */

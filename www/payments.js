@@ -73,6 +73,13 @@ export class Payments {
       AND status = ?`, ownerType, ownerGuid, N.SubmitStatus.done, N.TransactionStatus.pending) !== null;
   }
 
+  /** Whether any of the owner's payments may still move money: staged, retrying, or pending at the processor. */
+  inFlight(ownerType, ownerGuid) {
+    return this.db.one(`SELECT 1 AS x FROM transactions WHERE owner_type = ? AND owner_guid = ?
+      AND (submit_status IN (?, ?) OR (submit_status = ? AND status = ?))`, ownerType, ownerGuid,
+    N.SubmitStatus.staged, N.SubmitStatus.retrying, N.SubmitStatus.done, N.TransactionStatus.pending) !== null;
+  }
+
   /**
    * The owner lets go of its open transactions (cancel, new instrument). `uncertain` holds the guids whose earlier
    * attempts could not be confirmed as harmless: they are kept for reconciliation, so a charge that went through

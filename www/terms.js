@@ -8,10 +8,12 @@ import { OWNER as INVOICE, TERMS } from "./invoicing.js";
 export class Terms {
   /**
    * @param {{ db: import("./db.js").Db, core: typeof import("./core.js"), payments: import("./payments.js").Payments,
-   *   credit: import("./credit.js").Credit, webhooks: import("./webhooks.js").Webhooks,
+   *   credit: import("./credit.js").Credit, balances: import("./balances.js").Balances,
+   *   webhooks: import("./webhooks.js").Webhooks,
    *   invoiceView: (row: any) => any }} deps `invoiceView`: www/invoicing.js `invoiceView` (every view of an invoice)
    */
-  constructor({ db, core, payments, credit, webhooks, invoiceView }) {
+  constructor({ db, core, payments, credit, balances, webhooks, invoiceView }) {
+    this.balances = balances;
     this.webhooks = webhooks;
     this.invoiceView = invoiceView;
     this.db = db;
@@ -54,14 +56,21 @@ export class Terms {
     this.paid(inv.guid, payment.amount, payment.paid_at, now);
   }
 
-  /** `amount` of a terms invoice came in at `paidAt` (a recorded payment or its charge): the core says what follows. */
+  /**
+   * `amount` of a terms invoice came in at `paidAt` (a recorded payment or its charge): the core says what counts
+   * (it gives back as much credit) and what goes back to the buyer as a balance credit (`invoice_overpaid`).
+   */
   paid(invoiceGuid, amount, paidAt, now) {
     const inv = this.db.one("SELECT * FROM invoices WHERE guid = ?", invoiceGuid);
-    const total = this.core.addAmounts(inv.amount_paid, amount);
-    const outcome = this.core.termsAfterPayment(inv.status, inv.effective_amount, total, inv.due_at, paidAt);
-    this.db.update("invoices", inv.guid, { amount_paid: total, status: outcome.status, updated_at: now });
+    const outcome = this.core.termsAfterPayment(inv.status, inv.effective_amount, inv.amount_paid, amount, inv.due_at, paidAt);
+    if (outcome.returned > 0) {
+      this.balances.entry({ customer_guid: inv.customer_guid, currency: inv.currency, amount: -outcome.returned,
+        transaction_type: N.BalanceTransactionType.invoice_overpaid, checkout_guid: inv.checkout_guid }, now);
+    }
+    if (outcome.applied === 0) return;
+    this.db.update("invoices", inv.guid, { amount_paid: outcome.amount_paid, status: outcome.status, updated_at: now });
     this.#announce(inv.guid, N.WebhookEventType["invoice.updated"], now);
-    this.credit.use(inv.customer_guid, -amount, now);
+    this.credit.use(inv.customer_guid, -outcome.applied, now);
     if (outcome.paid_on_time !== null) {
       const checkout = inv.checkout_guid ? this.db.one("SELECT allocation FROM checkouts WHERE guid = ?", inv.checkout_guid) : null;
       const split = checkout?.allocation ? JSON.parse(checkout.allocation).card_amount > 0 : false;

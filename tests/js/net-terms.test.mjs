@@ -307,3 +307,66 @@ test("metadata on every object: set, merge, delete, filter lists by it; bad keys
   err(await c.api.get("/v1/customers?metadata[a]b]=x"), 400);
   assert.equal(ok(await c.api.get("/v1/customers")).total_count, 2, "nothing half-written");
 });
+
+/** The customer's balance now (0 before any entry). */
+const balanceOf = async (c, cu) =>
+  ok(await c.api.get(`/v1/balance_transactions?customer=${cu.guid}&limit=100`)).items[0]?.ending_balance_amount ?? 0;
+/** What the processor took and gave back, by kind. */
+const processorNet = async (c) => ok(await c.api.get(`/v1/companies/${c.guid}/simulator`)).charges
+  .filter((x) => x.status === "succeeded").reduce((s, x) => s + (x.kind === "debit" ? x.amount : -x.amount), 0);
+
+test("a card part that fails after its terms invoice was paid: the payment goes back to the buyer, credit used never below zero", async () => {
+  const c = await company();
+  const cu = await buyer(c); // tier 5: 50000 of credit
+  const ch = ok(await c.api.post("/v1/checkouts", { customer_guid: cu.guid, amount: "80000", terms_days: "15" }));
+  const conf = ok(await c.api.post(`/v1/checkouts/${ch.guid}/confirm`, {
+    funding_instrument_uri: "/v1/cards/always_error", terms_funding_instrument_uri: "/v1/cards/ok" }));
+  assert.deepEqual([conf.status, conf.allocation.terms_amount, conf.allocation.card_amount], ["processing", 50000, 30000]);
+  // Day 15: the terms invoice is charged and settled, on time. Weeks later the card part runs out of retries.
+  await advance(c, "2024-03-01T00:00:00Z");
+  assert.equal(ok(await c.api.get(`/v1/checkouts/${ch.guid}`)).status, "failed");
+  const inv = ok(await c.api.get(`/v1/invoices/${conf.invoice_guid}`));
+  assert.deepEqual([inv.status, inv.amount_paid], ["canceled", 50000]);
+  // The 50000 the buyer paid for a checkout that failed is theirs again, as a balance credit; the credit line is
+  // whole (its payment gave the credit back once, the undo gives back nothing more), and the buyer can go on.
+  assert.equal(await balanceOf(c, cu), -50000);
+  assert.equal(await processorNet(c), 50000, "the processor holds the terms charge: the balance credit stands for it");
+  const p = await credit(c, cu);
+  assert.equal(p.credit_used, 0);
+  const next = ok(await c.api.post("/v1/checkouts", { customer_guid: cu.guid, amount: "1000" }));
+  assert.equal(next.allocation.balance_applied, 1000, "the returned payment pays the next checkout");
+});
+
+test("a terms invoice is never paid twice: no recorded payment while its charge is at the processor; a late charge goes back", async () => {
+  const c = await company();
+  const cu = await buyer(c);
+  const ch = ok(await c.api.post("/v1/checkouts", { customer_guid: cu.guid, amount: "30000" }));
+  const conf = ok(await c.api.post(`/v1/checkouts/${ch.guid}/confirm`, { terms_days: "15", terms_funding_instrument_uri: "/v1/cards/pending" }));
+  await advance(c, "2024-01-16T00:00:00Z"); // the due-date charge is pending at the processor
+  const rec = await c.api.post(`/v1/invoices/${conf.invoice_guid}/payments`, {});
+  assert.deepEqual([rec.status, rec.body.error.code], [409, "payment_pending"]);
+  await advance(c, "2024-01-16T02:00:00Z"); // the pending charge succeeds
+  const inv = ok(await c.api.get(`/v1/invoices/${conf.invoice_guid}`));
+  assert.deepEqual([inv.status, inv.amount_paid], ["settled", 30000]);
+  assert.equal((await credit(c, cu)).credit_used, 0);
+  assert.equal(await balanceOf(c, cu), 0);
+  // A charge still in flight when its checkout fails finds the invoice canceled. With 7 attempts the card part fails
+  // at day 16 + 7 h; the terms charge, staged at day 15 on a card that always errs, is retrying then: the checkout's
+  // undo releases the whole line, and the charge's own end later changes nothing (money it took would go back whole).
+  ok(await c.api.put(`/v1/companies/${c.guid}`, { max_retry_attempts: "7" }));
+  const cu2 = await buyer(c);
+  const ch2 = ok(await c.api.post("/v1/checkouts", { customer_guid: cu2.guid, amount: "60000", terms_days: "15" }));
+  const conf2 = ok(await c.api.post(`/v1/checkouts/${ch2.guid}/confirm`, {
+    funding_instrument_uri: "/v1/cards/always_error", terms_funding_instrument_uri: "/v1/cards/always_error" }));
+  await advance(c, "2024-02-01T12:00:00Z");
+  assert.equal(ok(await c.api.get(`/v1/checkouts/${ch2.guid}`)).status, "failed");
+  const inv2 = ok(await c.api.get(`/v1/invoices/${conf2.invoice_guid}`));
+  const charges = ok(await c.api.get(`/v1/invoices/${inv2.guid}/transactions`)).items;
+  assert.equal(inv2.status, "canceled");
+  assert.equal(charges.length, 1, "the terms charge was staged at the due date");
+  assert.equal((await credit(c, cu2)).credit_used, 0);
+  await advance(c, "2024-04-01T00:00:00Z"); // the terms charge gives up too
+  assert.equal(ok(await c.api.get(`/v1/invoices/${inv2.guid}/transactions`)).items[0].status, "failed");
+  assert.deepEqual([ok(await c.api.get(`/v1/invoices/${inv2.guid}`)).status, (await credit(c, cu2)).credit_used], ["canceled", 0]);
+  assert.equal(await balanceOf(c, cu2), 0);
+});

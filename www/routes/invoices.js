@@ -135,7 +135,8 @@ export const routes = [
       if (inv.invoice_type !== TERMS) {
         throw new ApiError(409, "invalid_state", "Only terms invoices take recorded payments; pay this one with PUT funding_instrument_uri");
       }
-      r.terms.record(inv, r.core.validateTermsPayment(r.body, inv.status, r.terms.outstanding(inv), now), now);
+      const charging = r.payments.inFlight(OWNER, inv.guid);
+      r.terms.record(inv, r.core.validateTermsPayment(r.body, inv.status, r.terms.outstanding(inv), charging, now), now);
     });
     return show(r, guid);
   }],
