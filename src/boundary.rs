@@ -1145,13 +1145,27 @@ pub fn js_validate_facts(
     out(&credit::validate_facts(&to_raw(&input))?)
 }
 
-/// The tier an assessment gives from facts and the history so far `{paid_on_time, paid_late}`.
+/// The tier an assessment in `currency` gives from facts and the history so far `{paid_on_time, paid_late}`, for a
+/// buyer whose stored profile is `current` (`{currency, credit_used}`, or null): 409 `credit_in_use` when it would
+/// change the currency of credit in use.
 #[wasm_bindgen(js_name = creditAssess, unchecked_return_type = "{ tier: number; initial: number; step: number; ceiling: number; terms_days: number[] }")]
 pub fn js_credit_assess(
     #[wasm_bindgen(unchecked_param_type = "RawInput")] facts: JsValue,
     #[wasm_bindgen(unchecked_param_type = "{ paid_on_time: number; paid_late: number }")]
     history: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "{ currency: string; credit_used: number } | null")] current: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] currency: JsValue,
 ) -> JsResult<JsValue> {
+    let currency = str_arg(&currency, "currency")?;
+    let current = to_raw(&current);
+    let stored = match current {
+        Raw::Null => None,
+        _ => Some((
+            input::req_string(&current, "currency", 3)?,
+            input::req_amount(&current, "credit_used", -MAX_AMOUNT)?,
+        )),
+    };
+    credit::check_currency(stored.as_ref().map(|(c, u)| (c.as_str(), *u)), &currency)?;
     let facts = credit::validate_facts(&to_raw(&facts))?;
     let h = to_raw(&history);
     let history = credit::History {

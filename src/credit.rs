@@ -418,9 +418,35 @@ pub fn assess(facts: &Facts, history: History) -> Result<Tier> {
     tier(tier_of(score(facts, history)))
 }
 
+/// Whether a profile kept in `current` (its currency and the credit used, in that currency's minor units) may be
+/// assessed in `currency`: a profile changes currency only while none of its credit is used (409 `credit_in_use`).
+/// Credit used is counted in the profile's currency; moving the limit to another one would leave it in the old
+/// units, and open terms invoices would owe in a currency the line no longer counts.
+pub fn check_currency(current: Option<(&str, i64)>, currency: &str) -> Result<()> {
+    match current {
+        Some((stored, used)) if used != 0 && !stored.eq_ignore_ascii_case(currency) => Err(CoreError::Conflict {
+            code: "credit_in_use",
+            field: Some("currency".into()),
+            reason: format!(
+                "{used} of this buyer's credit is used in {stored}; the profile moves to {currency} once its terms invoices are paid"
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_profile_changes_currency_only_while_no_credit_is_used() {
+        assert!(check_currency(None, "KWD").is_ok());
+        assert!(check_currency(Some(("USD", 0)), "KWD").is_ok());
+        assert!(check_currency(Some(("USD", 50_000)), "USD").is_ok());
+        let e = check_currency(Some(("USD", 50_000)), "KWD").unwrap_err();
+        assert_eq!((e.code(), e.status(), e.field().as_deref()), ("credit_in_use", 409, Some("currency")));
+    }
 
     fn at(s: &str) -> Instant {
         time::parse(s, "t").unwrap()

@@ -30,8 +30,10 @@ export class Credit {
   /** An assessment: the scorecard over the facts and the history so far gives the tier. */
   assess(customerGuid, facts, currency, now) {
     const standing = this.core.creditReplay(this.events(customerGuid), currency);
-    const tier = this.core.creditAssess(facts, { paid_on_time: standing.paid_on_time, paid_late: standing.paid_late });
-    if (!this.row(customerGuid)) {
+    const stored = this.row(customerGuid);
+    const tier = this.core.creditAssess(facts, { paid_on_time: standing.paid_on_time, paid_late: standing.paid_late },
+      stored ? { currency: stored.currency, credit_used: stored.credit_used } : null, currency);
+    if (!stored) {
       this.db.insert("credit_profiles", { customer_guid: customerGuid, currency, risk_tier: null, credit_limit: 0,
         credit_used: 0, frozen_until: null, facts: null, created_at: now, updated_at: now });
     }

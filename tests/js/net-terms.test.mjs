@@ -370,3 +370,25 @@ test("a terms invoice is never paid twice: no recorded payment while its charge 
   assert.deepEqual([ok(await c.api.get(`/v1/invoices/${inv2.guid}`)).status, (await credit(c, cu2)).credit_used], ["canceled", 0]);
   assert.equal(await balanceOf(c, cu2), 0);
 });
+
+test("a credit line changes currency only while none of it is used: neither the merchant nor the buyer's application can move used credit", async () => {
+  const c = await company();
+  const cu = await buyer(c);
+  const a = ok(await c.api.post("/v1/checkouts", { customer_guid: cu.guid, amount: "50000", terms_days: "30" }));
+  const conf = ok(await c.api.post(`/v1/checkouts/${a.guid}/confirm`, {})); // all 500.00 USD of credit used
+  const moved = await c.api.post(`/v1/customers/${cu.guid}/assessments`, { ...SMALL_BUSINESS, currency: "KWD" });
+  assert.deepEqual([moved.status, moved.body.error.code, moved.body.error.field], [409, "credit_in_use", "currency"]);
+  const app = ok(await c.api.post("/v1/applications", { customer_guid: cu.guid, legal_name: "Acme LLC" }));
+  const submit = await call(w.base, "POST", `/v1/applications/by_token/${encodeURIComponent(app.token)}/submit`, {
+    headers: bearer(app.token), form: { ...SMALL_BUSINESS, currency: "KWD", address_line1: "1 Main St", city: "X",
+      postal_code: "1", country: "US", contact_name: "Jo", contact_email: "a@b.co" } });
+  assert.deepEqual([submit.status, submit.body.error.code], [409, "credit_in_use"]);
+  assert.equal(ok(await c.api.get(`/v1/applications/${app.guid}`)).status, "draft", "nothing of the submission was kept");
+  const p = await credit(c, cu);
+  assert.deepEqual([p.currency, p.credit_used], ["USD", 50000]);
+  // The same currency is a plain re-assessment; once the invoice is paid the line may move.
+  ok(await c.api.post(`/v1/customers/${cu.guid}/assessments`, SMALL_BUSINESS));
+  ok(await c.api.post(`/v1/invoices/${conf.invoice_guid}/payments`, {}));
+  const kwd = ok(await c.api.post(`/v1/customers/${cu.guid}/assessments`, { ...SMALL_BUSINESS, currency: "KWD" }));
+  assert.deepEqual([kwd.currency, kwd.credit_used], ["KWD", 0]);
+});
