@@ -26,6 +26,8 @@ crate::names! {
         /// invoice was settled or canceled (a charge in flight when its checkout failed). It goes back to the buyer
         /// (a negative entry).
         InvoiceOverpaid = "invoice_overpaid",
+        /// A canceled invoice gave back the customer credit it had used (a negative entry).
+        UnappliedFromInvoice = "unapplied_from_invoice",
     }
 }
 
@@ -85,9 +87,33 @@ pub fn applicable(balance: i64, total: i64) -> i64 {
     }
 }
 
+/// The credit an invoice still holds of the customer's balance: the sum of its `applied_to_invoice` (positive) and
+/// `unapplied_from_invoice` (negative) entries, never below zero.
+pub fn held_by_invoice(entries: &[i64]) -> Result<i64> {
+    Ok(money::sum(entries.iter().copied())?.max(0))
+}
+
+/// The entry a canceled invoice writes (`unapplied_from_invoice`, ≤ 0): the customer credit it used comes back, once;
+/// 0 when it holds none (or gave it back already).
+pub fn unapplied_on_cancel(entries: &[i64]) -> Result<i64> {
+    money::neg(held_by_invoice(entries)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_canceled_invoice_gives_back_the_credit_it_used_once() {
+        assert_eq!(unapplied_on_cancel(&[1000]).unwrap(), -1000);
+        assert_eq!(
+            unapplied_on_cancel(&[1000, -1000]).unwrap(),
+            0,
+            "given back already"
+        );
+        assert_eq!(unapplied_on_cancel(&[]).unwrap(), 0);
+        assert_eq!(held_by_invoice(&[700, 300]).unwrap(), 1000);
+    }
 
     #[test]
     fn the_published_body() {

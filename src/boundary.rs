@@ -202,7 +202,7 @@ export interface InvoiceInput {
   appears_on_statement_as: string | null; funding_instrument_uri: string | null;
   items: Item[]; adjustments: Adjustment[]; total_adjustment_amount: number; effective_amount: number;
 }
-export interface RefundableInvoice { status: InvoiceStatus; transaction_type: string; effective_amount: number }
+export interface RefundableInvoice { status: InvoiceStatus; transaction_type: string; effective_amount: number; credited_amount?: number }
 /** A stored transaction row, as the worker reads it from SQLite. */
 export interface TransactionRow {
   guid?: string; transaction_type: TransactionKind; amount: number; submit_status: SubmitStatus;
@@ -772,6 +772,22 @@ pub fn js_release_transaction(
     out(&transaction::release(&tx, certain, time_arg(&now, "now")?))
 }
 
+/// The amounts of an array field `key` of `raw` (absent or null: none), each within ±(2^53−1).
+fn amounts_of(raw: &Raw, key: &str) -> Result<Vec<i64>> {
+    match raw.get(key) {
+        None | Some(Raw::Null) => Ok(Vec::new()),
+        Some(Raw::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| input::amount_value(v, &format!("{key}[{i}]"), -MAX_AMOUNT))
+            .collect(),
+        Some(other) => Err(CoreError::invalid(
+            key,
+            format!("must be an array of amounts, got {}", other.kind()),
+        )),
+    }
+}
+
 fn rows_arg<T>(value: &JsValue, field: &str, read: impl Fn(&Raw) -> Result<T>) -> Result<Vec<T>> {
     let Raw::Array(items) = to_raw(value) else {
         return Err(CoreError::invalid(field, "must be an array"));
@@ -1137,6 +1153,16 @@ pub fn js_balance_ending(
     Ok(balance::ending(current, amount)? as f64)
 }
 
+/// The `unapplied_from_invoice` entry (≤ 0; 0: none) a canceled invoice writes, from the amounts of its
+/// `applied_to_invoice` and `unapplied_from_invoice` entries: the customer credit it used comes back, once.
+#[wasm_bindgen(js_name = balanceUnappliedOnCancel)]
+pub fn js_balance_unapplied_on_cancel(
+    #[wasm_bindgen(unchecked_param_type = "number[]")] entries: JsValue,
+) -> JsResult<f64> {
+    let raw = Raw::object([("entries", to_raw(&entries))]);
+    Ok(balance::unapplied_on_cancel(&amounts_of(&raw, "entries")?)? as f64)
+}
+
 /// Validates the scorecard facts.
 #[wasm_bindgen(js_name = validateFacts, unchecked_return_type = "{ years_in_business: number; annual_revenue_band: RevenueBand; employees_band: EmployeesBand; industry_risk: IndustryRisk }")]
 pub fn js_validate_facts(
@@ -1153,7 +1179,8 @@ pub fn js_credit_assess(
     #[wasm_bindgen(unchecked_param_type = "RawInput")] facts: JsValue,
     #[wasm_bindgen(unchecked_param_type = "{ paid_on_time: number; paid_late: number }")]
     history: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "{ currency: string; credit_used: number } | null")] current: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "{ currency: string; credit_used: number } | null")]
+    current: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string")] currency: JsValue,
 ) -> JsResult<JsValue> {
     let currency = str_arg(&currency, "currency")?;

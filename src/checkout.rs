@@ -530,7 +530,11 @@ pub fn after_terms_payment(
     let amount_paid = paid + applied;
     let settles = open && amount_paid == amount;
     Ok(TermsOutcome {
-        status: if settles { TermsStatus::Settled } else { status },
+        status: if settles {
+            TermsStatus::Settled
+        } else {
+            status
+        },
         amount_paid,
         applied,
         returned: payment - applied,
@@ -782,7 +786,10 @@ mod tests {
             // What was used (terms) = what payments released + what the undo releases.
             assert_eq!(paid + u.release_credit, a.terms_amount);
         }
-        assert_eq!(undo(&a, 50_001).unwrap_err().field().as_deref(), Some("terms_paid"));
+        assert_eq!(
+            undo(&a, 50_001).unwrap_err().field().as_deref(),
+            Some("terms_paid")
+        );
         assert!(undo(&a, -1).is_err());
     }
 
@@ -793,13 +800,25 @@ mod tests {
         let due = at("2024-02-01T00:00:00Z");
         let o = after_terms_payment(TermsStatus::Open, 900, 400, 600, due, due).unwrap();
         assert_eq!(
-            (o.status, o.amount_paid, o.applied, o.returned, o.paid_on_time),
+            (
+                o.status,
+                o.amount_paid,
+                o.applied,
+                o.returned,
+                o.paid_on_time
+            ),
             (TermsStatus::Settled, 900, 500, 100, Some(true))
         );
         for status in [TermsStatus::Canceled, TermsStatus::Settled] {
             let o = after_terms_payment(status, 900, 400, 600, due, due).unwrap();
             assert_eq!(
-                (o.status, o.amount_paid, o.applied, o.returned, o.paid_on_time),
+                (
+                    o.status,
+                    o.amount_paid,
+                    o.applied,
+                    o.returned,
+                    o.paid_on_time
+                ),
                 (status, 400, 0, 600, None)
             );
         }
@@ -812,7 +831,11 @@ mod tests {
             let amount = rng.range(1, 10_000);
             let paid = rng.range(0, amount);
             let payment = rng.range(0, 20_000);
-            let status = [TermsStatus::Open, TermsStatus::Overdue, TermsStatus::Canceled][rng.range(0, 2) as usize];
+            let status = [
+                TermsStatus::Open,
+                TermsStatus::Overdue,
+                TermsStatus::Canceled,
+            ][rng.range(0, 2) as usize];
             let o = after_terms_payment(status, amount, paid, payment, due, due).unwrap();
             assert_eq!(o.applied + o.returned, payment);
             assert!(o.amount_paid <= amount && o.amount_paid == paid + o.applied);

@@ -445,7 +445,10 @@ mod tests {
         assert!(check_currency(Some(("USD", 0)), "KWD").is_ok());
         assert!(check_currency(Some(("USD", 50_000)), "USD").is_ok());
         let e = check_currency(Some(("USD", 50_000)), "KWD").unwrap_err();
-        assert_eq!((e.code(), e.status(), e.field().as_deref()), ("credit_in_use", 409, Some("currency")));
+        assert_eq!(
+            (e.code(), e.status(), e.field().as_deref()),
+            ("credit_in_use", 409, Some("currency"))
+        );
     }
 
     fn at(s: &str) -> Instant {

@@ -505,10 +505,13 @@ pub struct RefundableInvoice {
     pub transaction_type: String,
     pub effective_amount: i64,
     pub refunded_amount: i64,
+    /// Given back already as a customer balance credit (a prorated cancel's unused time): it counts as refunded.
+    pub credited_amount: i64,
 }
 
 impl RefundableInvoice {
-    /// Reads `{status, transaction_type, effective_amount, refunded_amount}` (refunded_amount absent = 0).
+    /// Reads `{status, transaction_type, effective_amount, refunded_amount, credited_amount}` (the last two absent =
+    /// 0).
     pub fn from_raw(raw: &Raw) -> Result<RefundableInvoice> {
         let field = |f: &str| format!("invoice.{f}");
         input::object(raw, "invoice")?;
@@ -521,17 +524,22 @@ impl RefundableInvoice {
         let refunded_amount = input::opt_amount(raw, "refunded_amount", 0)
             .map_err(|e| e.in_field(&field("refunded_amount")))?
             .unwrap_or(0);
+        let credited_amount = input::opt_amount(raw, "credited_amount", 0)
+            .map_err(|e| e.in_field(&field("credited_amount")))?
+            .unwrap_or(0);
         Ok(RefundableInvoice {
             status: Status::parse(&status, &field("status"))?,
             transaction_type: transaction_type.to_ascii_lowercase(),
             effective_amount,
             refunded_amount,
+            credited_amount,
         })
     }
 }
 
 /// Validates a refund request `{amount}` against the invoice: settled debit invoices only, amount > 0, and
-/// `refunded_amount + amount ≤ effective_amount`.
+/// `refunded_amount + credited_amount + amount ≤ effective_amount` (credit given back for the invoice counts as
+/// refunded, and the error's `already refunded` includes it).
 pub fn validate_refund(raw: &Raw, invoice: &RefundableInvoice) -> Result<Refund> {
     input::object(raw, "input")?;
     if invoice.status != Status::Settled {
@@ -551,12 +559,11 @@ pub fn validate_refund(raw: &Raw, invoice: &RefundableInvoice) -> Result<Refund>
         });
     }
     let amount = input::req_amount(raw, "amount", 1)?;
-    if i128::from(invoice.refunded_amount) + i128::from(amount)
-        > i128::from(invoice.effective_amount)
-    {
+    let given = money::add(invoice.refunded_amount, invoice.credited_amount)?;
+    if i128::from(given) + i128::from(amount) > i128::from(invoice.effective_amount) {
         return Err(CoreError::RefundExceedsAmount {
             amount,
-            refunded_amount: invoice.refunded_amount,
+            refunded_amount: given,
             effective_amount: invoice.effective_amount,
         });
     }
@@ -1413,7 +1420,24 @@ mod tests {
             transaction_type: "debit".into(),
             effective_amount: effective,
             refunded_amount: refunded,
+            credited_amount: 0,
         }
+    }
+
+    /// Credit a prorated cancel gave back for the invoice's period counts as refunded: 3000 paid, 1500 credited
+    /// leaves 1500 to refund, in either order.
+    #[test]
+    fn credit_given_back_counts_as_refunded() {
+        let req = |a: &str| obj(&[("amount", a.into())]);
+        let mut inv = settled(3000, 0);
+        inv.credited_amount = 1500;
+        assert_eq!(
+            validate_refund(&req("1500"), &inv).unwrap(),
+            Refund { amount: 1500 }
+        );
+        let e = validate_refund(&req("1501"), &inv).unwrap_err();
+        assert_eq!(e.code(), "refund_exceeds_amount");
+        assert!(e.to_string().contains("already refunded 1500"), "{e}");
     }
 
     #[test]

@@ -38,13 +38,17 @@ crate::json_struct! {
 }
 
 /// Composes an invoice of `amount` with the subscription's `pending` adjustments, its coupon (with the number of
-/// invoices it already covered) and the customer's `balance` (negative: a credit).
+/// invoices it already covered) and the customer's `balance` (negative: a credit). A `payout` (an invoice that pays
+/// the customer) never takes from the balance: that credit is for what the customer buys, and spending it on a payout
+/// would pay them less than the plan says.
 pub fn compose(
     amount: i64,
     pending: &[Adjustment],
     coupon: Option<(&Coupon, i64)>,
     balance: i64,
+    payout: bool,
 ) -> Result<Composed> {
+    let balance = if payout { 0 } else { balance };
     let mut adjustments: Vec<Adjustment> = pending.to_vec();
     let mut total = money::sum(pending.iter().map(|a| a.amount))?;
     let mut carried = 0;
@@ -119,7 +123,7 @@ mod tests {
     #[test]
     fn prorations_then_coupon_then_balance() {
         let c = percent("10", "forever");
-        let x = compose(6000, &[adj(-1500), adj(3000)], Some((&c, 0)), -1000).unwrap();
+        let x = compose(6000, &[adj(-1500), adj(3000)], Some((&c, 0)), -1000, false).unwrap();
         // 6000 − 1500 + 3000 = 7500; 10 % of 6000 = 600 → 6900; balance credit 1000 → 5900.
         assert_eq!(x.effective_amount, 5900);
         assert_eq!(x.total_adjustment_amount, -100);
@@ -135,26 +139,33 @@ mod tests {
 
     #[test]
     fn an_excess_credit_goes_to_the_balance() {
-        let x = compose(1000, &[adj(-2500)], None, 0).unwrap();
+        let x = compose(1000, &[adj(-2500)], None, 0, false).unwrap();
         assert_eq!((x.effective_amount, x.carried_to_balance), (0, 1500));
         // A carried credit is never applied back to the same invoice.
-        let x = compose(1000, &[adj(-2500)], None, -300).unwrap();
+        let x = compose(1000, &[adj(-2500)], None, -300, false).unwrap();
         assert_eq!((x.effective_amount, x.balance_applied), (0, 0));
     }
 
     #[test]
     fn the_balance_is_used_up_to_what_is_owed() {
-        let x = compose(500, &[], None, -2000).unwrap();
+        let x = compose(500, &[], None, -2000, false).unwrap();
         assert_eq!((x.effective_amount, x.balance_applied), (0, 500));
-        let x = compose(500, &[], None, 700).unwrap();
+        let x = compose(500, &[], None, 700, false).unwrap();
         assert_eq!((x.effective_amount, x.balance_applied), (500, 0));
+        // A payout pays the plan's amount whatever the customer's balance.
+        let x = compose(3000, &[], None, -1000, true).unwrap();
+        assert_eq!((x.effective_amount, x.balance_applied), (3000, 0));
     }
 
     #[test]
     fn a_coupon_beyond_its_periods_does_nothing() {
         let c = percent("50", "repeating");
-        assert!(compose(1000, &[], Some((&c, 2)), 0).unwrap().coupon_applied);
-        let x = compose(1000, &[], Some((&c, 3)), 0).unwrap();
+        assert!(
+            compose(1000, &[], Some((&c, 2)), 0, false)
+                .unwrap()
+                .coupon_applied
+        );
+        let x = compose(1000, &[], Some((&c, 3)), 0, false).unwrap();
         assert_eq!((x.coupon_applied, x.effective_amount), (false, 1000));
     }
 
@@ -175,7 +186,7 @@ mod tests {
                 .collect();
             let c = percent(&format!("{}", 1 + next(100)), "forever");
             let balance = next(200_000) as i64 - 100_000;
-            let x = compose(amount, &pending, Some((&c, 0)), balance).unwrap();
+            let x = compose(amount, &pending, Some((&c, 0)), balance, false).unwrap();
             assert!(x.effective_amount >= 0);
             assert_eq!(
                 x.effective_amount,

@@ -207,6 +207,7 @@ mod tests {
             paused_at: None,
             resumes_at: None,
             cancel_at: None,
+            payout: false,
         }
     }
 

@@ -5,6 +5,7 @@
 
 use crate::error::{CoreError, Result};
 use crate::input::{self, Raw};
+use crate::money;
 use crate::plan::MIN_CHARGE;
 use crate::time::{self, Instant};
 
@@ -181,6 +182,8 @@ pub struct Billable {
     pub resumes_at: Option<Instant>,
     /// Canceled at this instant, with no invoice from then on (cancel at period end).
     pub cancel_at: Option<Instant>,
+    /// A payout plan (`plan_type` `credit`): its invoices pay the customer.
+    pub payout: bool,
 }
 
 fn opt_time(raw: &Raw, key: &str) -> Result<Option<Instant>> {
@@ -224,6 +227,8 @@ impl Billable {
             paused_at: opt_time(raw, "paused_at")?,
             resumes_at: opt_time(raw, "resumes_at")?,
             cancel_at: opt_time(raw, "cancel_at")?,
+            payout: input::opt_string(raw, "plan_type", 16)?
+                .is_some_and(|t| t.eq_ignore_ascii_case("credit")),
         })
     }
 
@@ -435,15 +440,36 @@ pub fn cancel_options(raw: &Raw) -> Result<(bool, bool)> {
     Ok((at_period_end, prorate))
 }
 
-/// The credit (≥ 0) an immediate cancel with `prorate=true` gives back: the unused part of the current period at
-/// `paid`, the subscription's current price (what the rest of the period is paid at once prorations are counted).
-/// Nothing when the current period's invoice was not settled (`None`: nothing was paid) or there is no current
-/// period (trialing, paused).
-pub fn cancel_credit(b: &Billable, paid: Option<i64>, at: Instant) -> Result<i64> {
-    let (Some(paid), Some((_, start, end))) = (paid, b.current_period()?) else {
+/// What the customer really paid for a period, from its invoice: what the processor kept of its payments (settled
+/// debits less refunds, in flight ones included), plus the customer credit the invoice used, less what was already
+/// given back for it as a balance credit; never more than the subscription's current price (the invoice may also
+/// carry prorations of an earlier period) and never below zero. A coupon's discount was never paid, so it is not in
+/// there; an invoice that is not settled paid nothing (`None`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeriodPayment {
+    pub settled: bool,
+    /// Settled debits less refunds ([`crate::ledger::Ledger::refundable`]).
+    pub kept: i64,
+    /// Customer balance the invoice used (applied less given back).
+    pub balance_applied: i64,
+    /// Given back already as balance credit for this invoice.
+    pub credited: i64,
+}
+
+/// The credit (≥ 0) an immediate cancel with `prorate=true` gives back: the unused part of the current period, at
+/// what was paid for it ([`PeriodPayment`]). Nothing when there is no current period (trialing, paused), when its
+/// invoice is missing or not settled, and for a payout plan: its payee was paid in advance, and nothing they were
+/// paid comes back to them as credit.
+pub fn cancel_credit(b: &Billable, payment: Option<PeriodPayment>, at: Instant) -> Result<i64> {
+    let (Some(p), Some((_, start, end))) = (payment, b.current_period()?) else {
         return Ok(0);
     };
-    if at < start || at >= end || paid <= 0 {
+    if b.payout || !p.settled || at < start || at >= end {
+        return Ok(0);
+    }
+    let price = subscription_amount(b.amount, b.plan_amount);
+    let paid = money::sub(money::add(p.kept, p.balance_applied)?, p.credited)?.clamp(0, price);
+    if paid == 0 {
         return Ok(0);
     }
     crate::proration::unused_amount(paid, start, end, at)
@@ -754,15 +780,78 @@ mod tests {
         let b = monthly(&[
             ("anchor_at", Raw::from("2024-04-01T00:00:00Z")),
             ("next_period", Raw::from(1i64)),
+            ("plan_amount", Raw::from(3000i64)),
         ]);
+        let half = at("2024-04-16T00:00:00Z");
+        let paid = |kept, balance_applied, credited| PeriodPayment {
+            settled: true,
+            kept,
+            balance_applied,
+            credited,
+        };
         assert_eq!(
-            cancel_credit(&b, Some(3000), at("2024-04-16T00:00:00Z")).unwrap(),
+            cancel_credit(&b, Some(paid(3000, 0, 0)), half).unwrap(),
             1500
         );
+        assert_eq!(cancel_credit(&b, None, half).unwrap(), 0);
+    }
+
+    /// Credit for unused time never exceeds what was paid for it: a refund, a coupon, an unpaid invoice or credit
+    /// already given back lower it; the customer credit the invoice used counts as paid; a payout gives none.
+    #[test]
+    fn a_cancel_credits_only_time_that_was_paid_for() {
+        let b = monthly(&[
+            ("anchor_at", Raw::from("2024-04-01T00:00:00Z")),
+            ("next_period", Raw::from(1i64)),
+            ("plan_amount", Raw::from(3000i64)),
+        ]);
+        let half = at("2024-04-16T00:00:00Z");
+        let credit = |settled, kept, balance_applied, credited| {
+            let p = PeriodPayment {
+                settled,
+                kept,
+                balance_applied,
+                credited,
+            };
+            cancel_credit(&b, Some(p), half).unwrap()
+        };
+        assert_eq!(credit(true, 3000, 0, 0), 1500, "paid in full");
         assert_eq!(
-            cancel_credit(&b, None, at("2024-04-16T00:00:00Z")).unwrap(),
-            0
+            credit(true, 0, 0, 0),
+            0,
+            "refunded in full, or free by a coupon"
         );
+        assert_eq!(credit(true, 2000, 0, 0), 1000, "refunded 1000");
+        assert_eq!(
+            credit(true, 2000, 1000, 0),
+            1500,
+            "1000 of it paid with the customer's credit"
+        );
+        assert_eq!(
+            credit(true, 9000, 0, 0),
+            1500,
+            "prorations of an earlier period on the invoice: the price caps"
+        );
+        assert_eq!(
+            credit(true, 3000, 0, 1500),
+            750,
+            "credit given back already"
+        );
+        assert_eq!(credit(true, 1000, 0, 3000), 0, "never below zero");
+        assert_eq!(credit(false, 3000, 0, 0), 0, "not settled: nothing paid");
+        let payout = monthly(&[
+            ("anchor_at", Raw::from("2024-04-01T00:00:00Z")),
+            ("next_period", Raw::from(1i64)),
+            ("plan_amount", Raw::from(3000i64)),
+            ("plan_type", Raw::from("credit")),
+        ]);
+        let p = PeriodPayment {
+            settled: true,
+            kept: 3000,
+            balance_applied: 0,
+            credited: 0,
+        };
+        assert_eq!(cancel_credit(&payout, Some(p), half).unwrap(), 0);
     }
 
     #[test]

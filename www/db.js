@@ -20,6 +20,7 @@ import m0014 from "./migrations/0014_hosted_invoices.sql";
 import m0014js from "./migrations/0014_hosted_invoices.js";
 import m0015 from "./migrations/0015_simulator.sql";
 import m0016 from "./migrations/0016_due_indexes.sql";
+import m0017 from "./migrations/0017_invoice_credits.sql";
 
 /**
  * Numbered migrations, applied in order, each exactly once, each in its own transaction: SQL text, then an
@@ -29,7 +30,7 @@ import m0016 from "./migrations/0016_due_indexes.sql";
 /** A statement that writes the company table (its cached row is then read again). */
 const WRITES_COMPANY = /^\s*(UPDATE|INSERT\s+(OR\s+\w+\s+)?INTO|REPLACE\s+INTO|DELETE\s+FROM)\s+company\b/i;
 
-const MIGRATIONS = [[1, m0001], [2, m0002], [3, m0003], [4, m0004, m0004js], [5, m0005], [6, m0006], [7, m0007], [8, m0008, m0008js], [9, m0009], [10, m0010], [11, m0011], [12, m0012], [13, m0013], [14, m0014, m0014js], [15, m0015], [16, m0016]];
+const MIGRATIONS = [[1, m0001], [2, m0002], [3, m0003], [4, m0004, m0004js], [5, m0005], [6, m0006], [7, m0007], [8, m0008, m0008js], [9, m0009], [10, m0010], [11, m0011], [12, m0012], [13, m0013], [14, m0014, m0014js], [15, m0015], [16, m0016], [17, m0017]];
 
 export class Db {
   /** @param {DurableObjectStorage} storage */

@@ -162,7 +162,7 @@ export class Subscriptions {
     const fresh = this.db.one("SELECT coupon_code, coupon_applied FROM subscriptions WHERE guid = ?", row.guid);
     const coupon = fresh.coupon_code ? couponRow(this.db.one("SELECT * FROM coupons WHERE guid = ?", fresh.coupon_code)) : null;
     const x = this.core.composeInvoice(amount, this.pending(row.guid), coupon, fresh.coupon_applied,
-      this.balances.amount(row.customer_guid, BALANCE_CURRENCY));
+      this.balances.amount(row.customer_guid, BALANCE_CURRENCY), row.plan_type);
     const guid = this.invoicing.insert({ invoice_type: "subscription", transaction_type: row.plan_type,
       customer_guid: row.customer_guid, subscription_guid: row.guid, period, scheduled_at: scheduledAt, amount,
       total_adjustment_amount: x.total_adjustment_amount, effective_amount: x.effective_amount, title: null,
@@ -187,6 +187,19 @@ export class Subscriptions {
     }
   }
 
+  /** The amounts of an invoice's `applied_to_invoice` and `unapplied_from_invoice` entries: the credit it holds. */
+  balanceEntries(invoiceGuid) {
+    const T = N.BalanceTransactionType;
+    return this.db.all("SELECT amount FROM balance_transactions WHERE invoice_guid = ? AND transaction_type IN (?, ?)",
+      invoiceGuid, T.applied_to_invoice, T.unapplied_from_invoice).map((e) => e.amount);
+  }
+
+  /** A canceled invoice gives back the customer credit it used (`unapplied_from_invoice`), once. */
+  invoiceCanceled(inv, now) {
+    const entry = this.core.balanceUnappliedOnCancel(this.balanceEntries(inv.guid));
+    if (entry !== 0) this.#entry(inv.customer_guid, entry, N.BalanceTransactionType.unapplied_from_invoice, inv.guid, now);
+  }
+
   #entry(customer, amount, type, invoiceGuid, now) {
     const e = this.balances.entry({ customer_guid: customer, currency: BALANCE_CURRENCY, amount, transaction_type: type }, now);
     if (invoiceGuid) this.db.run("UPDATE balance_transactions SET invoice_guid = ? WHERE id = ?", invoiceGuid, e.id);
@@ -200,7 +213,7 @@ export class Subscriptions {
   invoiceNow(row, now) {
     const pending = this.pending(row.guid);
     if (pending.length === 0) return null;
-    const x = this.core.composeInvoice(0, pending, null, 0, this.balances.amount(row.customer_guid, BALANCE_CURRENCY));
+    const x = this.core.composeInvoice(0, pending, null, 0, this.balances.amount(row.customer_guid, BALANCE_CURRENCY), row.plan_type);
     if (x.carried_to_balance > 0 && x.effective_amount === 0 && x.balance_applied === 0) {
       // A net credit: straight to the balance, no invoice of nothing.
       this.db.run("DELETE FROM subscription_adjustments WHERE subscription_guid = ? AND invoice_guid IS NULL", row.guid);
@@ -228,7 +241,7 @@ export class Subscriptions {
     const fresh = this.db.one("SELECT coupon_code, coupon_applied FROM subscriptions WHERE guid = ?", row.guid);
     const coupon = fresh.coupon_code ? couponRow(this.db.one("SELECT * FROM coupons WHERE guid = ?", fresh.coupon_code)) : null;
     const x = this.core.composeInvoice(amount, [], coupon, fresh.coupon_applied,
-      this.balances.amount(row.customer_guid, BALANCE_CURRENCY));
+      this.balances.amount(row.customer_guid, BALANCE_CURRENCY), row.plan_type);
     const iv = this.invoicing.insert({ invoice_type: "subscription", transaction_type: row.plan_type,
       customer_guid: row.customer_guid, subscription_guid: row.guid, period: null, scheduled_at: now, amount,
       total_adjustment_amount: x.total_adjustment_amount, effective_amount: x.effective_amount, title,
@@ -252,17 +265,22 @@ export class Subscriptions {
     this.announce(guid, E["customer.subscription.canceled"], now);
   }
 
-  /** Immediate cancel; with `prorate`, the unused part of a paid current period is credited to the balance. */
+  /**
+   * Immediate cancel; with `prorate`, the unused part of the current period is credited to the balance, at what was
+   * really paid for it (the core: refunds, a coupon, an unpaid invoice lower it). The credit is linked to the period's
+   * invoice, whose refunds then count it as given back.
+   */
   cancelNow(row, prorate, now) {
     if (prorate) {
       const current = this.core.currentPeriod(row);
-      const inv = current && this.db.one("SELECT status, effective_amount FROM invoices WHERE subscription_guid = ? AND period = ?",
+      const inv = current && this.db.one("SELECT guid, status, credited_amount FROM invoices WHERE subscription_guid = ? AND period = ?",
         row.guid, current.period);
-      // The unused time is credited at the subscription's current price (what the rest of the period was paid at,
-      // prorations included), provided the period's invoice was paid at all.
-      const paid = inv && inv.status === N.InvoiceStatus.settled ? this.core.subscriptionAmount(row.amount, row.plan_amount) : null;
-      const credit = this.core.cancelCredit(row, paid, now);
-      if (credit > 0) this.#entry(row.customer_guid, -credit, N.BalanceTransactionType.subscription_credit, null, now);
+      const facts = inv ? { status: inv.status, balance_entries: this.balanceEntries(inv.guid), credited_amount: inv.credited_amount } : null;
+      const credit = this.core.cancelCredit(row, facts, inv ? this.invoicing.payments.rowsOf(OWNER, inv.guid) : [], now);
+      if (credit > 0) {
+        this.#entry(row.customer_guid, -credit, N.BalanceTransactionType.subscription_credit, inv.guid, now);
+        this.db.update("invoices", inv.guid, { credited_amount: this.core.addAmounts(inv.credited_amount, credit), updated_at: now });
+      }
     }
     this.db.update("subscriptions", row.guid, { canceled: 1, canceled_at: now, cancel_at: null, updated_at: now });
     this.#ended(row.guid, now);
@@ -298,7 +316,7 @@ export class Subscriptions {
       this.core.subscriptionAmount(row.amount, row.plan_amount));
     const coupon = row.coupon_code ? couponRow(this.db.one("SELECT * FROM coupons WHERE guid = ?", row.coupon_code)) : null;
     const x = this.core.composeInvoice(amount, this.pending(row.guid), coupon, row.coupon_applied,
-      this.balances.amount(row.customer_guid, BALANCE_CURRENCY));
+      this.balances.amount(row.customer_guid, BALANCE_CURRENCY), row.plan_type);
     return { object: "upcoming_invoice", subscription_guid: row.guid, customer_guid: row.customer_guid,
       invoice_type: "subscription", transaction_type: row.plan_type, period_start: next.period_start,
       period_end: next.period_end, scheduled_at: next.period_start, amount, items: usage.lines.map(usageItem),

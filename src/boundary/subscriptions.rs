@@ -191,19 +191,47 @@ pub fn js_cancel_options(
     })
 }
 
-/// The credit (≥ 0) of a prorated immediate cancel of `row` at `at`, given what was paid for the current period
-/// (null: its invoice is not settled).
+/// The credit (≥ 0) of a prorated immediate cancel of `row` at `at`, from what was paid for the current period:
+/// its invoice `{status, balance_entries, credited_amount}` (null: none) with `balance_entries` the amounts of its
+/// `applied_to_invoice` and `unapplied_from_invoice` entries and `credited_amount` what was given back for it, and
+/// the invoice's `transactions`.
 #[wasm_bindgen(js_name = cancelCredit)]
 pub fn js_cancel_credit(
     #[wasm_bindgen(unchecked_param_type = "RawInput")] row: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "number | null")] paid: JsValue,
+    #[wasm_bindgen(
+        unchecked_param_type = "{ status: InvoiceStatus; balance_entries: number[]; credited_amount: number } | null"
+    )]
+    invoice: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "TransactionRow[]")] transactions: JsValue,
     #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] at: JsValue,
 ) -> JsResult<f64> {
-    let paid = match to_raw(&paid) {
+    let invoice = to_raw(&invoice);
+    let payment = match invoice {
         Raw::Null => None,
-        raw => Some(input::amount_value(&raw, "paid", 0)?),
+        _ => {
+            let status = input::req_string(&invoice, "status", 32)?;
+            let txs = super::rows_arg(
+                &transactions,
+                "transactions",
+                crate::invoice::OwnedTx::from_raw,
+            )?;
+            let movements: Vec<crate::ledger::Movement> = txs
+                .iter()
+                .map(|t| crate::ledger::Movement::from(&t.tx))
+                .collect();
+            Some(subscription::PeriodPayment {
+                settled: crate::invoice::Status::parse(&status, "status")?
+                    == crate::invoice::Status::Settled,
+                kept: crate::ledger::Ledger::fold(&movements)?.refundable()?,
+                balance_applied: crate::balance::held_by_invoice(&super::amounts_of(
+                    &invoice,
+                    "balance_entries",
+                )?)?,
+                credited: input::opt_amount(&invoice, "credited_amount", 0)?.unwrap_or(0),
+            })
+        }
     };
-    Ok(subscription::cancel_credit(&billable(&row)?, paid, time_arg(&at, "at")?)? as f64)
+    Ok(subscription::cancel_credit(&billable(&row)?, payment, time_arg(&at, "at")?)? as f64)
 }
 
 /// Validates `PUT /v1/subscriptions/<guid>` at `now`.
@@ -287,6 +315,7 @@ pub fn js_compose_invoice(
     #[wasm_bindgen(unchecked_param_type = "RawInput | null")] coupon: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] coupon_applied: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] balance: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] plan_type: JsValue,
 ) -> JsResult<JsValue> {
     let amount = super::amount_arg(&amount, "amount", 0)?;
     let pending: Vec<Adjustment> = match to_raw(&pending) {
@@ -304,10 +333,12 @@ pub fn js_compose_invoice(
         crate::money::MAX_AMOUNT,
     )?;
     let balance = super::amount_arg(&balance, "balance", -crate::money::MAX_AMOUNT)?;
+    let payout = str_arg(&plan_type, "plan_type")?.eq_ignore_ascii_case("credit");
     out(&crate::next_invoice::compose(
         amount,
         &pending,
         coupon.as_ref().map(|c| (c, applied)),
         balance,
+        payout,
     )?)
 }

@@ -352,3 +352,76 @@ test("every new path answers 404 to another company's key", async () => {
   assert.equal(ok(await a.c.api.get("/v1/coupons/MINE")).deleted, false);
   assert.equal((await sub(a.c, s)).amount, null);
 });
+
+/** The customer's balance now (0 before any entry). */
+const endingBalance = async (c, customer) => (await balanceOf(c, customer)).items[0]?.ending_balance_amount ?? 0;
+
+test("a prorated cancel credits only what was paid for the period: refunded, free by a coupon, or credited before (either order)", async () => {
+  // Refunded in full, then canceled at half: nothing of the 3000 was kept, nothing is credited.
+  {
+    const { c, customer, subscribe } = await setup();
+    const s = await subscribe();
+    const [iv] = await invoicesOf(c, s);
+    ok(await c.api.post(`/v1/invoices/${iv.guid}/refund`, { amount: "3000" }));
+    await advance(c, T("2024-04-16", DAY));
+    ok(await c.api.post(`/v1/subscriptions/${s.guid}/cancel`, { prorate: "true" }));
+    assert.equal(await endingBalance(c, customer), 0);
+  }
+  // Canceled at half first (1500 back), then a refund: only the 1500 not given back yet can be refunded.
+  {
+    const { c, customer, subscribe } = await setup();
+    const s = await subscribe();
+    const [iv] = await invoicesOf(c, s);
+    await advance(c, T("2024-04-16", DAY));
+    ok(await c.api.post(`/v1/subscriptions/${s.guid}/cancel`, { prorate: "true" }));
+    assert.equal(await endingBalance(c, customer), -1500);
+    err(await c.api.post(`/v1/invoices/${iv.guid}/refund`, { amount: "3000" }), 400, "amount");
+    ok(await c.api.post(`/v1/invoices/${iv.guid}/refund`, { amount: "1500" }));
+    const back = ok(await c.api.get(`/v1/invoices/${iv.guid}/transactions`)).items
+      .filter((t) => t.transaction_type === "refund").reduce((sum, t) => sum + t.amount, 0);
+    assert.equal(back - (await endingBalance(c, customer)), 3000, "refunds and credit together: what was paid, no more");
+  }
+  // Half refunded: the unused half of what was kept.
+  {
+    const { c, customer, subscribe } = await setup();
+    const s = await subscribe();
+    const [iv] = await invoicesOf(c, s);
+    ok(await c.api.post(`/v1/invoices/${iv.guid}/refund`, { amount: "1000" }));
+    await advance(c, T("2024-04-16", DAY));
+    ok(await c.api.post(`/v1/subscriptions/${s.guid}/cancel`, { prorate: "true" }));
+    assert.equal(await endingBalance(c, customer), -1000);
+  }
+  // A period made free by a 100 % coupon: nothing paid, nothing credited.
+  {
+    const { c, customer, subscribe } = await setup();
+    ok(await c.api.post("/v1/coupons", { code: "FREE", percent_off: "100", duration: "once" }));
+    const s = await subscribe({ coupon: "FREE" });
+    const [iv] = await invoicesOf(c, s);
+    assert.equal(iv.effective_amount, 0);
+    await advance(c, T("2024-04-16", DAY));
+    ok(await c.api.post(`/v1/subscriptions/${s.guid}/cancel`, { prorate: "true" }));
+    assert.equal(await endingBalance(c, customer), 0);
+  }
+});
+
+test("the customer's credit: a canceled invoice gives back what it used, and a payout never spends it", async () => {
+  const { c, customer, subscribe } = await setup();
+  ok(await c.api.postJson("/v1/balance_transactions", { balance_transaction: { amount: -1000, currency: "usd", customer: customer.guid } }));
+  const s = await subscribe({ funding_instrument_uri: "/v1/cards/hard_decline" });
+  const [iv] = await invoicesOf(c, s);
+  assert.deepEqual([iv.status, iv.effective_amount], ["failed", 2000]);
+  assert.equal(await endingBalance(c, customer), 0, "the invoice used the 1000 of credit");
+  ok(await c.api.post(`/v1/invoices/${iv.guid}/cancel`, {}));
+  const entries = (await balanceOf(c, customer)).items;
+  assert.deepEqual([entries[0].transaction_type, entries[0].amount, entries[0].ending_balance_amount],
+    ["unapplied_from_invoice", -1000, -1000]);
+  // A payout plan pays its amount whatever the customer's balance, and its cancel credits nothing back.
+  const payout = ok(await c.api.post("/v1/plans", { plan_type: "credit", amount: "3000", frequency: "monthly" }));
+  const p = ok(await c.api.post("/v1/subscriptions", { plan_guid: payout.guid, customer_guid: customer.guid,
+    funding_instrument_uri: "/v1/bank_accounts/ok" }));
+  const [paid] = await invoicesOf(c, p);
+  assert.deepEqual([paid.effective_amount, paid.adjustments], [3000, []]);
+  await advance(c, T("2024-04-16", DAY));
+  ok(await c.api.post(`/v1/subscriptions/${p.guid}/cancel`, { prorate: "true" }));
+  assert.equal(await endingBalance(c, customer), -1000, "the credit is untouched by the payout and its cancel");
+});

@@ -120,6 +120,7 @@ export const routes = [
       const status = r.core.invoiceTransition(inv.status, r.core.N.InvoiceEvent.cancel);
       r.payments.release(OWNER, guid, uncertain, now);
       r.db.update("invoices", guid, { status, updated_at: now });
+      r.subscriptions.invoiceCanceled(inv, now);
       r.invoicing.changed(guid, now);
       r.recover(["get", `/v1/invoices/${guid}`]);
     });
