@@ -87,6 +87,17 @@ pub fn applicable(balance: i64, total: i64) -> i64 {
     }
 }
 
+/// What a checkout of `total` settles of the customer's `balance` (the `applied_to_checkout` entry): a credit (a
+/// negative balance) pays for it up to the total (a positive amount: the credit used); what the customer owes (a
+/// positive balance) is collected with it (a negative amount: the debt cleared, the checkout's parts pay it).
+pub fn settled_by_checkout(balance: i64, total: i64) -> i64 {
+    if balance > 0 {
+        -balance
+    } else {
+        applicable(balance, total)
+    }
+}
+
 /// The credit an invoice still holds of the customer's balance: the sum of its `applied_to_invoice` (positive) and
 /// `unapplied_from_invoice` (negative) entries, never below zero.
 pub fn held_by_invoice(entries: &[i64]) -> Result<i64> {

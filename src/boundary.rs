@@ -1053,11 +1053,14 @@ fn map_arg(value: &JsValue, field: &str) -> Result<SortedMap<String, String>> {
 
 fn allocation_arg(value: &JsValue) -> Result<checkout::Allocation> {
     let a = to_raw(value);
-    let f =
-        |k: &str| input::req_amount(&a, k, 0).map_err(|e| e.in_field(&format!("allocation.{k}")));
+    let at_least = |k: &str, min: i64| {
+        input::req_amount(&a, k, min).map_err(|e| e.in_field(&format!("allocation.{k}")))
+    };
+    let f = |k: &str| at_least(k, 0);
     Ok(checkout::Allocation {
         total: f("total")?,
-        balance_applied: f("balance_applied")?,
+        // Negative when the checkout collects what the customer owed.
+        balance_applied: at_least("balance_applied", -MAX_AMOUNT)?,
         terms_amount: f("terms_amount")?,
         card_amount: f("card_amount")?,
         carried_to_balance: f("carried_to_balance")?,
@@ -1274,16 +1277,7 @@ pub fn js_validate_confirm(
     #[wasm_bindgen(unchecked_param_type = "number[]")] allowed: JsValue,
     #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
 ) -> JsResult<JsValue> {
-    let a = to_raw(&allocation);
-    let f =
-        |k: &str| input::req_amount(&a, k, 0).map_err(|e| e.in_field(&format!("allocation.{k}")));
-    let allocation = checkout::Allocation {
-        total: f("total")?,
-        balance_applied: f("balance_applied")?,
-        terms_amount: f("terms_amount")?,
-        card_amount: f("card_amount")?,
-        carried_to_balance: f("carried_to_balance")?,
-    };
+    let allocation = allocation_arg(&allocation)?;
     let d = to_raw(&default_days);
     let default_days = if d.is_absent() {
         None

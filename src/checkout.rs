@@ -1,11 +1,14 @@
 //! Checkouts with split payment, and the terms invoices they open.
 //!
 //! **Allocation** of a checkout's total, in this order:
-//! 1. the customer's credit balance (a negative balance) is applied first;
+//! 1. the customer's balance is settled first: a credit (a negative balance) pays for the checkout up to its total;
+//!    what the customer owes (a positive balance) is collected with it (`balance_applied` is then negative, and
+//!    what remains to pay is the total plus what was owed);
 //! 2. the terms part is the least of what remains and the available credit;
 //! 3. the card part is the rest;
 //! 4. a card part above zero but below the currency's minimum charge moves to terms when the credit allows, otherwise
-//!    it is carried to the customer's balance (`checkout_below_currency_minimum`), owed with the next checkout.
+//!    it is carried to the customer's balance (`checkout_below_currency_minimum`), owed with the next checkout. Since
+//!    the next checkout collects it, what a customer can owe this way stays below one minimum charge.
 //!
 //! `balance_applied + terms_amount + card_amount + carried_to_balance = total`, always.
 //!
@@ -283,8 +286,8 @@ pub fn allocate(total: i64, balance: i64, available: i64, minimum: i64) -> Resul
     if !(0..=MAX_AMOUNT).contains(&total) {
         return Err(CoreError::invalid("total", "must be from 0 to 2^53−1"));
     }
-    let balance_applied = crate::balance::applicable(balance, total);
-    let rest = total - balance_applied;
+    let balance_applied = crate::balance::settled_by_checkout(balance, total);
+    let rest = money::sub(total, balance_applied)?;
     let available = available.max(0);
     let mut terms = rest.min(available);
     let mut card = rest - terms;
@@ -572,8 +575,12 @@ mod tests {
         assert_eq!(allocate(4_000, 0, 5_000, 50).unwrap().terms_amount, 4_000);
         // No credit at all: all card.
         assert_eq!(allocate(4_000, 0, 0, 50).unwrap().card_amount, 4_000);
-        // A positive balance (owed) is not applied here.
-        assert_eq!(allocate(4_000, 700, 0, 50).unwrap().balance_applied, 0);
+        // A positive balance (owed) is collected with the checkout: the parts pay the total and the debt.
+        let a = allocate(4_000, 700, 1_000, 50).unwrap();
+        assert_eq!(
+            (a.balance_applied, a.terms_amount, a.card_amount),
+            (-700, 1_000, 3_700)
+        );
         // A card part below the minimum that the credit has no room for is carried to the balance.
         let a = allocate(5_030, 0, 5_000, 50).unwrap();
         assert_eq!(
@@ -614,17 +621,43 @@ mod tests {
             );
             assert!(a.terms_amount <= available.max(0));
             assert!(a.card_amount == 0 || a.card_amount >= minimum);
-            assert!(
-                a.balance_applied == total.min((-balance).max(0)),
-                "balance first"
-            );
-            assert!(
-                a.balance_applied >= 0
-                    && a.terms_amount >= 0
-                    && a.card_amount >= 0
-                    && a.carried_to_balance >= 0
-            );
+            let settled = if balance > 0 {
+                -balance
+            } else {
+                total.min(-balance)
+            };
+            assert_eq!(a.balance_applied, settled, "balance first");
+            assert!(a.terms_amount >= 0 && a.card_amount >= 0 && a.carried_to_balance >= 0);
             assert!(a.carried_to_balance < minimum);
+        }
+    }
+
+    /// Checkouts below the minimum charge, with no credit: each carries its total to the balance only while the
+    /// debt stays below one minimum; the next checkout collects it. No run of checkouts completes for free beyond that.
+    #[test]
+    fn what_a_customer_owes_from_tiny_checkouts_stays_below_one_minimum() {
+        let mut rng = XorShift::new(23);
+        for _ in 0..500 {
+            let minimum = rng.range(1, 500);
+            let mut balance = 0;
+            let (mut bought, mut charged) = (0, 0);
+            for _ in 0..50 {
+                let total = rng.range(0, 2 * minimum);
+                let a = allocate(total, balance, 0, minimum).unwrap();
+                // The entries a confirm writes: the balance settled, then what is carried.
+                balance += a.balance_applied + a.carried_to_balance;
+                bought += total;
+                charged += a.card_amount;
+                assert!(
+                    (0..minimum).contains(&balance),
+                    "owed {balance} with a minimum of {minimum}"
+                );
+                assert_eq!(
+                    bought,
+                    charged + balance,
+                    "every unit bought is charged or owed"
+                );
+            }
         }
     }
 

@@ -50,7 +50,8 @@ export class Checkouts {
     // The buyer confirms the split it was shown; if credit or balance moved meanwhile, it is asked again (409).
     this.core.checkExpectedAllocation(body, allocation);
     const c = this.core.validateConfirm(body, allocation, checkout.terms_days, allowed, now);
-    const entry = (amount, type) => amount > 0 && this.balances.entry({ customer_guid: checkout.customer_guid,
+    // balance_applied is negative when the checkout collects what the customer owed.
+    const entry = (amount, type) => amount !== 0 && this.balances.entry({ customer_guid: checkout.customer_guid,
       currency: checkout.currency, amount, transaction_type: type, checkout_guid: guid }, now);
     entry(allocation.balance_applied, N.BalanceTransactionType.applied_to_checkout);
     entry(allocation.carried_to_balance, N.BalanceTransactionType.checkout_below_currency_minimum);

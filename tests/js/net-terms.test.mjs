@@ -202,6 +202,21 @@ test("a card part below the currency minimum moves to terms when it fits, else i
   assert.equal(conf.status, "completed");
   const [entry] = ok(await c.api.get(`/v1/balance_transactions?checkout=${carried.guid}`)).items;
   assert.deepEqual([entry.transaction_type, entry.amount, entry.ending_balance_amount], ["checkout_below_currency_minimum", 30, 30]);
+  // What is owed is collected with the next checkout: its parts pay its total and the 30.
+  const next = ok(await c.api.post("/v1/checkouts", { customer_guid: cu.guid, amount: "1000" }));
+  assert.deepEqual(next.allocation, { total: 1000, balance_applied: -30, terms_amount: 0, card_amount: 1030, carried_to_balance: 0 });
+  ok(await c.api.post(`/v1/checkouts/${next.guid}/confirm`, { funding_instrument_uri: CARD }));
+  const [collected] = ok(await c.api.get(`/v1/balance_transactions?checkout=${next.guid}`)).items;
+  assert.deepEqual([collected.transaction_type, collected.amount, collected.ending_balance_amount], ["applied_to_checkout", -30, 0]);
+  // A buyer without credit gets at most one checkout below the minimum on the balance: the next one is charged, debt and all.
+  const tiny = ok(await c.api.post("/v1/customers", {}));
+  const kwd = async () => ok(await c.api.post("/v1/checkouts", { customer_guid: tiny.guid, amount: "499", currency: "KWD" }));
+  const first = await kwd();
+  assert.equal(first.allocation.carried_to_balance, 499);
+  assert.equal(ok(await c.api.post(`/v1/checkouts/${first.guid}/confirm`, {})).status, "completed");
+  const second = await kwd();
+  assert.deepEqual([second.allocation.balance_applied, second.allocation.card_amount], [-499, 998]);
+  err(await c.api.post(`/v1/checkouts/${second.guid}/confirm`, {}), 400, "funding_instrument_uri");
   // No credit at all: a card-only checkout.
   const plain = ok(await c.api.post("/v1/customers", {}));
   const cardOnly = ok(await c.api.post("/v1/checkouts", { customer_guid: plain.guid, amount: "2500" }));

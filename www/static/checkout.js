@@ -74,6 +74,7 @@ function renderSplit() {
   document.getElementById("split").innerHTML = `
     <dl class="split">
       ${line("balance-applied", "Your credit balance", a.balance_applied)}
+      ${line("balance-owed", "Owed from an earlier order", -a.balance_applied)}
       ${line("terms-part", `On terms${terms.terms_days ? ` (${terms.terms_days} days)` : ""}`, a.terms_amount,
         terms.due_at ? `<br><span class="hint">due ${esc(day(terms.due_at))}</span>` : "")}
       ${line("card-part", "By card now", a.card_amount)}
