@@ -52,10 +52,11 @@ impl Parser<'_> {
             }
             b'{' => {
                 self.i += 1;
-                let mut map = SortedMap::new();
+                // Gathered, then sorted once: a body's keys may come in any order (see `SortedMap::from_pairs`).
+                let mut pairs = Vec::new();
                 self.ws();
                 if self.eat(b'}') {
-                    return Some(Raw::Object(map));
+                    return Some(Raw::Object(SortedMap::new()));
                 }
                 loop {
                     self.ws();
@@ -65,10 +66,10 @@ impl Parser<'_> {
                         return None;
                     }
                     let v = self.value(depth + 1)?;
-                    map.insert(key, v);
+                    pairs.push((key, v));
                     self.ws();
                     if self.eat(b'}') {
-                        return Some(Raw::Object(map));
+                        return Some(Raw::Object(SortedMap::from_pairs(pairs)));
                     }
                     if !self.eat(b',') {
                         return None;
