@@ -203,6 +203,7 @@ export interface InvoiceInput {
   items: Item[]; adjustments: Adjustment[]; total_adjustment_amount: number; effective_amount: number;
 }
 export interface RefundableInvoice { status: InvoiceStatus; transaction_type: string; effective_amount: number; credited_amount?: number }
+export interface PeriodInvoiceRow { status: InvoiceStatus; amount: number; coupon_code: string | null; items: { amount: number }[]; adjustments: Adjustment[]; credited_amount: number; balance_entries: number[] }
 /** A stored transaction row, as the worker reads it from SQLite. */
 export interface TransactionRow {
   guid?: string; transaction_type: TransactionKind; amount: number; submit_status: SubmitStatus;

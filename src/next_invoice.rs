@@ -17,6 +17,8 @@ use crate::money;
 
 /// Reason of the line that carries an excess credit to the customer balance.
 pub const CARRIED: &str = "credit carried to the customer balance";
+/// Reason of the line that keeps a payout's excess credit (what the payee was overpaid) for its next payout.
+pub const DEFERRED: &str = "overpayment deducted from the next payout";
 /// Reason of the line that applies the customer's credit.
 pub const BALANCE_APPLIED: &str = "customer balance applied";
 
@@ -34,13 +36,17 @@ crate::json_struct! {
         pub balance_applied: i64,
         /// Credit moved to the customer balance (≥ 0): a balance entry of `−carried_to_balance`.
         pub carried_to_balance: i64,
+        /// A payout's excess credit kept for its next payout (≥ 0): a pending adjustment of `−deferred`.
+        pub deferred: i64,
     }
 }
 
 /// Composes an invoice of `amount` with the subscription's `pending` adjustments, its coupon (with the number of
 /// invoices it already covered) and the customer's `balance` (negative: a credit). A `payout` (an invoice that pays
 /// the customer) never takes from the balance: that credit is for what the customer buys, and spending it on a payout
-/// would pay them less than the plan says.
+/// would pay them less than the plan says. Nor does a payout's excess credit (the payee was overpaid, say by a
+/// downgrade) go to the balance, where it would be credit for the payee: it stays pending (`deferred`), deducted from
+/// the next payout.
 pub fn compose(
     amount: i64,
     pending: &[Adjustment],
@@ -51,15 +57,20 @@ pub fn compose(
     let balance = if payout { 0 } else { balance };
     let mut adjustments: Vec<Adjustment> = pending.to_vec();
     let mut total = money::sum(pending.iter().map(|a| a.amount))?;
-    let mut carried = 0;
+    let (mut carried, mut deferred) = (0, 0);
     let before = money::add(amount, total)?;
     if before < 0 {
-        carried = money::neg(before)?;
+        let excess = money::neg(before)?;
+        if payout {
+            deferred = excess;
+        } else {
+            carried = excess;
+        }
         adjustments.push(Adjustment {
-            amount: carried,
-            reason: Some(CARRIED.into()),
+            amount: excess,
+            reason: Some(if payout { DEFERRED } else { CARRIED }.into()),
         });
-        total = money::add(total, carried)?;
+        total = money::add(total, excess)?;
     }
     let mut coupon_applied = false;
     if let Some((c, applied)) = coupon {
@@ -88,7 +99,19 @@ pub fn compose(
         coupon_applied,
         balance_applied,
         carried_to_balance: carried,
+        deferred,
     })
+}
+
+/// The balance entry (≤ 0) for the pending adjustments left when a subscription ends, netting `net`: a credit goes
+/// to the customer's balance, a charge lapses; a payout's leftovers lapse either way (a credit there is what the
+/// payee was overpaid, never credit for them).
+pub fn ending_credit(net: i64, payout: bool) -> i64 {
+    if payout || net >= 0 {
+        0
+    } else {
+        net
+    }
 }
 
 #[cfg(test)]
@@ -155,6 +178,34 @@ mod tests {
         // A payout pays the plan's amount whatever the customer's balance.
         let x = compose(3000, &[], None, -1000, true).unwrap();
         assert_eq!((x.effective_amount, x.balance_applied), (3000, 0));
+    }
+
+    /// A payout whose prorations exceed it pays nothing now and keeps the rest for its next payout; the same credit
+    /// on a debit invoice goes to the customer's balance. At the end a payout's leftovers lapse.
+    #[test]
+    fn a_payout_keeps_an_overpayment_for_its_next_payout() {
+        let x = compose(0, &[adj(-3000), adj(1500)], None, 0, true).unwrap();
+        assert_eq!(
+            (x.effective_amount, x.carried_to_balance, x.deferred),
+            (0, 0, 1500)
+        );
+        let x = compose(1000, &[adj(-2500)], None, -300, true).unwrap();
+        assert_eq!(
+            (
+                x.effective_amount,
+                x.carried_to_balance,
+                x.deferred,
+                x.balance_applied
+            ),
+            (0, 0, 1500, 0)
+        );
+        let x = compose(1000, &[adj(-2500)], None, 0, false).unwrap();
+        assert_eq!((x.carried_to_balance, x.deferred), (1500, 0));
+        assert_eq!(ending_credit(-2200, false), -2200);
+        assert_eq!(
+            (ending_credit(-2200, true), ending_credit(500, false)),
+            (0, 0)
+        );
     }
 
     #[test]

@@ -3,7 +3,10 @@
 //!
 //! A change at instant `t` inside the current, invoiced period [start, end) is prorated
 //! ([`crate::proration::prorate`]): the unused part of the old amount is credited, the same part of the new amount
-//! charged, each rounded half-to-even once. `proration_behavior` says where the two lines go:
+//! charged, each rounded half-to-even once. The credit is for time that was paid: the old amount is first scaled by
+//! the share of the period that was paid ([`crate::subscription::PeriodInvoice::paid_share_of`]), so an unpaid,
+//! refunded or coupon-free period credits nothing. While the period's payment is at the processor a prorated change
+//! is 409 `payment_pending`. `proration_behavior` says where the two lines go:
 //! - `create_prorations` (default): pending adjustments of the subscription, applied to its next invoice;
 //! - `always_invoice`: an invoice now for their net (a negative net is a credit to the customer balance instead:
 //!   never a negative invoice or charge);
@@ -120,10 +123,10 @@ crate::json_struct! {
     }
 }
 
-/// What changing `b` (whose current period was invoiced when `current_invoiced`) from `old` to `new` at `at` does.
+/// What changing `b` from `old` to `new` at `at` does; `current` is the invoice of its current period, if it has one.
 pub fn change(
     b: &Billable,
-    current_invoiced: bool,
+    current: Option<&subscription::PeriodInvoice>,
     old: &Side,
     new: &Side,
     behavior: ProrationBehavior,
@@ -135,7 +138,7 @@ pub fn change(
             format!("must be a plan of the same plan_type ({})", old.plan_type),
         ));
     }
-    let period = if current_invoiced {
+    let period = if current.is_some() {
         b.current_period()?
             .filter(|(_, start, end)| at >= *start && at < *end)
     } else {
@@ -143,8 +146,13 @@ pub fn change(
     };
     let reschedule = old.frequency != new.frequency || old.interval != new.interval;
     let mut prorations = Vec::new();
-    if let Some((_, start, end)) = period.filter(|_| behavior != ProrationBehavior::None) {
-        let p = crate::proration::prorate(old.amount, new.amount, start, end, at)?;
+    if let (Some((_, start, end)), Some(inv)) = (
+        period.filter(|_| behavior != ProrationBehavior::None),
+        current,
+    ) {
+        subscription::refuse_in_flight(Some(inv))?;
+        let paid_old = inv.paid_share_of(old.amount)?;
+        let p = crate::proration::prorate(paid_old, new.amount, start, end, at)?;
         let (from, until) = (time::format(at), time::format(end));
         if p.credit != 0 {
             prorations.push(Adjustment {
@@ -211,11 +219,26 @@ mod tests {
         }
     }
 
+    /// A period invoice of `amount`, paid in full.
+    fn paid(amount: i64) -> subscription::PeriodInvoice {
+        subscription::PeriodInvoice {
+            settled: true,
+            in_flight: false,
+            amount,
+            usage: 0,
+            coupon: 0,
+            prorations: 0,
+            kept: amount,
+            balance_applied: 0,
+            credited: 0,
+        }
+    }
+
     #[test]
     fn upgrade_at_half_of_a_thirty_day_period() {
         let c = change(
             &april(),
-            true,
+            Some(&paid(3000)),
             &side(3000, Frequency::Monthly),
             &side(6000, Frequency::Monthly),
             ProrationBehavior::CreateProrations,
@@ -240,7 +263,7 @@ mod tests {
         );
         let c = change(
             &april(),
-            true,
+            Some(&paid(6000)),
             &old,
             &new,
             ProrationBehavior::AlwaysInvoice,
@@ -249,12 +272,20 @@ mod tests {
         .unwrap();
         assert_eq!(c.prorations.iter().map(|a| a.amount).sum::<i64>(), -1500);
         assert!(c.invoice_now);
-        let c = change(&april(), true, &old, &new, ProrationBehavior::None, at).unwrap();
+        let c = change(
+            &april(),
+            Some(&paid(6000)),
+            &old,
+            &new,
+            ProrationBehavior::None,
+            at,
+        )
+        .unwrap();
         assert!(c.prorations.is_empty() && !c.invoice_now);
         // Never invoiced (a trial, a skipped period): nothing to prorate.
         let c = change(
             &april(),
-            false,
+            None,
             &old,
             &new,
             ProrationBehavior::CreateProrations,
@@ -265,7 +296,7 @@ mod tests {
         // Same amount: nothing.
         let c = change(
             &april(),
-            true,
+            Some(&paid(6000)),
             &old,
             &old,
             ProrationBehavior::AlwaysInvoice,
@@ -279,7 +310,7 @@ mod tests {
     fn a_new_frequency_moves_the_anchor_and_credits_the_old_period() {
         let c = change(
             &april(),
-            true,
+            Some(&paid(3000)),
             &side(3000, Frequency::Monthly),
             &side(30000, Frequency::Yearly),
             ProrationBehavior::CreateProrations,
@@ -293,13 +324,93 @@ mod tests {
         );
     }
 
+    /// A downgrade credits only time that was paid for: the period's invoice declined, refunded or free by a coupon
+    /// credits nothing (the new plan's remaining time is still charged); paid with the customer's credit, in full.
+    #[test]
+    fn a_change_credits_only_time_that_was_paid_for() {
+        let at = t("2024-04-16T00:00:00Z");
+        let (old, new) = (side(6000, Frequency::Monthly), side(50, Frequency::Monthly));
+        let lines = |inv: subscription::PeriodInvoice| -> Vec<i64> {
+            change(
+                &april(),
+                Some(&inv),
+                &old,
+                &new,
+                ProrationBehavior::AlwaysInvoice,
+                at,
+            )
+            .unwrap()
+            .prorations
+            .iter()
+            .map(|a| a.amount)
+            .collect()
+        };
+        assert_eq!(lines(paid(6000)), vec![-3000, 25]);
+        assert_eq!(
+            lines(subscription::PeriodInvoice {
+                settled: false,
+                kept: 0,
+                ..paid(6000)
+            }),
+            vec![25]
+        );
+        assert_eq!(
+            lines(subscription::PeriodInvoice {
+                kept: 0,
+                ..paid(6000)
+            }),
+            vec![25],
+            "refunded"
+        );
+        assert_eq!(
+            lines(subscription::PeriodInvoice {
+                coupon: -6000,
+                kept: 0,
+                ..paid(6000)
+            }),
+            vec![25],
+            "free"
+        );
+        assert_eq!(
+            lines(subscription::PeriodInvoice {
+                kept: 3000,
+                balance_applied: 3000,
+                ..paid(6000)
+            }),
+            vec![-3000, 25]
+        );
+        let pending = subscription::PeriodInvoice {
+            in_flight: true,
+            ..paid(6000)
+        };
+        let e = change(
+            &april(),
+            Some(&pending),
+            &old,
+            &new,
+            ProrationBehavior::CreateProrations,
+            at,
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), "payment_pending");
+        assert!(change(
+            &april(),
+            Some(&pending),
+            &old,
+            &new,
+            ProrationBehavior::None,
+            at
+        )
+        .is_ok());
+    }
+
     #[test]
     fn another_plan_type_is_refused() {
         let mut credit = side(3000, Frequency::Monthly);
         credit.plan_type = "credit".into();
         let e = change(
             &april(),
-            true,
+            Some(&paid(3000)),
             &side(3000, Frequency::Monthly),
             &credit,
             ProrationBehavior::None,

@@ -440,39 +440,180 @@ pub fn cancel_options(raw: &Raw) -> Result<(bool, bool)> {
     Ok((at_period_end, prorate))
 }
 
-/// What the customer really paid for a period, from its invoice: what the processor kept of its payments (settled
-/// debits less refunds, in flight ones included), plus the customer credit the invoice used, less what was already
-/// given back for it as a balance credit; never more than the subscription's current price (the invoice may also
-/// carry prorations of an earlier period) and never below zero. A coupon's discount was never paid, so it is not in
-/// there; an invoice that is not settled paid nothing (`None`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PeriodPayment {
+/// The invoice of a subscription's current period, as far as what was paid for the period goes.
+///
+/// Such an invoice bills the period's price in advance (its fixed part) and, beside it, older things: the usage of
+/// the period before (its items, billed in arrears) and prorations of earlier changes (pending lines: charges and
+/// credits, and the line that carried an excess credit to the balance). Its coupon discounts the fixed part and the
+/// usage alike. What the customer paid toward it: what the processor kept (settled debits less refunds), the customer
+/// credit it used, and the credit its proration lines brought, less what was already given back for it. That money
+/// pays the older things first; what is left paid the period's fixed part, at most that part after the coupon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeriodInvoice {
     pub settled: bool,
-    /// Settled debits less refunds ([`crate::ledger::Ledger::refundable`]).
+    /// A payment of it is staged, retrying or pending at the processor: what was paid is not known yet.
+    pub in_flight: bool,
+    /// The invoice's amount: the fixed part plus its usage lines.
+    pub amount: i64,
+    /// Σ of its usage lines.
+    pub usage: i64,
+    /// Its coupon line (≤ 0; 0 without one).
+    pub coupon: i64,
+    /// Σ of its proration lines and of the line carrying an excess credit to the balance.
+    pub prorations: i64,
+    /// What the processor kept of its payments ([`crate::ledger::Ledger::refundable`]); for a payout invoice, what it
+    /// paid out and was not reversed.
     pub kept: i64,
-    /// Customer balance the invoice used (applied less given back).
+    /// The customer credit it used (applied less given back).
     pub balance_applied: i64,
-    /// Given back already as balance credit for this invoice.
+    /// Given back already for it as a balance credit (a prorated cancel).
     pub credited: i64,
 }
 
-/// The credit (≥ 0) an immediate cancel with `prorate=true` gives back: the unused part of the current period, at
-/// what was paid for it ([`PeriodPayment`]). Nothing when there is no current period (trialing, paused), when its
-/// invoice is missing or not settled, and for a payout plan: its payee was paid in advance, and nothing they were
-/// paid comes back to them as credit.
-pub fn cancel_credit(b: &Billable, payment: Option<PeriodPayment>, at: Instant) -> Result<i64> {
-    let (Some(p), Some((_, start, end))) = (payment, b.current_period()?) else {
+impl PeriodInvoice {
+    /// Reads a stored subscription invoice `{status, transaction_type, amount, coupon_code, items, adjustments,
+    /// credited_amount, balance_entries}` (items and adjustments as arrays; `balance_entries` the amounts of its `applied_to_invoice`
+    /// and `unapplied_from_invoice` entries) with its `transactions`. Its lines are told apart by the reasons the core
+    /// wrote them with: the coupon's, the customer credit's, and the rest (prorations and carried credit).
+    pub fn from_raw(raw: &Raw, txs: &[crate::invoice::OwnedTx]) -> Result<PeriodInvoice> {
+        let status =
+            crate::invoice::Status::parse(&input::req_string(raw, "status", 32)?, "status")?;
+        let amounts = |key: &str| -> Result<Vec<(i64, Option<String>)>> {
+            match raw.get(key) {
+                None | Some(Raw::Null) => Ok(Vec::new()),
+                Some(Raw::Array(lines)) => lines
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| {
+                        let amount = input::req_amount(l, "amount", -crate::money::MAX_AMOUNT)
+                            .map_err(|e| e.in_field(&format!("{key}[{i}].amount")))?;
+                        Ok((amount, input::opt_string(l, "reason", 1000).ok().flatten()))
+                    })
+                    .collect(),
+                Some(other) => Err(CoreError::invalid(
+                    key,
+                    format!("must be an array, got {}", other.kind()),
+                )),
+            }
+        };
+        let coupon_reason =
+            input::opt_string(raw, "coupon_code", 64)?.map(|c| format!("coupon {c}"));
+        let (mut coupon, mut prorations) = (0, 0);
+        for (amount, reason) in amounts("adjustments")? {
+            if reason.is_some() && reason == coupon_reason {
+                coupon = money::add(coupon, amount)?;
+            } else if reason.as_deref() != Some(crate::next_invoice::BALANCE_APPLIED) {
+                prorations = money::add(prorations, amount)?;
+            }
+        }
+        let usage = money::sum(amounts("items")?.into_iter().map(|(a, _)| a))?;
+        let entries = match raw.get("balance_entries") {
+            Some(Raw::Array(a)) => a
+                .iter()
+                .map(|v| input::amount_value(v, "balance_entries", -crate::money::MAX_AMOUNT))
+                .collect::<Result<Vec<i64>>>()?,
+            _ => Vec::new(),
+        };
+        let movements: Vec<crate::ledger::Movement> = txs
+            .iter()
+            .map(|t| crate::ledger::Movement::from(&t.tx))
+            .collect();
+        let ledger = crate::ledger::Ledger::fold(&movements)?;
+        // A payout invoice (`credit`) was paid to the payee: what its credits paid out, less reversals.
+        let payout = input::opt_string(raw, "transaction_type", 16)?
+            .is_some_and(|t| t.eq_ignore_ascii_case("credit"));
+        let (moving, kept) = if payout {
+            (
+                ledger.credit,
+                money::sub(ledger.credit.settled, ledger.reversal.outgoing()?)?,
+            )
+        } else {
+            (ledger.debit, ledger.refundable()?)
+        };
+        Ok(PeriodInvoice {
+            settled: status == crate::invoice::Status::Settled,
+            in_flight: money::add(moving.planned, moving.in_flight)? > 0,
+            amount: input::req_amount(raw, "amount", 0)?,
+            usage,
+            coupon,
+            prorations,
+            kept,
+            balance_applied: crate::balance::held_by_invoice(&entries)?,
+            credited: input::opt_amount(raw, "credited_amount", 0)?.unwrap_or(0),
+        })
+    }
+
+    /// What was paid for the period's fixed part (see the type's docs); 0 when the invoice is not settled.
+    pub fn paid_for_period(&self) -> Result<i64> {
+        if !self.settled {
+            return Ok(0);
+        }
+        let fixed = money::sub(self.amount, self.usage)?.max(0);
+        // The coupon's share of each part: part × (amount + coupon) / amount, rounded down (never more than paid).
+        let after_coupon = |part: i64| -> i64 {
+            if self.amount <= 0 {
+                return 0;
+            }
+            let discounted = (i128::from(self.amount) + i128::from(self.coupon)).max(0);
+            (i128::from(part) * discounted / i128::from(self.amount)) as i64
+        };
+        let older = money::add(after_coupon(self.usage), self.prorations)?;
+        let collected = money::sub(
+            money::sub(money::add(self.kept, self.balance_applied)?, self.credited)?,
+            older,
+        )?;
+        Ok(collected.clamp(0, after_coupon(fixed)))
+    }
+
+    /// `amount` (a price of the period) scaled by the share of the period's fixed part that was paid, rounded down:
+    /// the whole of it when the period was paid in full, nothing when it was not paid, refunded or free by a coupon.
+    /// Unused time is credited on this, so no credit is ever given for time that was not paid for.
+    pub fn paid_share_of(&self, amount: i64) -> Result<i64> {
+        let fixed = money::sub(self.amount, self.usage)?;
+        if fixed <= 0 {
+            return Ok(0);
+        }
+        let paid = self.paid_for_period()?;
+        Ok((i128::from(amount.max(0)) * i128::from(paid) / i128::from(fixed)) as i64)
+    }
+}
+
+/// A prorated change while the period's payment is at the processor would count what was paid before it is known.
+pub fn refuse_in_flight(inv: Option<&PeriodInvoice>) -> Result<()> {
+    if inv.is_some_and(|i| i.in_flight) {
+        return Err(CoreError::Conflict {
+            code: "payment_pending",
+            field: None,
+            reason: "this period's payment is still at the processor; prorate once it has an answer (or do not prorate)"
+                .into(),
+        });
+    }
+    Ok(())
+}
+
+/// The credit (≥ 0) an immediate cancel with `prorate=true` gives back: the unused part of the current period at the
+/// subscription's current price, scaled by the share of the period that was paid ([`PeriodInvoice::paid_share_of`]),
+/// less what the subscription still owes in pending prorations (`pending_net` > 0: an upgrade's remaining time,
+/// which the cancel lets lapse). A pending credit (`pending_net` < 0) is not in it: the worker gives that to the
+/// balance as for any ending subscription. Nothing when there is no current period (trialing, paused) or invoice,
+/// and for a payout plan: its payee was paid in advance, and nothing they were paid comes back to them as credit.
+/// While the period's payment is at the processor, 409 `payment_pending`.
+pub fn cancel_credit(
+    b: &Billable,
+    inv: Option<&PeriodInvoice>,
+    pending_net: i64,
+    at: Instant,
+) -> Result<i64> {
+    let (Some(inv), Some((_, start, end))) = (inv, b.current_period()?) else {
         return Ok(0);
     };
-    if b.payout || !p.settled || at < start || at >= end {
+    if b.payout || at < start || at >= end {
         return Ok(0);
     }
-    let price = subscription_amount(b.amount, b.plan_amount);
-    let paid = money::sub(money::add(p.kept, p.balance_applied)?, p.credited)?.clamp(0, price);
-    if paid == 0 {
-        return Ok(0);
-    }
-    crate::proration::unused_amount(paid, start, end, at)
+    refuse_in_flight(Some(inv))?;
+    let base = inv.paid_share_of(subscription_amount(b.amount, b.plan_amount))?;
+    let unused = crate::proration::unused_amount(base, start, end, at)?;
+    Ok(money::sub(unused, pending_net.max(0))?.max(0))
 }
 
 #[cfg(test)]
@@ -783,21 +924,29 @@ mod tests {
             ("plan_amount", Raw::from(3000i64)),
         ]);
         let half = at("2024-04-16T00:00:00Z");
-        let paid = |kept, balance_applied, credited| PeriodPayment {
-            settled: true,
-            kept,
-            balance_applied,
-            credited,
-        };
-        assert_eq!(
-            cancel_credit(&b, Some(paid(3000, 0, 0)), half).unwrap(),
-            1500
-        );
-        assert_eq!(cancel_credit(&b, None, half).unwrap(), 0);
+        assert_eq!(cancel_credit(&b, Some(&paid(3000)), 0, half).unwrap(), 1500);
+        assert_eq!(cancel_credit(&b, None, 0, half).unwrap(), 0);
     }
 
-    /// Credit for unused time never exceeds what was paid for it: a refund, a coupon, an unpaid invoice or credit
-    /// already given back lower it; the customer credit the invoice used counts as paid; a payout gives none.
+    /// A settled invoice of a 3000 period that the processor kept `kept` of, and nothing else.
+    fn paid(kept: i64) -> PeriodInvoice {
+        PeriodInvoice {
+            settled: true,
+            in_flight: false,
+            amount: 3000,
+            usage: 0,
+            coupon: 0,
+            prorations: 0,
+            kept,
+            balance_applied: 0,
+            credited: 0,
+        }
+    }
+
+    /// Credit for unused time never exceeds what was paid for the period: refunds, a coupon, an unpaid invoice or
+    /// credit already given back lower it; the customer credit the invoice used and the credit its proration lines
+    /// brought count as paid; older things on the invoice (usage, earlier prorations) are paid first; a payout gives
+    /// none; a payment at the processor is 409.
     #[test]
     fn a_cancel_credits_only_time_that_was_paid_for() {
         let b = monthly(&[
@@ -806,52 +955,127 @@ mod tests {
             ("plan_amount", Raw::from(3000i64)),
         ]);
         let half = at("2024-04-16T00:00:00Z");
-        let credit = |settled, kept, balance_applied, credited| {
-            let p = PeriodPayment {
-                settled,
-                kept,
-                balance_applied,
-                credited,
-            };
-            cancel_credit(&b, Some(p), half).unwrap()
-        };
-        assert_eq!(credit(true, 3000, 0, 0), 1500, "paid in full");
+        let credit = |inv: PeriodInvoice| cancel_credit(&b, Some(&inv), 0, half).unwrap();
+        assert_eq!(credit(paid(3000)), 1500, "paid in full");
+        assert_eq!(credit(paid(0)), 0, "refunded in full");
+        assert_eq!(credit(paid(2000)), 1000, "refunded 1000");
         assert_eq!(
-            credit(true, 0, 0, 0),
-            0,
-            "refunded in full, or free by a coupon"
-        );
-        assert_eq!(credit(true, 2000, 0, 0), 1000, "refunded 1000");
-        assert_eq!(
-            credit(true, 2000, 1000, 0),
+            credit(PeriodInvoice {
+                kept: 2000,
+                balance_applied: 1000,
+                ..paid(0)
+            }),
             1500,
             "1000 of it paid with the customer's credit"
         );
         assert_eq!(
-            credit(true, 9000, 0, 0),
-            1500,
-            "prorations of an earlier period on the invoice: the price caps"
+            credit(PeriodInvoice {
+                settled: false,
+                ..paid(3000)
+            }),
+            0,
+            "not settled: nothing paid"
         );
         assert_eq!(
-            credit(true, 3000, 0, 1500),
+            credit(PeriodInvoice {
+                credited: 1500,
+                ..paid(3000)
+            }),
             750,
             "credit given back already"
         );
-        assert_eq!(credit(true, 1000, 0, 3000), 0, "never below zero");
-        assert_eq!(credit(false, 3000, 0, 0), 0, "not settled: nothing paid");
+        assert_eq!(
+            credit(PeriodInvoice {
+                credited: 3000,
+                ..paid(1000)
+            }),
+            0,
+            "never below zero"
+        );
+        // A 100 % coupon: the fixed part cost nothing; a 50 % one: half of it.
+        assert_eq!(
+            credit(PeriodInvoice {
+                coupon: -3000,
+                ..paid(0)
+            }),
+            0
+        );
+        assert_eq!(
+            credit(PeriodInvoice {
+                coupon: -1500,
+                ..paid(1500)
+            }),
+            750
+        );
+        // An earlier upgrade's +3000 proration on the invoice, paid in full: the period was paid; refunded 4000 of
+        // 6000, what is left paid the older charge first.
+        assert_eq!(
+            credit(PeriodInvoice {
+                prorations: 3000,
+                ..paid(6000)
+            }),
+            1500
+        );
+        assert_eq!(
+            credit(PeriodInvoice {
+                prorations: 3000,
+                ..paid(2000)
+            }),
+            0
+        );
+        // A downgrade's −1500 carried to this invoice: 1500 in cash and 1500 of credit paid the period in full.
+        assert_eq!(
+            credit(PeriodInvoice {
+                prorations: -1500,
+                ..paid(1500)
+            }),
+            1500
+        );
+        // Last period's usage (5000) and a 50 % coupon on a 1000 period: 6000 − 3000; the fixed part cost 500.
+        let small = monthly(&[
+            ("anchor_at", Raw::from("2024-04-01T00:00:00Z")),
+            ("next_period", Raw::from(1i64)),
+            ("plan_amount", Raw::from(1000i64)),
+        ]);
+        let usage = PeriodInvoice {
+            amount: 6000,
+            usage: 5000,
+            coupon: -3000,
+            ..paid(3000)
+        };
+        assert_eq!(cancel_credit(&small, Some(&usage), 0, half).unwrap(), 250);
+        let e = cancel_credit(
+            &b,
+            Some(&PeriodInvoice {
+                in_flight: true,
+                ..paid(0)
+            }),
+            0,
+            half,
+        )
+        .unwrap_err();
+        assert_eq!((e.code(), e.status()), ("payment_pending", 409));
         let payout = monthly(&[
             ("anchor_at", Raw::from("2024-04-01T00:00:00Z")),
             ("next_period", Raw::from(1i64)),
             ("plan_amount", Raw::from(3000i64)),
             ("plan_type", Raw::from("credit")),
         ]);
-        let p = PeriodPayment {
-            settled: true,
-            kept: 3000,
-            balance_applied: 0,
-            credited: 0,
-        };
-        assert_eq!(cancel_credit(&payout, Some(p), half).unwrap(), 0);
+        assert_eq!(
+            cancel_credit(&payout, Some(&paid(3000)), 0, half).unwrap(),
+            0
+        );
+        // An upgrade from 3000 to 6000 at a quarter of the period left +2250 pending (−2250 + 4500): at half, the
+        // unused 3000 at the current price less the 2250 still owed is 750 (paid 3000, used 750 + 1500).
+        let upgraded = monthly(&[
+            ("anchor_at", Raw::from("2024-04-01T00:00:00Z")),
+            ("next_period", Raw::from(1i64)),
+            ("plan_amount", Raw::from(6000i64)),
+        ]);
+        assert_eq!(
+            cancel_credit(&upgraded, Some(&paid(3000)), 2250, half).unwrap(),
+            750
+        );
     }
 
     #[test]

@@ -185,6 +185,23 @@ export class Subscriptions {
     if (x.carried_to_balance > 0) {
       this.#entry(row.customer_guid, -x.carried_to_balance, N.BalanceTransactionType.subscription_credit, invoiceGuid, now);
     }
+    // A payout's excess credit (the payee was overpaid) is deducted from its next payout.
+    if (x.deferred > 0) {
+      this.db.insert("subscription_adjustments", { guid: this.core.guid("SA"), subscription_guid: row.guid,
+        amount: -x.deferred, reason: `Overpayment carried from invoice ${invoiceGuid}`, invoice_guid: null, created_at: now });
+    }
+  }
+
+  /**
+   * The invoice of the subscription's current period as the core reads what was paid for the period
+   * (`PeriodInvoiceRow`: items and adjustments parsed, the balance entries it holds), or null when it has none.
+   */
+  periodInvoice(row) {
+    const current = this.core.currentPeriod(row);
+    const inv = current && this.db.one("SELECT * FROM invoices WHERE subscription_guid = ? AND period = ?", row.guid, current.period);
+    if (!inv) return null;
+    return { ...inv, items: JSON.parse(inv.items || "[]"), adjustments: JSON.parse(inv.adjustments || "[]"),
+      balance_entries: this.balanceEntries(inv.guid) };
   }
 
   /** The amounts of an invoice's `applied_to_invoice` and `unapplied_from_invoice` entries: the credit it holds. */
@@ -214,6 +231,8 @@ export class Subscriptions {
     const pending = this.pending(row.guid);
     if (pending.length === 0) return null;
     const x = this.core.composeInvoice(0, pending, null, 0, this.balances.amount(row.customer_guid, BALANCE_CURRENCY), row.plan_type);
+    // A payout whose prorations net to a credit pays nothing now: they stay pending for its next payout.
+    if (x.deferred > 0 && x.effective_amount === 0) return null;
     if (x.carried_to_balance > 0 && x.effective_amount === 0 && x.balance_applied === 0) {
       // A net credit: straight to the balance, no invoice of nothing.
       this.db.run("DELETE FROM subscription_adjustments WHERE subscription_guid = ? AND invoice_guid IS NULL", row.guid);
@@ -261,7 +280,8 @@ export class Subscriptions {
     const row = this.db.one("SELECT customer_guid FROM subscriptions WHERE guid = ?", guid);
     const net = this.pending(guid).reduce((sum, a) => this.core.addAmounts(sum, a.amount), 0);
     this.db.run("DELETE FROM subscription_adjustments WHERE subscription_guid = ? AND invoice_guid IS NULL", guid);
-    if (net < 0) this.#entry(row.customer_guid, net, N.BalanceTransactionType.subscription_credit, null, now);
+    const credit = this.core.endingCredit(net, ending.plan_type);
+    if (credit < 0) this.#entry(row.customer_guid, credit, N.BalanceTransactionType.subscription_credit, null, now);
     this.announce(guid, E["customer.subscription.canceled"], now);
   }
 
@@ -272,15 +292,15 @@ export class Subscriptions {
    */
   cancelNow(row, prorate, now) {
     if (prorate) {
-      const current = this.core.currentPeriod(row);
-      const inv = current && this.db.one("SELECT guid, status, credited_amount FROM invoices WHERE subscription_guid = ? AND period = ?",
-        row.guid, current.period);
-      const facts = inv ? { status: inv.status, balance_entries: this.balanceEntries(inv.guid), credited_amount: inv.credited_amount } : null;
-      const credit = this.core.cancelCredit(row, facts, inv ? this.invoicing.payments.rowsOf(OWNER, inv.guid) : [], now);
+      const inv = this.periodInvoice(row);
+      const pendingNet = this.pending(row.guid).reduce((sum, a) => this.core.addAmounts(sum, a.amount), 0);
+      const credit = this.core.cancelCredit(row, inv, inv ? this.invoicing.payments.rowsOf(OWNER, inv.guid) : [], pendingNet, now);
       if (credit > 0) {
         this.#entry(row.customer_guid, -credit, N.BalanceTransactionType.subscription_credit, inv.guid, now);
         this.db.update("invoices", inv.guid, { credited_amount: this.core.addAmounts(inv.credited_amount, credit), updated_at: now });
       }
+      // The cancel's credit counted what the subscription still owed in pending prorations: they lapse now.
+      if (pendingNet > 0) this.db.run("DELETE FROM subscription_adjustments WHERE subscription_guid = ? AND invoice_guid IS NULL", row.guid);
     }
     this.db.update("subscriptions", row.guid, { canceled: 1, canceled_at: now, cancel_at: null, updated_at: now });
     this.#ended(row.guid, now);

@@ -8,7 +8,6 @@ use wasm_bindgen::prelude::*;
 
 use super::{int_arg, out, str_arg, time_arg, to_raw, JsResult};
 use crate::coupon::Coupon;
-use crate::error::CoreError;
 use crate::input::{self, Raw};
 use crate::invoice::Adjustment;
 use crate::plan_change::{self, ProrationBehavior, Side};
@@ -191,47 +190,53 @@ pub fn js_cancel_options(
     })
 }
 
-/// The credit (≥ 0) of a prorated immediate cancel of `row` at `at`, from what was paid for the current period:
-/// its invoice `{status, balance_entries, credited_amount}` (null: none) with `balance_entries` the amounts of its
-/// `applied_to_invoice` and `unapplied_from_invoice` entries and `credited_amount` what was given back for it, and
-/// the invoice's `transactions`.
+/// The invoice of the current period (`PeriodInvoiceRow`, or null) with its `transactions`, for what was paid.
+fn period_invoice(
+    invoice: &JsValue,
+    transactions: &JsValue,
+) -> crate::error::Result<Option<subscription::PeriodInvoice>> {
+    let raw = to_raw(invoice);
+    if matches!(raw, Raw::Null) {
+        return Ok(None);
+    }
+    let txs = super::rows_arg(
+        transactions,
+        "transactions",
+        crate::invoice::OwnedTx::from_raw,
+    )?;
+    subscription::PeriodInvoice::from_raw(&raw, &txs).map(Some)
+}
+
+/// The credit (≥ 0) of a prorated immediate cancel of `row` at `at`: the invoice of its current period (a stored row
+/// with `items` and `adjustments` as arrays and `balance_entries`, or null) and that invoice's `transactions` say what
+/// was paid; `pendingNet` is the sum of its pending prorations ([`subscription::cancel_credit`]).
 #[wasm_bindgen(js_name = cancelCredit)]
 pub fn js_cancel_credit(
     #[wasm_bindgen(unchecked_param_type = "RawInput")] row: JsValue,
-    #[wasm_bindgen(
-        unchecked_param_type = "{ status: InvoiceStatus; balance_entries: number[]; credited_amount: number } | null"
-    )]
-    invoice: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "PeriodInvoiceRow | null")] invoice: JsValue,
     #[wasm_bindgen(unchecked_param_type = "TransactionRow[]")] transactions: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] pending_net: JsValue,
     #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] at: JsValue,
 ) -> JsResult<f64> {
-    let invoice = to_raw(&invoice);
-    let payment = match invoice {
-        Raw::Null => None,
-        _ => {
-            let status = input::req_string(&invoice, "status", 32)?;
-            let txs = super::rows_arg(
-                &transactions,
-                "transactions",
-                crate::invoice::OwnedTx::from_raw,
-            )?;
-            let movements: Vec<crate::ledger::Movement> = txs
-                .iter()
-                .map(|t| crate::ledger::Movement::from(&t.tx))
-                .collect();
-            Some(subscription::PeriodPayment {
-                settled: crate::invoice::Status::parse(&status, "status")?
-                    == crate::invoice::Status::Settled,
-                kept: crate::ledger::Ledger::fold(&movements)?.refundable()?,
-                balance_applied: crate::balance::held_by_invoice(&super::amounts_of(
-                    &invoice,
-                    "balance_entries",
-                )?)?,
-                credited: input::opt_amount(&invoice, "credited_amount", 0)?.unwrap_or(0),
-            })
-        }
-    };
-    Ok(subscription::cancel_credit(&billable(&row)?, payment, time_arg(&at, "at")?)? as f64)
+    let inv = period_invoice(&invoice, &transactions)?;
+    let pending_net = super::amount_arg(&pending_net, "pending_net", -crate::money::MAX_AMOUNT)?;
+    Ok(subscription::cancel_credit(
+        &billable(&row)?,
+        inv.as_ref(),
+        pending_net,
+        time_arg(&at, "at")?,
+    )? as f64)
+}
+
+/// The balance entry (≤ 0; 0: none) for a subscription's pending adjustments netting `net` when it ends.
+#[wasm_bindgen(js_name = endingCredit)]
+pub fn js_ending_credit(
+    #[wasm_bindgen(unchecked_param_type = "number")] net: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] plan_type: JsValue,
+) -> JsResult<f64> {
+    let net = super::amount_arg(&net, "net", -crate::money::MAX_AMOUNT)?;
+    let payout = str_arg(&plan_type, "plan_type")?.eq_ignore_ascii_case("credit");
+    Ok(crate::next_invoice::ending_credit(net, payout) as f64)
 }
 
 /// Validates `PUT /v1/subscriptions/<guid>` at `now`.
@@ -258,11 +263,12 @@ fn side(raw: &Raw, amount: i64, label: String) -> crate::error::Result<Side> {
 
 /// What changing `row` (joined with its current plan, `plan_type` included) to plan `newPlan` (a plan row) with
 /// the override `newAmount` (null: the plan's amount) does at `at` → `{reset_anchor, prorations, invoice_now}`.
-/// `invoiced`: the current period has an invoice.
+/// `invoice`: the current period's invoice (as for `cancelCredit`, or null: none), with its `transactions`.
 #[wasm_bindgen(js_name = planChange)]
 pub fn js_plan_change(
     #[wasm_bindgen(unchecked_param_type = "RawInput")] row: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "boolean")] invoiced: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "PeriodInvoiceRow | null")] invoice: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "TransactionRow[]")] transactions: JsValue,
     #[wasm_bindgen(unchecked_param_type = "RawInput")] new_plan: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number | null")] new_amount: JsValue,
     #[wasm_bindgen(unchecked_param_type = "ProrationBehavior")] behavior: JsValue,
@@ -293,12 +299,10 @@ pub fn js_plan_change(
         &str_arg(&behavior, "proration_behavior")?,
         "proration_behavior",
     )?;
-    let invoiced = invoiced
-        .as_bool()
-        .ok_or_else(|| CoreError::invalid("invoiced", "must be a boolean"))?;
+    let current = period_invoice(&invoice, &transactions)?;
     out(&plan_change::change(
         &b,
-        invoiced,
+        current.as_ref(),
         &old,
         &new,
         behavior,

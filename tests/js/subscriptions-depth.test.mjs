@@ -425,3 +425,82 @@ test("the customer's credit: a canceled invoice gives back what it used, and a p
   ok(await c.api.post(`/v1/subscriptions/${p.guid}/cancel`, { prorate: "true" }));
   assert.equal(await endingBalance(c, customer), -1000, "the credit is untouched by the payout and its cancel");
 });
+
+test("a plan change credits only time that was paid: a declined period's downgrade gives no credit to spend elsewhere", async () => {
+  const { c, customer } = await setup();
+  const big = ok(await c.api.post("/v1/plans", { plan_type: "debit", amount: "6000", frequency: "monthly" }));
+  const tiny = ok(await c.api.post("/v1/plans", { plan_type: "debit", amount: "50", frequency: "monthly" }));
+  const declined = ok(await c.api.post("/v1/subscriptions", { plan_guid: big.guid, customer_guid: customer.guid,
+    funding_instrument_uri: "/v1/cards/hard_decline" }));
+  assert.equal((await invoicesOf(c, declined))[0].status, "failed");
+  await advance(c, T("2024-04-16", DAY));
+  ok(await c.api.put(`/v1/subscriptions/${declined.guid}`, { plan_guid: tiny.guid, proration_behavior: "always_invoice" }));
+  assert.equal(await endingBalance(c, customer), 0, "no credit for a period never paid");
+  const [, prorations] = await invoicesOf(c, declined);
+  assert.deepEqual(prorations.adjustments.map((a) => a.amount), [25], "the new plan's remaining half is still charged");
+  // Paid in full, the same downgrade credits the unused half of what was paid.
+  const paid = ok(await c.api.post("/v1/subscriptions", { plan_guid: big.guid, customer_guid: customer.guid, funding_instrument_uri: CARD }));
+  await advance(c, T("2024-04-23", DAY));
+  ok(await c.api.put(`/v1/subscriptions/${paid.guid}`, { plan_guid: tiny.guid, proration_behavior: "create_prorations" }));
+  const view = await sub(c, paid);
+  assert.deepEqual(view.pending_adjustments.map((a) => a.amount), [-4600, 38], "6000 and 50 × 23 of 30 days unused, half to even");
+});
+
+test("a prorated cancel counts prorations, usage and coupons on the period's invoice, and waits for a payment in flight", async () => {
+  // A create_prorations downgrade paid part of May with April's overpayment: May counts as paid in full.
+  for (const behavior of ["create_prorations", "always_invoice"]) {
+    const { c, customer, big, small } = await setup();
+    const s = ok(await c.api.post("/v1/subscriptions", { plan_guid: big.guid, customer_guid: customer.guid, funding_instrument_uri: CARD }));
+    await advance(c, T("2024-04-16", DAY));
+    ok(await c.api.put(`/v1/subscriptions/${s.guid}`, { plan_guid: small.guid, proration_behavior: behavior }));
+    await advance(c, T("2024-05-16", "12:00:00"));
+    ok(await c.api.post(`/v1/subscriptions/${s.guid}/cancel`, { prorate: "true" }));
+    const credits = (await balanceOf(c, customer)).items.filter((e) => e.transaction_type === "subscription_credit").map((e) => e.amount);
+    assert.equal(credits[0], -1500, `${behavior}: the unused half of May's 3000 (${credits})`);
+  }
+  // May's invoice carries April's usage (5000) and a 50 % coupon on 1000 + 5000: the period's fixed part cost 500.
+  {
+    const { c, customer } = await setup();
+    ok(await c.api.post("/v1/metrics", { code: "api_calls", name: "API calls", aggregation: "sum" }));
+    const p = ok(await c.api.postJson("/v1/plans", { plan_type: "debit", amount: 1000, frequency: "monthly",
+      metered_items: [{ metric_code: "api_calls", unit_amount_decimal: "0.05" }] }));
+    ok(await c.api.post("/v1/coupons", { code: "HALF", percent_off: "50", duration: "forever" }));
+    const s = ok(await c.api.post("/v1/subscriptions", { plan_guid: p.guid, customer_guid: customer.guid, funding_instrument_uri: CARD, coupon: "HALF" }));
+    ok(await c.api.postJson("/v1/usage_events", { event_id: "u1", subscription_guid: s.guid, metric_code: "api_calls", value: 100000 }));
+    await advance(c, T("2024-05-16", "12:00:00"));
+    assert.equal((await invoicesOf(c, s)).at(-1).effective_amount, 3000);
+    ok(await c.api.post(`/v1/subscriptions/${s.guid}/cancel`, { prorate: "true" }));
+    assert.equal(await endingBalance(c, customer), -250);
+  }
+  // The period's payment still at the processor: a prorated cancel waits for its answer (409), a plain one does not.
+  {
+    const { c, customer, subscribe } = await setup();
+    const s = await subscribe({ funding_instrument_uri: "/v1/cards/pending" });
+    await advance(c, T("2024-04-01", "00:30:00"));
+    err(await c.api.post(`/v1/subscriptions/${s.guid}/cancel`, { prorate: "true" }), 409);
+    await advance(c, T("2024-04-02", DAY));
+    ok(await c.api.post(`/v1/subscriptions/${s.guid}/cancel`, { prorate: "true" }));
+    assert.ok(await endingBalance(c, customer) < -2800, "paid, then credited its unused 29 days");
+  }
+});
+
+test("a payout's downgrade never credits the payee: what they were overpaid comes off their next payout", async () => {
+  const { c, customer } = await setup();
+  const big = ok(await c.api.post("/v1/plans", { plan_type: "credit", amount: "6000", frequency: "monthly" }));
+  const small = ok(await c.api.post("/v1/plans", { plan_type: "credit", amount: "3000", frequency: "monthly" }));
+  const s = ok(await c.api.post("/v1/subscriptions", { plan_guid: big.guid, customer_guid: customer.guid, funding_instrument_uri: CARD }));
+  await advance(c, T("2024-04-16", DAY));
+  ok(await c.api.put(`/v1/subscriptions/${s.guid}`, { plan_guid: small.guid, proration_behavior: "always_invoice" }));
+  assert.equal(await endingBalance(c, customer), 0, "no credit for the payee");
+  assert.equal((await sub(c, s)).pending_adjustments.reduce((sum, a) => sum + a.amount, 0), -1500, "overpaid 1500, kept pending");
+  await advance(c, T("2024-05-01", DAY));
+  const paidOut = ok(await c.api.get(`/v1/companies/${c.guid}/simulator`)).charges
+    .filter((x) => x.status === "succeeded").reduce((sum, x) => sum + x.amount, 0);
+  assert.equal(paidOut, 6000 + 1500, "April's 6000, then May's 3000 less the 1500 overpaid");
+  // Ending with an overpayment pending: it lapses, never credit for the payee.
+  await advance(c, T("2024-05-16", DAY));
+  ok(await c.api.put(`/v1/subscriptions/${s.guid}`, { plan_guid: big.guid, proration_behavior: "create_prorations" }));
+  ok(await c.api.put(`/v1/subscriptions/${s.guid}`, { plan_guid: small.guid, proration_behavior: "create_prorations" }));
+  ok(await c.api.post(`/v1/subscriptions/${s.guid}/cancel`, {}));
+  assert.equal(await endingBalance(c, customer), 0);
+});

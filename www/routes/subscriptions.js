@@ -38,10 +38,10 @@ function changePlan(r, row, u, now) {
     : r.db.one("SELECT * FROM plans WHERE guid = ?", row.plan_guid);
   const newAmount = u.amount_given ? u.amount : row.amount;
   if (newPlan.guid === row.plan_guid && newAmount === row.amount) return [];
-  const current = r.core.currentPeriod(row);
-  const invoiced = Boolean(current && r.db.one("SELECT 1 AS x FROM invoices WHERE subscription_guid = ? AND period = ?",
-    row.guid, current.period));
-  const change = r.core.planChange(row, invoiced, newPlan, newAmount, u.proration_behavior, now);
+  const inv = r.subscriptions.periodInvoice(row);
+  const invoiced = inv !== null;
+  const change = r.core.planChange(row, inv, inv ? r.payments.rowsOf(OWNER, inv.guid) : [], newPlan, newAmount,
+    u.proration_behavior, now);
   for (const line of change.prorations) {
     r.db.insert("subscription_adjustments", { guid: r.core.guid("SA"), subscription_guid: row.guid, amount: line.amount,
       reason: line.reason, invoice_guid: null, created_at: now });
