@@ -852,6 +852,15 @@ pub fn js_token_expiry(
 }
 
 /// A stored credential's status at `now` from its `{expires_at, revoked_at}`.
+/// 409 `key_expiring` unless a key of `status` may manage the company's credentials (rotate, open sessions).
+#[wasm_bindgen(js_name = checkManagesKeys)]
+pub fn js_check_manages_keys(
+    #[wasm_bindgen(unchecked_param_type = "KeyStatus")] status: JsValue,
+) -> JsResult<()> {
+    let status = keys::KeyStatus::parse(&str_arg(&status, "status")?, "status")?;
+    Ok(keys::check_manages_keys(status)?)
+}
+
 #[wasm_bindgen(js_name = keyStatus, unchecked_return_type = "KeyStatus")]
 pub fn js_key_status(
     #[wasm_bindgen(
@@ -935,19 +944,27 @@ pub fn js_validate_order_update(
     out(&escrow::validate_order_update(&to_raw(&input))?)
 }
 
-/// Plans a debit into an order of `merchant_guid` (the buyer is anyone but the merchant).
+/// Plans a debit into an order of `merchant_guid` (the buyer is anyone but the merchant) whose `transactions` are
+/// listed: all its debits that may still come in must fit 2^53−1 with this one.
 #[wasm_bindgen(js_name = planOrderDebit, unchecked_return_type = "{ transaction_type: \"debit\"; customer_guid: string; funding_instrument_uri: string; amount: number; description: string | null; appears_on_statement_as: string | null }")]
 pub fn js_plan_order_debit(
     #[wasm_bindgen(unchecked_param_type = "RawInput")] input: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string")] merchant_guid: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string | null")] order_description: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "TransactionRow[]")] transactions: JsValue,
 ) -> JsResult<JsValue> {
     let merchant = str_arg(&merchant_guid, "merchant_guid")?;
     let description = opt_str_arg(&order_description, "description")?;
+    let txs = rows_arg(&transactions, "transactions", invoice::OwnedTx::from_raw)?;
+    let movements: Vec<ledger::Movement> =
+        txs.iter().map(|t| ledger::Movement::from(&t.tx)).collect();
+    let debits = ledger::Ledger::fold(&movements)?.debit;
+    let coming_in = money::sum([debits.planned, debits.in_flight, debits.settled])?;
     out(&escrow::plan_debit(
         &to_raw(&input),
         &merchant,
         description.as_deref(),
+        coming_in,
     )?)
 }
 

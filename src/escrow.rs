@@ -22,7 +22,7 @@ use rust_decimal::Decimal;
 use crate::error::{CoreError, Result};
 use crate::input::{self, Raw};
 use crate::ledger::{state_of, Ledger, Movement, State};
-use crate::money;
+use crate::money::{self, MAX_AMOUNT};
 use crate::transaction::{Kind, Tx};
 
 crate::names! {
@@ -152,6 +152,7 @@ pub fn plan_debit(
     raw: &Raw,
     merchant_guid: &str,
     order_description: Option<&str>,
+    coming_in: i64,
 ) -> Result<DebitPlan> {
     input::object(raw, "input")?;
     let customer_guid = input::req_string(raw, "customer_guid", 64)?;
@@ -162,6 +163,16 @@ pub fn plan_debit(
         ));
     }
     let amount = positive_amount(raw, "amount")?.ok_or_else(|| CoreError::missing("amount"))?;
+    // Every debit that may still come in (`coming_in`: planned, in flight, settled) must fit the order's totals when
+    // it succeeds; else the processor would take money whose success could never be recorded.
+    if i128::from(coming_in) + i128::from(amount) > i128::from(MAX_AMOUNT) {
+        return Err(CoreError::AmountOutOfRange {
+            field: Some("amount".into()),
+            reason: format!(
+                "{amount} would take the order's debits beyond 2^53−1 ({coming_in} already in or coming in)"
+            ),
+        });
+    }
     Ok(DebitPlan {
         transaction_type: Kind::Debit,
         customer_guid,
@@ -733,6 +744,7 @@ mod tests {
             ]),
             "CU1",
             Some("Campaign"),
+            0,
         )
         .unwrap();
         assert_eq!(
@@ -747,9 +759,22 @@ mod tests {
             ]),
             "CU1",
             None,
+            0,
         )
         .unwrap_err();
         assert_eq!(e.field().as_deref(), Some("customer_guid"));
+        // What may still come in must fit 2^53−1 when it all succeeds.
+        let max = obj(&[
+            ("customer_guid", "CU9".into()),
+            ("amount", "9007199254740991".into()),
+            ("funding_instrument_uri", "/c".into()),
+        ]);
+        assert!(plan_debit(&max, "CU1", None, 0).is_ok());
+        let e = plan_debit(&max, "CU1", None, 1).unwrap_err();
+        assert_eq!(
+            (e.code(), e.field().as_deref()),
+            ("amount_out_of_range", Some("amount"))
+        );
     }
 
     /// Random sequences of debits, credits, refunds, reversals and their outcomes, each planned through the rules and

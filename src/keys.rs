@@ -107,6 +107,22 @@ pub fn allows(kind: Kind, scopes: &[String], required: Option<&str>) -> bool {
     }
 }
 
+/// Whether a secret key in `status` may manage the company's credentials (rotate, open a dashboard session): not
+/// once it is being rotated out (`expiring`). Else whoever holds a leaked key could rotate again, during the overlap,
+/// to a key of their own and expire the merchant's new one, or open a session that outlives it (409 `key_expiring`).
+pub fn check_manages_keys(status: KeyStatus) -> Result<()> {
+    match status {
+        KeyStatus::Active => Ok(()),
+        other => Err(CoreError::Conflict {
+            code: "key_expiring",
+            field: None,
+            reason: format!(
+                "this key is {other}: rotating keys and opening dashboard sessions need the newest key"
+            ),
+        }),
+    }
+}
+
 /// The last four characters of a credential, all that is ever shown of it again.
 pub fn hint(key: &str) -> String {
     let chars: Vec<char> = key.chars().collect();
@@ -143,6 +159,13 @@ mod tests {
                 validate_rotation(&Raw::object([("expires_in", Raw::from(bad))]), now).unwrap_err();
             assert_eq!(e.field().as_deref(), Some("expires_in"), "{bad}");
         }
+    }
+
+    #[test]
+    fn only_the_newest_keys_manage_keys() {
+        assert!(check_manages_keys(KeyStatus::Active).is_ok());
+        let e = check_manages_keys(KeyStatus::Expiring).unwrap_err();
+        assert_eq!((e.code(), e.status()), ("key_expiring", 409));
     }
 
     #[test]

@@ -5,9 +5,9 @@
 //! | lifecycle | state |
 //! |---|---|
 //! | staged | planned |
-//! | retrying, done/pending, canceled awaiting reconciliation | in flight (money may move) |
+//! | retrying, done/pending, canceled or failed awaiting reconciliation | in flight (money may move) |
 //! | done/succeeded | settled |
-//! | failed, done/failed | failed |
+//! | failed, done/failed (certain) | failed |
 //! | canceled (certain) | canceled |
 //!
 //! The rules are conservative in the direction that protects money: what is going **out** (refunds, credits,
@@ -51,9 +51,15 @@ pub fn state_of(tx: &Tx) -> State {
         (SubmitStatus::Staged, _) => State::Planned,
         (SubmitStatus::Retrying, _) => State::InFlight,
         (SubmitStatus::Done, Some(Status::Succeeded)) => State::Settled,
-        (SubmitStatus::Done, Some(Status::Failed)) | (SubmitStatus::Failed, _) => State::Failed,
+        (SubmitStatus::Done, Some(Status::Failed)) => State::Failed,
         (SubmitStatus::Done, _) => State::InFlight,
-        (SubmitStatus::Canceled, _) if tx.reconcile_at.is_some() => State::InFlight,
+        // A last attempt without an answer fails the transaction but keeps `reconcile_at`: an earlier attempt whose
+        // answer was lost may have moved the money, and until the processor is asked it counts as in flight (an
+        // outgoing refund, credit or reversal stays counted, so it can never be asked for a second time meanwhile).
+        (SubmitStatus::Failed | SubmitStatus::Canceled, _) if tx.reconcile_at.is_some() => {
+            State::InFlight
+        }
+        (SubmitStatus::Failed, _) => State::Failed,
         (SubmitStatus::Canceled, _) => State::Canceled,
     }
 }
@@ -236,6 +242,12 @@ mod tests {
             state_of(&tx(S::Canceled, None, true)),
             State::InFlight,
             "uncertain until reconciled"
+        );
+        // A last attempt that got no answer: failed, but an earlier attempt may have moved the money.
+        assert_eq!(
+            state_of(&tx(S::Failed, None, true)),
+            State::InFlight,
+            "a failure awaiting reconciliation is uncertain too"
         );
     }
 

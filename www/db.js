@@ -110,12 +110,24 @@ export class Db {
    * @template T @param {() => T} fn @returns {T}
    */
   tx(fn) {
+    // Each outermost transaction gets a number of its own (events about one object coalesce within it).
+    if (this.#depth++ === 0) this.txNumber++;
     try {
       return this.storage.transactionSync(fn);
     } catch (err) {
       this.#company = undefined;
       throw err;
+    } finally {
+      this.#depth--;
     }
+  }
+
+  #depth = 0;
+  /** The number of the outermost transaction running now (or the last one). */
+  txNumber = 0;
+  /** Whether a transaction is running. */
+  get inTx() {
+    return this.#depth > 0;
   }
 
   /** INSERT from an object's keys. */

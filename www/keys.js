@@ -7,7 +7,7 @@ import { ApiError } from "./http.js";
 import { N } from "./core.js";
 import { constantTimeEqual, sha256Hex } from "./crypto.js";
 
-/** @typedef {{ guid: string, kind: string, scopes: string[] }} Principal */
+/** @typedef {{ guid: string, kind: string, scopes: string[], status: string }} Principal */
 
 export class Keys {
   /** @param {{ db: import("./db.js").Db, core: typeof import("./core.js"), now: () => string }} deps */
@@ -57,7 +57,7 @@ export class Keys {
       this.cache.delete(key);
       throw new ApiError(401, "invalid_api_key", `This API key is ${status}`);
     }
-    return { guid: row.guid, kind: row.kind, scopes: JSON.parse(row.scopes) };
+    return { guid: row.guid, kind: row.kind, scopes: JSON.parse(row.scopes), status };
   }
 
   /** A 403 unless the principal may act on `scope` (null: secret keys only). @param {Principal} p */
@@ -67,17 +67,21 @@ export class Keys {
         ? "Managing keys and sessions needs a secret API key"
         : scope ? `This key may not act on ${scope}` : "This endpoint needs a secret API key");
     }
+    // A key being rotated out manages nothing any more (the core's rule: 409 key_expiring).
+    if (scope === "keys") this.core.checkManagesKeys(p.status);
   }
 
   /**
-   * Rotation: a new secret key; every other secret key without an earlier expiry stops at `expires_at`.
+   * Rotation: a new secret key; every other secret key, and every dashboard session (each was opened by one of
+   * them), without an earlier expiry stops at `expires_at`: no credential outlives the keys rotated out.
    * @returns {Promise<{ key: string, row: any }>}
    */
   async rotate(companyGuid, rotation, now) {
     const fresh = await this.issue(companyGuid, N.KeyKind.secret, [], null, now);
     this.db.tx(() => {
-      this.db.run(`UPDATE keys SET expires_at = ? WHERE kind = ? AND revoked_at IS NULL
-        AND (expires_at IS NULL OR expires_at > ?)`, rotation.expires_at, N.KeyKind.secret, rotation.expires_at);
+      this.db.run(`UPDATE keys SET expires_at = ? WHERE kind IN (?, ?) AND revoked_at IS NULL
+        AND (expires_at IS NULL OR expires_at > ?)`, rotation.expires_at, N.KeyKind.secret, N.KeyKind.session,
+      rotation.expires_at);
       this.insert(fresh.row);
     });
     return fresh;

@@ -27,8 +27,14 @@ export class Orders {
 
   #move(orderGuid, before, after, now) {
     const order = this.db.one("SELECT * FROM orders WHERE guid = ?", orderGuid);
-    const next = this.core.escrowAfterChange(this.balances(order), before, after);
+    const stored = this.balances(order);
+    const next = this.core.escrowAfterChange(stored, before, after);
+    // A change of a transaction that moves no money of the order (a debit staged, a credit answered as it was
+    // counted) is no change of the order: no event.
+    if (next.amount === stored.amount && next.amount_escrowed === stored.amount_escrowed
+      && next.amount_credited === stored.amount_credited) return;
     this.db.update("orders", orderGuid, { ...next, updated_at: now });
-    this.webhooks.emit(N.WebhookEventType["order.updated"], () => views.order({ ...order, ...next, updated_at: now }), now);
+    this.webhooks.emit(N.WebhookEventType["order.updated"], () => views.order({ ...order, ...next, updated_at: now }), now,
+      orderGuid);
   }
 }

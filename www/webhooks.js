@@ -28,18 +28,36 @@ export class Webhooks {
     this.endpoints = null;
   }
 
+  /** The events emitted about an object (`type|object` → event guid) in the storage transaction `#tx` (see `emit`). */
+  #inTx = new Map();
+  #tx = -1;
+
   /**
    * An event about `data` (an API view), inside the transaction of the change. `data` may be a function making the
    * view: it is called only when an endpoint wants the event (most companies have none, and building a view reads
-   * rows and derives a hosted-invoice token); a view of nothing (null) is no event.
-   * @param {string} type @param {any} data @param {string} [now]
+   * rows and derives a hosted-invoice token); a view of nothing (null) is no event. With `object`, the guid of what
+   * the event is about, a second event of the same type about it in the same storage transaction replaces the
+   * first: one event per committed state (a payout's two credits staged together are one `order.updated`).
+   * @param {string} type @param {any} data @param {string} [now] @param {string} [object]
    */
-  emit(type, data, now = this.now()) {
+  emit(type, data, now = this.now(), object = undefined) {
     const targets = this.#enabled().filter((e) => this.core.webhookSubscribed(e.events, type));
     if (targets.length === 0) return;
     if (typeof data === "function") data = data();
     if (data === null || data === undefined) return;
+    if (this.#tx !== this.db.txNumber) {
+      this.#tx = this.db.txNumber;
+      this.#inTx.clear();
+    }
+    const key = object === undefined || !this.db.inTx ? null : `${type}|${object}`;
+    const earlier = key === null ? undefined : this.#inTx.get(key);
+    if (earlier !== undefined) {
+      this.db.run("UPDATE webhook_events SET payload = ?, created_at = ? WHERE guid = ?",
+        JSON.stringify({ id: earlier, type, created_at: now, data }), now, earlier);
+      return;
+    }
     const guid = this.core.guid("EV");
+    if (key !== null) this.#inTx.set(key, guid);
     const payload = JSON.stringify({ id: guid, type, created_at: now, data });
     this.db.insert("webhook_events", { guid, type, payload, created_at: now });
     for (const e of targets) {

@@ -71,3 +71,36 @@ test("key listings show a hint and never a secret or a hash; another company's k
   assert.equal(b.api_key, a.api_key);
   assert.equal(ok(await client(w.base, a.api_key).get(`/v1/companies/${c.guid}/keys`)).total_count, 2);
 });
+
+test("a key being rotated out manages nothing: it cannot rotate again (to a key of its own) or open a session", async () => {
+  const c = await company();
+  const fresh = client(w.base, ok(await c.api.post(`/v1/companies/${c.guid}/keys/rotate`, { expires_in: "3600" })).api_key);
+  const again = await c.api.post(`/v1/companies/${c.guid}/keys/rotate`, { expires_in: "60" });
+  assert.deepEqual([again.status, again.body.error.code], [409, "key_expiring"]);
+  const session = await c.api.post("/v1/dashboard/sessions", { expires_in: "86400" });
+  assert.deepEqual([session.status, session.body.error.code], [409, "key_expiring"]);
+  // The old key still does its ordinary work during the overlap; the merchant's new key stays theirs.
+  ok(await c.api.get("/v1/customers"));
+  await advance({ guid: c.guid, api: fresh }, "2024-01-01T02:00:00Z");
+  ok(await fresh.get(`/v1/companies/${c.guid}`));
+  err(await c.api.get("/v1/customers"), 401);
+});
+
+test("dashboard sessions end with the keys they were opened with: a rotation stops them with the old keys", async () => {
+  const c = await company();
+  const token = ok(await c.api.post("/v1/dashboard/sessions", { expires_in: "86400" })).token;
+  const session = client(w.base, token);
+  ok(await session.get("/v1/customers"));
+  const rotated = ok(await c.api.post(`/v1/companies/${c.guid}/keys/rotate`, { expires_in: "0" }));
+  err(await c.api.get("/v1/customers"), 401);
+  err(await session.get("/v1/customers"), 401);
+  // With an overlap, a session opened before the rotation lasts as long as the old key, no longer.
+  const fresh = client(w.base, rotated.api_key);
+  const later = client(w.base, ok(await fresh.post("/v1/dashboard/sessions", { expires_in: "86400" })).token);
+  const newest = client(w.base, ok(await fresh.post(`/v1/companies/${c.guid}/keys/rotate`, { expires_in: "3600" })).api_key);
+  ok(await later.get("/v1/customers"));
+  await advance({ guid: c.guid, api: newest }, "2024-01-01T02:00:00Z");
+  err(await later.get("/v1/customers"), 401);
+  err(await fresh.get("/v1/customers"), 401);
+  ok(await newest.get("/v1/customers"));
+});

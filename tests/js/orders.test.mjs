@@ -236,3 +236,49 @@ test("another company's key sees none of it: every order endpoint is 404 and not
   assert.deepEqual([after.amount, after.amount_escrowed, after.description], [1000, 900, "Joe's campaign"]);
   assert.equal(ok(await o.get("/v1/orders")).total_count, 0);
 });
+
+/** Money the processor moved, by kind, from its own ledger. */
+const moved = async (c, kind) => ok(await c.api.get(`/v1/companies/${c.guid}/simulator`)).charges
+  .filter((x) => x.kind === kind && x.status === "succeeded").reduce((s, x) => s + x.amount, 0);
+
+test("money going out whose last attempt got no answer stays counted until the processor is asked: nothing is paid out, refunded or reversed twice", async () => {
+  const c = await newCompany(w.base, { clock: "2024-05-01T12:00:00Z" });
+  ok(await c.api.put(`/v1/companies/${c.guid}`, { max_retry_attempts: "1" }));
+  const merchant = ok(await c.api.post("/v1/customers", { processor_uri: "/v1/bank_accounts/joe" }));
+  const buyer = ok(await c.api.post("/v1/customers", {}));
+  const o = ok(await c.api.post(`/v1/customers/${merchant.guid}/orders`, {}));
+  ok(await c.api.post(`/v1/orders/${o.guid}/debits`, { customer_guid: buyer.guid, amount: "1000", funding_instrument_uri: CARD }));
+  // The credit's only attempt took the money but its answer was lost: failed, to be reconciled.
+  const lost = ok(await c.api.post(`/v1/orders/${o.guid}/credits`, { amount: "1000", funding_instrument_uri: "/v1/bank_accounts/lost_response" }));
+  assert.equal(lost.status, "failed");
+  assert.equal(ok(await c.api.get(`/v1/orders/${o.guid}`)).amount_escrowed, 0, "still counted as going out");
+  const second = await c.api.post(`/v1/orders/${o.guid}/credits`, { amount: "1000" });
+  assert.equal(second.status, 409);
+  await advance(c, "2024-05-01T15:00:00Z");
+  assert.equal(await moved(c, "credit"), 1000);
+  const order = ok(await c.api.get(`/v1/orders/${o.guid}`));
+  assert.deepEqual([order.amount_escrowed, order.amount_credited], [0, 1000], "the reconciliation found the payout");
+  assert.deepEqual(ok(await c.api.get(`/v1/companies/${c.guid}/scheduler`)).failures ?? [], []);
+  // The same for an invoice's refund, whose instrument loses the answer of its only attempt.
+  const cu = ok(await c.api.post("/v1/customers", {}));
+  const iv = ok(await c.api.post("/v1/invoices", { customer_guid: cu.guid, amount: "1000", funding_instrument_uri: "/v1/cards/lost_response" }));
+  await advance(c, "2024-05-01T16:00:00Z");
+  assert.equal(ok(await c.api.get(`/v1/invoices/${iv.guid}`)).status, "settled");
+  ok(await c.api.post(`/v1/invoices/${iv.guid}/refund`, { amount: "1000" }));
+  err(await c.api.post(`/v1/invoices/${iv.guid}/refund`, { amount: "1000" }), 400, "amount");
+  await advance(c, "2024-05-01T19:00:00Z");
+  assert.equal(await moved(c, "refund"), 1000);
+});
+
+test("a debit whose success could not be recorded is refused before the processor is called", async () => {
+  const c = await newCompany(w.base, { clock: "2024-05-01T12:00:00Z" });
+  const merchant = ok(await c.api.post("/v1/customers", {}));
+  const buyer = ok(await c.api.post("/v1/customers", {}));
+  const o = ok(await c.api.post(`/v1/customers/${merchant.guid}/orders`, {}));
+  const max = { customer_guid: buyer.guid, amount: "9007199254740991", funding_instrument_uri: CARD };
+  ok(await c.api.post(`/v1/orders/${o.guid}/debits`, max));
+  err(await c.api.post(`/v1/orders/${o.guid}/debits`, { ...max, amount: "1" }), 400, "amount");
+  await advance(c, "2024-05-01T13:00:00Z");
+  assert.equal(ok(await c.api.get(`/v1/companies/${c.guid}/simulator`)).charges.length, 1, "charged once");
+  assert.equal(ok(await c.api.get(`/v1/orders/${o.guid}`)).amount_escrowed, 9007199254740991);
+});

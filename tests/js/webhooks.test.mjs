@@ -139,3 +139,20 @@ test("subscription events: created, trial_ending three days before the trial end
   assert.deepEqual(rx.rejected, []);
   await rx.close();
 });
+
+test("one order.updated per committed state: a payout's two credits are one event, a debit staged is none", async () => {
+  const rx = await receiver();
+  const c = await newCompany(w.base, { clock: "2024-05-01T12:00:00Z" });
+  rx.state.secret = ok(await c.api.post("/v1/webhook_endpoints", { url: rx.url, events: "order.updated" })).secret;
+  const merchant = ok(await c.api.post("/v1/customers", { processor_uri: "/v1/bank_accounts/joe" }));
+  const buyer = ok(await c.api.post("/v1/customers", {}));
+  const o = ok(await c.api.post(`/v1/customers/${merchant.guid}/orders`, {}));
+  ok(await c.api.post(`/v1/orders/${o.guid}/debits`, { customer_guid: buyer.guid, amount: "1000", funding_instrument_uri: CARD }));
+  await advance(c, "2024-05-01T12:00:01Z");
+  const states = () => rx.accepted.map((e) => [e.data.amount, e.data.amount_escrowed, e.data.amount_credited].join("/"));
+  assert.deepEqual(states(), ["1000/1000/0"], "the debit's success; its staging moved nothing");
+  ok(await c.api.post(`/v1/orders/${o.guid}/payout`, { fee_rate: "0.1" }));
+  await advance(c, "2024-05-01T12:00:02Z");
+  assert.deepEqual(states(), ["1000/1000/0", "1000/0/1000"], "both credits in one state, never 900/100 alone, and once");
+  await rx.close();
+});

@@ -107,9 +107,9 @@ export const routes = [
   // A buyer's debit into the order: it holds nothing until it succeeds.
   ["POST", "/v1/orders/:guid/debits", async (r) => {
     const order = findOrder(r, r.params[0]);
-    const plan = r.core.planOrderDebit(r.body, order.merchant_guid, order.description);
     const now = r.now();
     const guid = r.db.tx(() => {
+      const plan = r.core.planOrderDebit(r.body, order.merchant_guid, order.description, r.payments.rowsOf(OWNER, order.guid));
       const merchant = findCustomer(r, order.merchant_guid);
       if (merchant.deleted) {
         throw new ApiError(409, "merchant_deleted", `The order's merchant ${merchant.guid} is deleted: it takes no new debits`);
