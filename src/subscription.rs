@@ -52,15 +52,25 @@ pub fn trial(raw: &Raw, started_at: Instant, now: Instant) -> Result<Option<Inst
             if t <= now {
                 return Err(CoreError::invalid("trial_end", "must be in the future"));
             }
-            if t < started_at {
-                return Err(CoreError::invalid(
-                    "trial_end",
-                    "must not be before started_at",
-                ));
-            }
+            check_trial_end(t, started_at)?;
             Ok(Some(t))
         }
     }
+}
+
+/// A trial never ends before its subscription starts (at creation, and for `PUT trial_end`, `now` included): else
+/// the subscription would be invoiced before `started_at`.
+pub fn check_trial_end(trial_end: Instant, started_at: Instant) -> Result<()> {
+    if trial_end < started_at {
+        return Err(CoreError::invalid(
+            "trial_end",
+            format!(
+                "must not be before started_at ({})",
+                time::format(started_at)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// When the trial-ending notice is due: [`TRIAL_NOTICE_DAYS`] before the trial ends, or `now` if that has passed.
@@ -424,6 +434,17 @@ pub fn resume(canceled: bool, paused: bool, guid: &str) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// A resume at `now`: the period that started at this very instant was skipped if the scheduler reached it while the
+/// subscription was still paused; it is invoiced all the same (a period starting at the resume instant is owed, as
+/// with `resumes_at`). Answers the period to invoice from again, or `None`.
+pub fn resume_from(b: &Billable, now: Instant) -> Result<Option<i64>> {
+    let last = b.next_period - 1;
+    if last < b.anchor_period {
+        return Ok(None);
+    }
+    Ok((b.period_start(last)? == now).then_some(last))
 }
 
 /// How a cancel request reads: `at_period_end` and `prorate` (both default false; not together).

@@ -159,6 +159,19 @@ pub fn js_check_resume(
     )?)
 }
 
+/// The period a resume at `now` invoices from again (one that started at this very instant and was skipped while
+/// still paused), or null.
+#[wasm_bindgen(js_name = resumeFrom, unchecked_return_type = "number | null")]
+pub fn js_resume_from(
+    #[wasm_bindgen(unchecked_param_type = "RawInput")] row: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
+) -> JsResult<JsValue> {
+    Ok(
+        subscription::resume_from(&billable(&row)?, time_arg(&now, "now")?)?
+            .map_or(JsValue::NULL, |p| JsValue::from_f64(p as f64)),
+    )
+}
+
 /// Refuses any change to a canceled row (409 `subscription_canceled`).
 #[wasm_bindgen(js_name = refuseCanceled)]
 pub fn js_refuse_canceled(
@@ -205,6 +218,18 @@ fn period_invoice(
         crate::invoice::OwnedTx::from_raw,
     )?;
     subscription::PeriodInvoice::from_raw(&raw, &txs).map(Some)
+}
+
+/// 400 on `trial_end` when a trial would end before its subscription starts.
+#[wasm_bindgen(js_name = checkTrialEnd)]
+pub fn js_check_trial_end(
+    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] trial_end: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] started_at: JsValue,
+) -> JsResult<()> {
+    Ok(subscription::check_trial_end(
+        time_arg(&trial_end, "trial_end")?,
+        time_arg(&started_at, "started_at")?,
+    )?)
 }
 
 /// The credit (≥ 0) of a prorated immediate cancel of `row` at `at`: the invoice of its current period (a stored row

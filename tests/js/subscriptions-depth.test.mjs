@@ -504,3 +504,23 @@ test("a payout's downgrade never credits the payee: what they were overpaid come
   ok(await c.api.post(`/v1/subscriptions/${s.guid}/cancel`, {}));
   assert.equal(await endingBalance(c, customer), 0);
 });
+
+test("resuming at the instant a period starts invoices that period; a trial never ends before its subscription starts", async () => {
+  const { c, subscribe } = await setup();
+  const a = await subscribe(), b = await subscribe();
+  await advance(c, T("2024-04-20", DAY));
+  ok(await c.api.post(`/v1/subscriptions/${a.guid}/pause`, {}));
+  ok(await c.api.post(`/v1/subscriptions/${b.guid}/pause`, { resumes_at: T("2024-06-01", DAY) }));
+  await advance(c, T("2024-06-01", DAY));
+  ok(await c.api.post(`/v1/subscriptions/${a.guid}/resume`, {}));
+  for (const s of [a, b]) {
+    assert.deepEqual((await invoicesOf(c, s)).map((i) => i.scheduled_at), [T("2024-04-01", DAY), T("2024-06-01", DAY)]);
+  }
+  assert.equal((await sub(c, a)).next_invoice_at, T("2024-07-01", DAY));
+  // trial_end before started_at (or `now` before it) is refused, as at creation; nothing is invoiced early.
+  const later = await subscribe({ started_at: T("2024-08-01", DAY), trial_days: "10" });
+  err(await c.api.put(`/v1/subscriptions/${later.guid}`, { trial_end: T("2024-07-15", DAY) }), 400, "trial_end");
+  err(await c.api.put(`/v1/subscriptions/${later.guid}`, { trial_end: "now" }), 400, "trial_end");
+  await advance(c, T("2024-07-20", DAY));
+  assert.equal((await invoicesOf(c, later)).length, 0);
+});

@@ -122,6 +122,7 @@ export const routes = [
       if (u.trial_end !== null) {
         const trialing = r.core.subscriptionStatus(row, null, now) === r.core.N.SubscriptionStatus.trialing;
         if (!trialing) throw new ApiError(409, "not_trialing", `Subscription ${guid} is not in a trial`, "trial_end");
+        r.core.checkTrialEnd(u.trial_end, row.started_at);
         Object.assign(direct, { trial_end: u.trial_end, anchor_at: u.trial_end, next_invoice_at: u.trial_end,
           trial_notice_at: u.trial_end > now ? r.core.trialNoticeAt(u.trial_end, now) : null });
       }
@@ -183,7 +184,9 @@ export const routes = [
     const invoices = r.db.tx(() => {
       const row = billable(r, guid);
       r.core.checkResume(row);
-      r.db.update("subscriptions", guid, { resumes_at: now, updated_at: now });
+      const from = r.core.resumeFrom(row, now);
+      r.db.update("subscriptions", guid, { resumes_at: now, updated_at: now,
+        ...(from === null ? {} : { next_period: from, next_invoice_at: now }) });
       const written = r.subscriptions.bill(r.subscriptions.row(guid), now);
       // The bill ended the pause (its resumes_at came) and announced it.
       r.recover(["get", `/v1/subscriptions/${guid}`]);
