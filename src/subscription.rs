@@ -436,6 +436,15 @@ pub fn resume(canceled: bool, paused: bool, guid: &str) -> Result<()> {
     Ok(())
 }
 
+/// Whether a stored subscription row (`paused_at`, `resumes_at`) is paused at `now`: from `paused_at` until
+/// `resumes_at` when one is set. A pause whose `resumes_at` has come is over, even before the scheduler, at the next
+/// period, clears it: the status reads `active`, and it may be paused again.
+pub fn paused_now(raw: &Raw, now: Instant) -> Result<bool> {
+    let paused_at = opt_time(raw, "paused_at")?;
+    let resumes_at = opt_time(raw, "resumes_at")?;
+    Ok(paused_at.is_some() && resumes_at.is_none_or(|r| now < r))
+}
+
 /// A resume at `now`: the period that started at this very instant was skipped if the scheduler reached it while the
 /// subscription was still paused; it is invoiced all the same (a period starting at the resume instant is owed, as
 /// with `resumes_at`). Answers the period to invoice from again, or `None`.

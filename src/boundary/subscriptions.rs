@@ -39,12 +39,13 @@ pub fn js_subscription_status(
     };
     let failed = latest_invoice_status.as_string().as_deref()
         == Some(crate::invoice::Status::Failed.as_str());
+    let now = time_arg(&now, "now")?;
     Ok(subscription::status(
         is_set(&raw, "canceled"),
-        input::present(&raw, "paused_at").is_some(),
+        subscription::paused_now(&raw, now)?,
         trial_end,
         failed,
-        time_arg(&now, "now")?,
+        now,
     )
     .as_str()
     .to_string())
@@ -132,11 +133,12 @@ pub fn js_pause_subscription(
     }
     let raw = to_raw(&row);
     let guid = input::opt_string(&raw, "guid", 64)?.unwrap_or_default();
+    let now = time_arg(&now, "now")?;
     let (paused_at, resumes_at) = subscription::pause(
         is_set(&raw, "canceled"),
-        input::present(&raw, "paused_at").is_some(),
+        subscription::paused_now(&raw, now)?,
         &to_raw(&input),
-        time_arg(&now, "now")?,
+        now,
         &guid,
     )?;
     out(&Pause {
@@ -149,12 +151,13 @@ pub fn js_pause_subscription(
 #[wasm_bindgen(js_name = checkResume)]
 pub fn js_check_resume(
     #[wasm_bindgen(unchecked_param_type = "RawInput")] row: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CanonicalTime")] now: JsValue,
 ) -> JsResult<()> {
     let raw = to_raw(&row);
     let guid = input::opt_string(&raw, "guid", 64)?.unwrap_or_default();
     Ok(subscription::resume(
         is_set(&raw, "canceled"),
-        input::present(&raw, "paused_at").is_some(),
+        subscription::paused_now(&raw, time_arg(&now, "now")?)?,
         &guid,
     )?)
 }

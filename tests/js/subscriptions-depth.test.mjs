@@ -524,3 +524,17 @@ test("resuming at the instant a period starts invoices that period; a trial neve
   await advance(c, T("2024-07-20", DAY));
   assert.equal((await invoicesOf(c, later)).length, 0);
 });
+
+test("a pause whose resumes_at has come is over at once: the status reads active and it may be paused again", async () => {
+  const { c, subscribe } = await setup();
+  const s = await subscribe();
+  await advance(c, T("2024-04-20", DAY));
+  ok(await c.api.post(`/v1/subscriptions/${s.guid}/pause`, { resumes_at: T("2024-05-10", DAY) }));
+  await advance(c, T("2024-05-15", DAY));
+  assert.equal((await sub(c, s)).status, "active");
+  err(await c.api.post(`/v1/subscriptions/${s.guid}/resume`, {}), 409);
+  ok(await c.api.post(`/v1/subscriptions/${s.guid}/pause`, {}));
+  assert.equal((await sub(c, s)).status, "paused");
+  await advance(c, T("2024-06-02", DAY));
+  assert.deepEqual((await invoicesOf(c, s)).map((i) => i.scheduled_at), [T("2024-04-01", DAY)], "May and June skipped");
+});

@@ -183,7 +183,7 @@ export const routes = [
     const now = r.now();
     const invoices = r.db.tx(() => {
       const row = billable(r, guid);
-      r.core.checkResume(row);
+      r.core.checkResume(row, now);
       const from = r.core.resumeFrom(row, now);
       r.db.update("subscriptions", guid, { resumes_at: now, updated_at: now,
         ...(from === null ? {} : { next_period: from, next_invoice_at: now }) });
