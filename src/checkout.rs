@@ -253,7 +253,13 @@ pub fn check_expected(raw: &Raw, actual: &Allocation) -> Result<()> {
         ("carried_to_balance", actual.carried_to_balance),
     ];
     for (key, value) in parts {
-        if let Some(want) = input::opt_amount(&expected, key, 0)
+        // balance_applied is negative when the checkout collects what the customer owed.
+        let min = if key == "balance_applied" {
+            -MAX_AMOUNT
+        } else {
+            0
+        };
+        if let Some(want) = input::opt_amount(&expected, key, min)
             .map_err(|e| e.in_field(&format!("expected_allocation[{key}]")))?
         {
             if want != value {
@@ -874,6 +880,21 @@ mod tests {
             assert!(o.amount_paid <= amount && o.amount_paid == paid + o.applied);
             assert_eq!(o.status == TermsStatus::Settled, o.paid_on_time.is_some());
         }
+    }
+
+    /// The split a buyer who owes is shown (balance_applied negative) is the split they may confirm.
+    #[test]
+    fn an_expected_split_may_collect_a_debt() {
+        let a = allocate(5_000, 30, 0, 50).unwrap();
+        assert_eq!(a.balance_applied, -30);
+        let shown = Raw::object([(
+            "expected_allocation",
+            Raw::object([
+                ("balance_applied", Raw::from(-30i64)),
+                ("card_amount", Raw::from(5_030i64)),
+            ]),
+        )]);
+        assert!(check_expected(&shown, &a).is_ok());
     }
 
     #[test]

@@ -470,12 +470,13 @@ fn failure_of(answer: &Answer) -> Failure {
 }
 
 /// Whether letting go of `tx` must first ask the processor if an earlier attempt charged: a staged transaction may
-/// have been submitted by a host that died before recording the answer, a retrying one may have had its answer lost.
+/// have been submitted by a host that died before recording the answer, a retrying one may have had its answer lost,
+/// and a failed one awaiting reconciliation ended on an attempt without an answer.
 pub fn needs_lookup(tx: &Tx) -> bool {
     matches!(
         tx.submit_status,
         SubmitStatus::Staged | SubmitStatus::Retrying
-    )
+    ) || (tx.submit_status == SubmitStatus::Failed && tx.reconcile_at.is_some())
 }
 
 /// The owner lets go of `tx` at `now`. `certain`: the processor confirmed (lookup) that nothing was charged, or
@@ -496,6 +497,14 @@ pub fn release(tx: &Tx, certain: bool, now: Instant) -> Option<Changes> {
         }
         // Still with the processor: it is polled on as before, and repaid if it succeeds.
         (SubmitStatus::Done, Some(Status::Pending)) => Some(changes),
+        // Failed on an attempt without an answer: reconciled as before, and repaid if it turns out to have moved
+        // money the owner no longer wants; a lookup that found nothing (`certain`) closes the question.
+        (SubmitStatus::Failed, _) if tx.reconcile_at.is_some() => {
+            if certain {
+                changes.reconcile_at = None;
+            }
+            Some(changes)
+        }
         _ => None,
     }
 }
@@ -792,6 +801,27 @@ mod tests {
             SubmitStatus::Done,
             Some(Status::Pending)
         )));
+    }
+
+    /// A transaction that failed on an attempt without an answer may still have moved money: letting go of it asks
+    /// the processor first, keeps it for reconciliation unless the processor said nothing moved, and a success found
+    /// later is repaid, as for a canceled one.
+    #[test]
+    fn letting_go_of_a_failure_awaiting_reconciliation() {
+        let mut unanswered = tx(SubmitStatus::Failed, None);
+        unanswered.reconcile_at = Some("2024-03-10T11:00:00.000000+00:00".into());
+        assert!(needs_lookup(&unanswered));
+        let kept = release(&unanswered, false, now()).unwrap();
+        assert!(kept.unwanted && kept.reconcile_at.is_some());
+        let closed = release(&unanswered, true, now()).unwrap();
+        assert!(closed.unwanted && closed.reconcile_at.is_none());
+        let released = Tx {
+            unwanted: true,
+            ..unanswered
+        };
+        let found = reconciled(&released, &answer(Outcome::Succeeded), now(), 10).unwrap();
+        assert_eq!(found.effect, Effect::RefundRequired);
+        assert_eq!(found.compensation.unwrap().reason, Reason::LateSuccess);
     }
 
     #[test]

@@ -85,6 +85,9 @@ export class Checkouts {
     this.db.update("checkouts", guid, { status: next, updated_at: now });
     this.#announce(guid, now);
     if (next !== N.CheckoutStatus.failed) return;
+    // Its card charge may have failed on an attempt without an answer: should reconciliation find the money taken,
+    // it is repaid (the checkout is undone below).
+    this.payments.releaseUnasked(OWNER, guid, now);
     // The card part can fail after days of retries, when the terms invoice may be paid in part or in full already:
     // its payments go back to the buyer and only the credit it still holds is released. A charge of it still in
     // flight finds the invoice canceled and goes back to the buyer when it succeeds (www/terms.js `paid`).

@@ -73,11 +73,15 @@ export class Payments {
       AND status = ?`, ownerType, ownerGuid, N.SubmitStatus.done, N.TransactionStatus.pending) !== null;
   }
 
-  /** Whether any of the owner's payments may still move money: staged, retrying, or pending at the processor. */
+  /**
+   * Whether any of the owner's payments may still move money: staged, retrying, pending at the processor, or failed
+   * on an attempt without an answer and not reconciled yet.
+   */
   inFlight(ownerType, ownerGuid) {
     return this.db.one(`SELECT 1 AS x FROM transactions WHERE owner_type = ? AND owner_guid = ?
-      AND (submit_status IN (?, ?) OR (submit_status = ? AND status = ?))`, ownerType, ownerGuid,
-    N.SubmitStatus.staged, N.SubmitStatus.retrying, N.SubmitStatus.done, N.TransactionStatus.pending) !== null;
+      AND (submit_status IN (?, ?) OR (submit_status = ? AND status = ?) OR (submit_status = ? AND reconcile_at IS NOT NULL))`,
+    ownerType, ownerGuid, N.SubmitStatus.staged, N.SubmitStatus.retrying, N.SubmitStatus.done, N.TransactionStatus.pending,
+    N.SubmitStatus.failed) !== null;
   }
 
   /**
@@ -90,6 +94,14 @@ export class Payments {
       const changes = this.core.releaseTransaction(row, !uncertain.has(row.guid), now);
       if (changes) this.#write(row, changes, now);
     }
+  }
+
+  /**
+   * The owner gives up without asking the processor (its payment failed for good): every transaction still open or
+   * awaiting reconciliation is let go of as uncertain, so money found to have moved after all is repaid.
+   */
+  releaseUnasked(ownerType, ownerGuid, now) {
+    this.release(ownerType, ownerGuid, new Set(this.rowsOf(ownerType, ownerGuid).map((r) => r.guid)), now);
   }
 
   // ---- after commit: the processor ---------------------------------------------------------------------------

@@ -205,7 +205,8 @@ test("a card part below the currency minimum moves to terms when it fits, else i
   // What is owed is collected with the next checkout: its parts pay its total and the 30.
   const next = ok(await c.api.post("/v1/checkouts", { customer_guid: cu.guid, amount: "1000" }));
   assert.deepEqual(next.allocation, { total: 1000, balance_applied: -30, terms_amount: 0, card_amount: 1030, carried_to_balance: 0 });
-  ok(await c.api.post(`/v1/checkouts/${next.guid}/confirm`, { funding_instrument_uri: CARD }));
+  // Confirmed as the checkout page confirms it: with the split it was shown.
+  ok(await c.api.postJson(`/v1/checkouts/${next.guid}/confirm`, { funding_instrument_uri: CARD, expected_allocation: next.allocation }));
   const [collected] = ok(await c.api.get(`/v1/balance_transactions?checkout=${next.guid}`)).items;
   assert.deepEqual([collected.transaction_type, collected.amount, collected.ending_balance_amount], ["applied_to_checkout", -30, 0]);
   // A buyer without credit gets at most one checkout below the minimum on the balance: the next one is charged, debt and all.
@@ -406,4 +407,19 @@ test("a credit line changes currency only while none of it is used: neither the 
   ok(await c.api.post(`/v1/invoices/${conf.invoice_guid}/payments`, {}));
   const kwd = ok(await c.api.post(`/v1/customers/${cu.guid}/assessments`, { ...SMALL_BUSINESS, currency: "KWD" }));
   assert.deepEqual([kwd.currency, kwd.credit_used], ["KWD", 0]);
+});
+
+test("no recorded payment while a terms charge that lost its answer awaits reconciliation", async () => {
+  const c = await company();
+  ok(await c.api.put(`/v1/companies/${c.guid}`, { max_retry_attempts: "1" }));
+  const cu = await buyer(c);
+  const ch = ok(await c.api.post("/v1/checkouts", { customer_guid: cu.guid, amount: "20000", terms_days: "15" }));
+  const conf = ok(await c.api.post(`/v1/checkouts/${ch.guid}/confirm`, { terms_funding_instrument_uri: "/v1/cards/lost_response" }));
+  await advance(c, "2024-01-16T00:00:01Z");
+  const rec = await c.api.post(`/v1/invoices/${conf.invoice_guid}/payments`, {});
+  assert.deepEqual([rec.status, rec.body.error?.code], [409, "payment_pending"]);
+  await advance(c, "2024-01-17T00:00:00Z"); // reconciliation finds the charge: paid once
+  const inv = ok(await c.api.get(`/v1/invoices/${conf.invoice_guid}`));
+  assert.deepEqual([inv.status, inv.amount_paid], ["settled", 20000]);
+  assert.equal(await balanceOf(c, cu), 0);
 });

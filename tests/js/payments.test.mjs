@@ -238,3 +238,47 @@ test("a long clock advance finishes in the background; the company keeps answeri
   const ledger = ok(await c.api.get(`/v1/companies/${c.guid}/simulator`));
   assert.equal(new Set(ledger.charges.map((x) => x.idempotency_key)).size, 20 * 185);
 });
+
+/** Money the processor moved and kept, from its own ledger: debits less refunds. */
+const keptByProcessor = async (c) => {
+  const charges = ok(await c.api.get(`/v1/companies/${c.guid}/simulator`)).charges.filter((x) => x.status === "succeeded");
+  return charges.filter((x) => x.kind === "debit").reduce((s, x) => s + x.amount, 0)
+    - charges.filter((x) => x.kind === "refund").reduce((s, x) => s + x.amount, 0);
+};
+
+test("a charge that failed on an attempt without an answer is asked about before it is let go of, and repaid if it moved money", async () => {
+  const oneAttempt = async () => {
+    const c = await newCompany(w.base, { clock: "2024-04-01T10:00:00Z" });
+    ok(await c.api.put(`/v1/companies/${c.guid}`, { max_retry_attempts: "1" }));
+    return { c, cu: ok(await c.api.post("/v1/customers", {})) };
+  };
+  const LOST = "/v1/cards/lost_response";
+  // A new instrument: the lost charge is found first, so the invoice is settled once, never charged twice.
+  {
+    const { c, cu } = await oneAttempt();
+    const iv = ok(await c.api.post("/v1/invoices", { customer_guid: cu.guid, amount: "1000", funding_instrument_uri: LOST }));
+    assert.equal(iv.status, "failed");
+    await c.api.put(`/v1/invoices/${iv.guid}`, { funding_instrument_uri: CARD });
+    await advance(c, "2024-04-02T10:00:00Z");
+    assert.equal(await keptByProcessor(c), 1000);
+    assert.equal(ok(await c.api.get(`/v1/invoices/${iv.guid}`)).status, "settled");
+  }
+  // A cancel: the charge reconciliation finds is repaid.
+  {
+    const { c, cu } = await oneAttempt();
+    const iv = ok(await c.api.post("/v1/invoices", { customer_guid: cu.guid, amount: "1000", funding_instrument_uri: LOST }));
+    const canceled = await c.api.post(`/v1/invoices/${iv.guid}/cancel`, {});
+    await advance(c, "2024-04-02T10:00:00Z");
+    const status = ok(await c.api.get(`/v1/invoices/${iv.guid}`)).status;
+    assert.equal(await keptByProcessor(c), status === "settled" ? 1000 : 0, `${canceled.status} → ${status}`);
+  }
+  // A checkout whose card part failed so: undone, and the money found later is repaid.
+  {
+    const { c, cu } = await oneAttempt();
+    const ch = ok(await c.api.post("/v1/checkouts", { customer_guid: cu.guid, amount: "5000" }));
+    ok(await c.api.post(`/v1/checkouts/${ch.guid}/confirm`, { funding_instrument_uri: LOST }));
+    await advance(c, "2024-04-02T10:00:00Z");
+    const status = ok(await c.api.get(`/v1/checkouts/${ch.guid}`)).status;
+    assert.equal(await keptByProcessor(c), status === "completed" ? 5000 : 0, status);
+  }
+});
