@@ -203,7 +203,7 @@ export interface InvoiceInput {
   items: Item[]; adjustments: Adjustment[]; total_adjustment_amount: number; effective_amount: number;
 }
 export interface RefundableInvoice { status: InvoiceStatus; transaction_type: string; effective_amount: number; credited_amount?: number }
-export interface PeriodInvoiceRow { status: InvoiceStatus; amount: number; coupon_code: string | null; items: { amount: number }[]; adjustments: Adjustment[]; credited_amount: number; balance_entries: number[] }
+export interface PeriodInvoiceRow { status: InvoiceStatus; amount: number; coupon_code: string | null; items: { amount: number }[]; adjustments: Adjustment[]; credited_amount: number; balance_entries: number[]; unpaid_prorations?: boolean }
 /** A stored transaction row, as the worker reads it from SQLite. */
 export interface TransactionRow {
   guid?: string; transaction_type: TransactionKind; amount: number; submit_status: SubmitStatus;
@@ -852,13 +852,16 @@ pub fn js_token_expiry(
 }
 
 /// A stored credential's status at `now` from its `{expires_at, revoked_at}`.
-/// 409 `key_expiring` unless a key of `status` may manage the company's credentials (rotate, open sessions).
+/// 409 `key_expiring` unless a credential of `kind` in `status` may manage what outlives it (keys, sessions, the
+/// processor, webhook endpoints).
 #[wasm_bindgen(js_name = checkManagesKeys)]
 pub fn js_check_manages_keys(
+    #[wasm_bindgen(unchecked_param_type = "KeyKind")] kind: JsValue,
     #[wasm_bindgen(unchecked_param_type = "KeyStatus")] status: JsValue,
 ) -> JsResult<()> {
+    let kind = keys::Kind::parse(&str_arg(&kind, "kind")?, "kind")?;
     let status = keys::KeyStatus::parse(&str_arg(&status, "status")?, "status")?;
-    Ok(keys::check_manages_keys(status)?)
+    Ok(keys::check_manages_keys(kind, status)?)
 }
 
 #[wasm_bindgen(js_name = keyStatus, unchecked_return_type = "KeyStatus")]

@@ -107,19 +107,21 @@ pub fn allows(kind: Kind, scopes: &[String], required: Option<&str>) -> bool {
     }
 }
 
-/// Whether a secret key in `status` may manage the company's credentials (rotate, open a dashboard session): not
-/// once it is being rotated out (`expiring`). Else whoever holds a leaked key could rotate again, during the overlap,
-/// to a key of their own and expire the merchant's new one, or open a session that outlives it (409 `key_expiring`).
-pub fn check_manages_keys(status: KeyStatus) -> Result<()> {
-    match status {
-        KeyStatus::Active => Ok(()),
-        other => Err(CoreError::Conflict {
+/// Whether a credential of `kind` in `status` may manage what outlives it: the company's credentials (rotate, open
+/// a dashboard session), its processor and its webhook endpoints. A secret key may not once it is being rotated out
+/// (`expiring`): else whoever holds a leaked key could, during the overlap, rotate to a key of their own and expire
+/// the merchant's new one, point the company at their own processor account, or keep an endpoint receiving its
+/// events (409 `key_expiring`). Sessions and restricted tokens expire by nature; their scopes say what they may do.
+pub fn check_manages_keys(kind: Kind, status: KeyStatus) -> Result<()> {
+    match (kind, status) {
+        (Kind::Secret, KeyStatus::Expiring | KeyStatus::Expired | KeyStatus::Revoked) => Err(CoreError::Conflict {
             code: "key_expiring",
             field: None,
             reason: format!(
-                "this key is {other}: rotating keys and opening dashboard sessions need the newest key"
+                "this key is {status}: managing keys, sessions, the processor and webhook endpoints needs the newest key"
             ),
         }),
+        _ => Ok(()),
     }
 }
 
@@ -163,9 +165,10 @@ mod tests {
 
     #[test]
     fn only_the_newest_keys_manage_keys() {
-        assert!(check_manages_keys(KeyStatus::Active).is_ok());
-        let e = check_manages_keys(KeyStatus::Expiring).unwrap_err();
+        assert!(check_manages_keys(Kind::Secret, KeyStatus::Active).is_ok());
+        let e = check_manages_keys(Kind::Secret, KeyStatus::Expiring).unwrap_err();
         assert_eq!((e.code(), e.status()), ("key_expiring", 409));
+        assert!(check_manages_keys(Kind::Session, KeyStatus::Expiring).is_ok());
     }
 
     #[test]

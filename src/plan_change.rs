@@ -120,6 +120,9 @@ crate::json_struct! {
         pub prorations: Vec<Adjustment>,
         /// The pending adjustments are invoiced now rather than with the next period.
         pub invoice_now: bool,
+        /// What the lines give back, net, for the current period (≥ 0): it counts as refunded on the period's
+        /// invoice (`credited_amount`), so refunds and these credits together never return more than was paid.
+        pub credited: i64,
     }
 }
 
@@ -176,9 +179,11 @@ pub fn change(
             prorations.clear();
         }
     }
+    let net = crate::money::sum(prorations.iter().map(|a| a.amount))?;
     Ok(Change {
         reset_anchor: reschedule,
         invoice_now: reschedule || behavior == ProrationBehavior::AlwaysInvoice,
+        credited: crate::money::neg(net)?.max(0),
         prorations,
     })
 }
@@ -224,13 +229,13 @@ mod tests {
         subscription::PeriodInvoice {
             settled: true,
             in_flight: false,
+            unpaid_prorations: false,
             amount,
             usage: 0,
             coupon: 0,
             prorations: 0,
             kept: amount,
             balance_applied: 0,
-            credited: 0,
         }
     }
 
@@ -272,6 +277,10 @@ mod tests {
         .unwrap();
         assert_eq!(c.prorations.iter().map(|a| a.amount).sum::<i64>(), -1500);
         assert!(c.invoice_now);
+        assert_eq!(
+            c.credited, 1500,
+            "a net credit counts against the period invoice's refunds"
+        );
         let c = change(
             &april(),
             Some(&paid(6000)),

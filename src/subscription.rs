@@ -476,13 +476,18 @@ pub fn cancel_options(raw: &Raw) -> Result<(bool, bool)> {
 /// the period before (its items, billed in arrears) and prorations of earlier changes (pending lines: charges and
 /// credits, and the line that carried an excess credit to the balance). Its coupon discounts the fixed part and the
 /// usage alike. What the customer paid toward it: what the processor kept (settled debits less refunds), the customer
-/// credit it used, and the credit its proration lines brought, less what was already given back for it. That money
-/// pays the older things first; what is left paid the period's fixed part, at most that part after the coupon.
+/// credit it used, and the credit its proration lines brought. That money pays the older things first; what is left
+/// paid the period's fixed part, at most that part after the coupon. (Credit already given back for the period, by
+/// earlier prorations, is not taken off here: those lines were prorations of their own, at their own prices; it
+/// counts against the invoice's refunds instead, `invoices.credited_amount`.)
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PeriodInvoice {
     pub settled: bool,
     /// A payment of it is staged, retrying or pending at the processor: what was paid is not known yet.
     pub in_flight: bool,
+    /// An invoice of earlier prorations of the subscription is not paid (declined, or still with the processor):
+    /// the price it charged for (an upgrade) was not paid, so no unused time of it can be credited.
+    pub unpaid_prorations: bool,
     /// The invoice's amount: the fixed part plus its usage lines.
     pub amount: i64,
     /// Σ of its usage lines.
@@ -496,8 +501,6 @@ pub struct PeriodInvoice {
     pub kept: i64,
     /// The customer credit it used (applied less given back).
     pub balance_applied: i64,
-    /// Given back already for it as a balance credit (a prorated cancel).
-    pub credited: i64,
 }
 
 impl PeriodInvoice {
@@ -561,6 +564,7 @@ impl PeriodInvoice {
             (ledger.debit, ledger.refundable()?)
         };
         Ok(PeriodInvoice {
+            unpaid_prorations: input::opt_bool(raw, "unpaid_prorations")?.unwrap_or(false),
             settled: status == crate::invoice::Status::Settled,
             in_flight: money::add(moving.planned, moving.in_flight)? > 0,
             amount: input::req_amount(raw, "amount", 0)?,
@@ -569,7 +573,6 @@ impl PeriodInvoice {
             prorations,
             kept,
             balance_applied: crate::balance::held_by_invoice(&entries)?,
-            credited: input::opt_amount(raw, "credited_amount", 0)?.unwrap_or(0),
         })
     }
 
@@ -588,10 +591,7 @@ impl PeriodInvoice {
             (i128::from(part) * discounted / i128::from(self.amount)) as i64
         };
         let older = money::add(after_coupon(self.usage), self.prorations)?;
-        let collected = money::sub(
-            money::sub(money::add(self.kept, self.balance_applied)?, self.credited)?,
-            older,
-        )?;
+        let collected = money::sub(money::add(self.kept, self.balance_applied)?, older)?;
         Ok(collected.clamp(0, after_coupon(fixed)))
     }
 
@@ -608,13 +608,22 @@ impl PeriodInvoice {
     }
 }
 
-/// A prorated change while the period's payment is at the processor would count what was paid before it is known.
+/// A prorated change while the period's payment is at the processor would count what was paid before it is known;
+/// one while an earlier prorations invoice is unpaid would credit unused time at a price never paid.
 pub fn refuse_in_flight(inv: Option<&PeriodInvoice>) -> Result<()> {
     if inv.is_some_and(|i| i.in_flight) {
         return Err(CoreError::Conflict {
             code: "payment_pending",
             field: None,
             reason: "this period's payment is still at the processor; prorate once it has an answer (or do not prorate)"
+                .into(),
+        });
+    }
+    if inv.is_some_and(|i| i.unpaid_prorations) {
+        return Err(CoreError::Conflict {
+            code: "prorations_unpaid",
+            field: None,
+            reason: "an invoice of this subscription's earlier prorations is not paid; pay it (PUT a funding instrument) or change without prorating"
                 .into(),
         });
     }
@@ -963,13 +972,13 @@ mod tests {
         PeriodInvoice {
             settled: true,
             in_flight: false,
+            unpaid_prorations: false,
             amount: 3000,
             usage: 0,
             coupon: 0,
             prorations: 0,
             kept,
             balance_applied: 0,
-            credited: 0,
         }
     }
 
@@ -1008,15 +1017,7 @@ mod tests {
         );
         assert_eq!(
             credit(PeriodInvoice {
-                credited: 1500,
-                ..paid(3000)
-            }),
-            750,
-            "credit given back already"
-        );
-        assert_eq!(
-            credit(PeriodInvoice {
-                credited: 3000,
+                prorations: 3000,
                 ..paid(1000)
             }),
             0,
@@ -1085,6 +1086,12 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!((e.code(), e.status()), ("payment_pending", 409));
+        let unpaid = PeriodInvoice {
+            unpaid_prorations: true,
+            ..paid(3000)
+        };
+        let e = cancel_credit(&b, Some(&unpaid), 0, half).unwrap_err();
+        assert_eq!((e.code(), e.status()), ("prorations_unpaid", 409));
         let payout = monthly(&[
             ("anchor_at", Raw::from("2024-04-01T00:00:00Z")),
             ("next_period", Raw::from(1i64)),

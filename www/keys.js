@@ -68,7 +68,12 @@ export class Keys {
         : scope ? `This key may not act on ${scope}` : "This endpoint needs a secret API key");
     }
     // A key being rotated out manages nothing any more (the core's rule: 409 key_expiring).
-    if (scope === "keys") this.core.checkManagesKeys(p.status);
+    if (scope === "keys") this.checkManages(p);
+  }
+
+  /** 409 key_expiring when a secret key being rotated out would change what outlives it. @param {Principal} p */
+  checkManages(p) {
+    this.core.checkManagesKeys(p.kind, p.status);
   }
 
   /**

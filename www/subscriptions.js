@@ -200,8 +200,12 @@ export class Subscriptions {
     const current = this.core.currentPeriod(row);
     const inv = current && this.db.one("SELECT * FROM invoices WHERE subscription_guid = ? AND period = ?", row.guid, current.period);
     if (!inv) return null;
+    // Prorations invoices: no period, no amount of their own (only lines); unpaid while declined or in progress.
+    const S = N.InvoiceStatus;
+    const unpaid = this.db.one(`SELECT 1 AS x FROM invoices WHERE subscription_guid = ? AND period IS NULL AND amount = 0
+      AND status IN (?, ?, ?)`, row.guid, S.failed, S.processing, S.staged) !== null;
     return { ...inv, items: JSON.parse(inv.items || "[]"), adjustments: JSON.parse(inv.adjustments || "[]"),
-      balance_entries: this.balanceEntries(inv.guid) };
+      balance_entries: this.balanceEntries(inv.guid), unpaid_prorations: unpaid };
   }
 
   /** The amounts of an invoice's `applied_to_invoice` and `unapplied_from_invoice` entries: the credit it holds. */
@@ -211,10 +215,23 @@ export class Subscriptions {
       invoiceGuid, T.applied_to_invoice, T.unapplied_from_invoice).map((e) => e.amount);
   }
 
-  /** A canceled invoice gives back the customer credit it used (`unapplied_from_invoice`), once. */
+  /**
+   * A canceled invoice gives back what it took: the customer credit it used (`unapplied_from_invoice`), once, and the
+   * subscription's prorations it carried, pending again for its next invoice (or, if it has ended, settled as at its
+   * end: a net credit to the balance).
+   */
   invoiceCanceled(inv, now) {
     const entry = this.core.balanceUnappliedOnCancel(this.balanceEntries(inv.guid));
     if (entry !== 0) this.#entry(inv.customer_guid, entry, N.BalanceTransactionType.unapplied_from_invoice, inv.guid, now);
+    if (!inv.subscription_guid) return;
+    this.db.run("UPDATE subscription_adjustments SET invoice_guid = NULL WHERE invoice_guid = ?", inv.guid);
+    const sub = this.row(inv.subscription_guid);
+    if (sub?.canceled) {
+      const net = this.pending(sub.guid).reduce((sum, a) => this.core.addAmounts(sum, a.amount), 0);
+      this.db.run("DELETE FROM subscription_adjustments WHERE subscription_guid = ? AND invoice_guid IS NULL", sub.guid);
+      const credit = this.core.endingCredit(net, sub.plan_type);
+      if (credit < 0) this.#entry(sub.customer_guid, credit, N.BalanceTransactionType.subscription_credit, null, now);
+    }
   }
 
   #entry(customer, amount, type, invoiceGuid, now) {

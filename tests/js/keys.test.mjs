@@ -104,3 +104,16 @@ test("dashboard sessions end with the keys they were opened with: a rotation sto
   err(await fresh.get("/v1/customers"), 401);
   ok(await newest.get("/v1/customers"));
 });
+
+test("a key being rotated out cannot point the company at another processor or register a webhook endpoint", async () => {
+  const c = await company();
+  const fresh = client(w.base, ok(await c.api.post(`/v1/companies/${c.guid}/keys/rotate`, { expires_in: "3600" })).api_key);
+  const processor = await c.api.put(`/v1/companies/${c.guid}`, { processor: "stripe", processor_key: "sk_test_attacker0000",
+    stripe_webhook_secret: "whsec_abcdefghijklmnopqrstuvwxyz012345" });
+  assert.deepEqual([processor.status, processor.body.error.code], [409, "key_expiring"]);
+  const hook = await c.api.post("/v1/webhook_endpoints", { url: "https://attacker.example/hook", events: "*" });
+  assert.deepEqual([hook.status, hook.body.error.code], [409, "key_expiring"]);
+  assert.equal(ok(await fresh.get(`/v1/companies/${c.guid}`)).processor, "simulator");
+  ok(await c.api.put(`/v1/companies/${c.guid}`, { name: "Still ours" }), "ordinary settings still work with it");
+  ok(await fresh.post("/v1/webhook_endpoints", { url: "https://hooks.example/ok", events: "*" }));
+});

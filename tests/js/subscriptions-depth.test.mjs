@@ -538,3 +538,44 @@ test("a pause whose resumes_at has come is over at once: the status reads active
   await advance(c, T("2024-06-02", DAY));
   assert.deepEqual((await invoicesOf(c, s)).map((i) => i.scheduled_at), [T("2024-04-01", DAY)], "May and June skipped");
 });
+
+test("no credit at a price never paid: while a prorations invoice is unpaid, prorating is 409; credits and refunds never return more than was paid", async () => {
+  // A declined upgrade (always_invoice), then back down: refused until the prorations are paid.
+  {
+    const { c, customer, subscribe, big, small } = await setup();
+    const s = await subscribe();
+    await advance(c, T("2024-04-16", DAY));
+    ok(await c.api.put(`/v1/subscriptions/${s.guid}`, { plan_guid: big.guid, proration_behavior: "always_invoice",
+      funding_instrument_uri: "/v1/cards/hard_decline" }));
+    const back = await c.api.put(`/v1/subscriptions/${s.guid}`, { plan_guid: small.guid, proration_behavior: "always_invoice",
+      funding_instrument_uri: CARD });
+    assert.deepEqual([back.status, back.body.error.code], [409, "prorations_unpaid"]);
+    const cancel = await c.api.post(`/v1/subscriptions/${s.guid}/cancel`, { prorate: "true" });
+    assert.deepEqual([cancel.status, cancel.body.error.code], [409, "prorations_unpaid"]);
+    assert.equal(await endingBalance(c, customer), 0);
+  }
+  // A downgrade's credit counts against the period invoice's refunds: 3000 paid, 1450 credited, 1550 refundable.
+  {
+    const { c, customer, subscribe } = await setup();
+    const tiny = ok(await c.api.post("/v1/plans", { plan_type: "debit", amount: "100", frequency: "monthly" }));
+    const s = await subscribe();
+    const [april] = await invoicesOf(c, s);
+    await advance(c, T("2024-04-16", DAY));
+    ok(await c.api.put(`/v1/subscriptions/${s.guid}`, { plan_guid: tiny.guid, proration_behavior: "always_invoice" }));
+    assert.equal(await endingBalance(c, customer), -1450);
+    err(await c.api.post(`/v1/invoices/${april.guid}/refund`, { amount: "1551" }), 400, "amount");
+    ok(await c.api.post(`/v1/invoices/${april.guid}/refund`, { amount: "1550" }));
+  }
+  // A downgrade's credit carried by an invoice that is then canceled is pending again, not lost.
+  {
+    const { c, customer, big, small } = await setup();
+    const s = ok(await c.api.post("/v1/subscriptions", { plan_guid: big.guid, customer_guid: customer.guid, funding_instrument_uri: CARD }));
+    await advance(c, T("2024-04-16", DAY));
+    ok(await c.api.put(`/v1/subscriptions/${s.guid}`, { plan_guid: small.guid, funding_instrument_uri: "/v1/cards/hard_decline" }));
+    await advance(c, T("2024-05-01", DAY));
+    const may = (await invoicesOf(c, s)).at(-1);
+    assert.deepEqual([may.status, may.effective_amount], ["failed", 1500]);
+    ok(await c.api.post(`/v1/invoices/${may.guid}/cancel`, {}));
+    assert.deepEqual((await sub(c, s)).pending_adjustments.map((a) => a.amount), [-3000, 1500]);
+  }
+});

@@ -73,6 +73,8 @@ async function updateSettings(r) {
   const settings = r.core.validateSettings(r.body);
   let processor = null;
   if (PROCESSOR_FIELDS.some((f) => r.body[f] !== undefined)) {
+    // Where the money goes outlives the key that changes it: not a key being rotated out (409 key_expiring).
+    r.keys.checkManages(r.principal);
     const current = await processorSettingsOf(r.env, company);
     const next = r.core.validateProcessorSettings(r.body, Boolean(company.test_mode), current);
     // Money in flight stays with the processor it went to: polls, retries and lookups must reach the same account.

@@ -46,6 +46,10 @@ function changePlan(r, row, u, now) {
     r.db.insert("subscription_adjustments", { guid: r.core.guid("SA"), subscription_guid: row.guid, amount: line.amount,
       reason: line.reason, invoice_guid: null, created_at: now });
   }
+  // A net credit for the period is given back on its invoice: refunds of it then count it (the core's `credited`).
+  if (change.credited > 0) {
+    r.db.update("invoices", inv.guid, { credited_amount: r.core.addAmounts(inv.credited_amount, change.credited), updated_at: now });
+  }
   // Usage of a metric the new plan does not meter is billed now at the old plan's price (else it would never be);
   // a metric both plans meter goes on counting and is priced by the plan in force when its period is invoiced.
   const kept = new Set(JSON.parse(newPlan.metered_items || "[]").map((i) => i.metric_code));

@@ -15,6 +15,8 @@ export function endpointView(row) {
 
 export const routes = [
   ["POST", "/v1/webhook_endpoints", (r) => {
+    // An endpoint outlives the key that registers it: not a key being rotated out (409 key_expiring).
+    r.keys.checkManages(r.principal);
     const v = r.core.validateWebhookEndpoint(r.body);
     const now = r.now();
     const guid = r.core.guid("WE");
@@ -28,6 +30,7 @@ export const routes = [
   ["GET", "/v1/webhook_endpoints/:guid", (r) => json(endpointView(findEndpoint(r, r.params[0])))],
   // Change the URL or events, or re-enable a disabled endpoint (`enabled=true`).
   ["PUT", "/v1/webhook_endpoints/:guid", (r) => {
+    r.keys.checkManages(r.principal);
     const guid = r.params[0];
     const now = r.now();
     r.db.tx(() => {
