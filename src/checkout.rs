@@ -431,15 +431,15 @@ crate::json_struct! {
 /// The undo of a confirmed `allocation` whose terms invoice has `terms_paid` of its amount paid (each payment already
 /// gave back its own amount of credit, so only the rest is released; the payments themselves go back to the buyer).
 pub fn undo(allocation: &Allocation, terms_paid: i64) -> Result<Undo> {
-    if !(0..=allocation.terms_amount).contains(&terms_paid) {
+    if terms_paid < 0 {
         return Err(CoreError::invalid(
             "terms_paid",
-            format!(
-                "must be from 0 to the terms amount {}, got {terms_paid}",
-                allocation.terms_amount
-            ),
+            format!("must be at least 0, got {terms_paid}"),
         ));
     }
+    // A stored `amount_paid` above the amount (written before payments were capped) counts as the amount: the
+    // excess was a second payment, not part of the checkout's terms part.
+    let terms_paid = terms_paid.min(allocation.terms_amount);
     Ok(Undo {
         release_credit: allocation.terms_amount - terms_paid,
         balance_credit: money::neg(money::add(
@@ -826,10 +826,14 @@ mod tests {
             assert_eq!(paid + u.release_credit, a.terms_amount);
         }
         assert_eq!(
-            undo(&a, 50_001).unwrap_err().field().as_deref(),
+            undo(&a, 60_000).unwrap(),
+            undo(&a, 50_000).unwrap(),
+            "an old overpayment counts as the amount"
+        );
+        assert_eq!(
+            undo(&a, -1).unwrap_err().field().as_deref(),
             Some("terms_paid")
         );
-        assert!(undo(&a, -1).is_err());
     }
 
     /// Payments never make `amount_paid` exceed the amount; what does not count goes back to the buyer, and a

@@ -368,7 +368,8 @@ test("a terms invoice is never paid twice: no recorded payment while its charge 
   assert.equal(await balanceOf(c, cu), 0);
   // A charge still in flight when its checkout fails finds the invoice canceled. With 7 attempts the card part fails
   // at day 16 + 7 h; the terms charge, staged at day 15 on a card that always errs, is retrying then: the checkout's
-  // undo releases the whole line, and the charge's own end later changes nothing (money it took would go back whole).
+  // undo releases the whole line, and the charge's own failure later changes nothing. (Had it succeeded, its money
+  // would go back whole as `invoice_overpaid`: the core's `after_terms_payment` test covers that.)
   ok(await c.api.put(`/v1/companies/${c.guid}`, { max_retry_attempts: "7" }));
   const cu2 = await buyer(c);
   const ch2 = ok(await c.api.post("/v1/checkouts", { customer_guid: cu2.guid, amount: "60000", terms_days: "15" }));
