@@ -816,6 +816,32 @@ pub fn js_plan_refund(
 }
 
 /// The invoice status after an effect of one of its payments (a canceled or settled invoice never moves).
+/// 409 `processor_changed` when money moved by the processor of `referenceUri` would be returned through `current`.
+#[wasm_bindgen(js_name = checkSameProcessor)]
+pub fn js_check_same_processor(
+    #[wasm_bindgen(unchecked_param_type = "string | null")] reference_uri: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ProcessorName")] current: JsValue,
+) -> JsResult<()> {
+    let current = stripe::Processor::parse(&str_arg(&current, "current")?, "current")?;
+    Ok(stripe::check_same_processor(
+        reference_uri.as_string().as_deref(),
+        current,
+    )?)
+}
+
+/// Whether a transaction of `txKind` is a payment of an invoice of `invoiceKind` (refunds and reversals never are).
+#[wasm_bindgen(js_name = isOwnPayment)]
+pub fn js_is_own_payment(
+    #[wasm_bindgen(unchecked_param_type = "string")] invoice_kind: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "TransactionKind")] tx_kind: JsValue,
+) -> JsResult<bool> {
+    let kind = transaction::Kind::parse(&str_arg(&tx_kind, "tx_kind")?, "tx_kind")?;
+    Ok(invoice::is_own_payment(
+        &str_arg(&invoice_kind, "invoice_kind")?,
+        kind,
+    ))
+}
+
 #[wasm_bindgen(js_name = invoiceAfterPayment, unchecked_return_type = "InvoiceStatus")]
 pub fn js_invoice_after_payment(
     #[wasm_bindgen(unchecked_param_type = "InvoiceStatus")] status: JsValue,

@@ -608,16 +608,21 @@ pub fn opening(effective_amount: i64, has_instrument: bool) -> Result<Opening> {
 pub struct OwnedTx {
     pub guid: String,
     pub funding_instrument_uri: Option<String>,
+    /// The transaction a refund or reversal returns.
+    pub reference_guid: Option<String>,
     pub tx: Tx,
 }
 
 impl OwnedTx {
-    /// Reads a stored transaction row (see [`Tx::from_raw`]) with its `guid` and `funding_instrument_uri`.
+    /// Reads a stored transaction row (see [`Tx::from_raw`]) with its `guid`, `funding_instrument_uri` and
+    /// `reference_guid`.
     pub fn from_raw(raw: &Raw) -> Result<OwnedTx> {
         Ok(OwnedTx {
             guid: input::req_string(raw, "guid", 64).map_err(|e| e.in_field("transaction.guid"))?,
             funding_instrument_uri: input::opt_string(raw, "funding_instrument_uri", 255)
                 .map_err(|e| e.in_field("transaction.funding_instrument_uri"))?,
+            reference_guid: input::opt_string(raw, "reference_guid", 64)
+                .map_err(|e| e.in_field("transaction.reference_guid"))?,
             tx: Tx::from_raw(raw)?,
         })
     }
@@ -638,7 +643,18 @@ crate::json_struct! {
 /// refund planned, in flight or done ([`ledger`]), and the refund returns the latest settled debit the invoice
 /// kept (not one already repaid as a late success).
 pub fn plan_refund(raw: &Raw, invoice: &RefundableInvoice, txs: &[OwnedTx]) -> Result<RefundPlan> {
-    let movements: Vec<Movement> = txs.iter().map(|t| Movement::from(&t.tx)).collect();
+    // A charge the invoice did not want (one that succeeded after a cancel, or a second payment racing the first) is
+    // repaid by a refund that references it: that repayment is no refund of what the invoice kept.
+    let unwanted = |guid: &Option<String>| {
+        txs.iter().any(|d| {
+            d.tx.kind == Kind::Debit && d.tx.unwanted && guid.as_deref() == Some(d.guid.as_str())
+        })
+    };
+    let movements: Vec<Movement> = txs
+        .iter()
+        .filter(|t| !(t.tx.kind == Kind::Refund && unwanted(&t.reference_guid)))
+        .map(|t| Movement::from(&t.tx))
+        .collect();
     let refunded_amount = Ledger::fold(&movements)?.refunded()?;
     let judged = RefundableInvoice {
         refunded_amount,
@@ -669,6 +685,7 @@ pub fn plan_refund(raw: &Raw, invoice: &RefundableInvoice, txs: &[OwnedTx]) -> R
 /// | anything else | any | unchanged |
 ///
 /// A canceled invoice never moves: the payment it let go of is repaid instead (the effect is `refund_required`).
+/// Only the invoice's own payments move it ([`is_own_payment`]): a refund's success is no payment of the invoice.
 pub fn on_payment(status: Status, effect: Effect) -> Status {
     match (effect, status) {
         (Effect::Succeeded, Status::Processing | Status::Failed) => Status::Settled,
@@ -677,10 +694,30 @@ pub fn on_payment(status: Status, effect: Effect) -> Status {
     }
 }
 
+/// Whether a transaction of `tx_kind` pays an invoice of `invoice_kind` (`debit` or `credit`): a debit invoice is
+/// paid by debits, a payout invoice by credits; refunds and reversals (a repayment of a charge found after a cancel,
+/// say) never count as its payment.
+pub fn is_own_payment(invoice_kind: &str, tx_kind: Kind) -> bool {
+    match tx_kind {
+        Kind::Debit => invoice_kind.eq_ignore_ascii_case("debit"),
+        Kind::Credit => invoice_kind.eq_ignore_ascii_case("credit"),
+        Kind::Refund | Kind::Reversal => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::testutil::XorShift;
+
+    #[test]
+    fn only_its_own_payments_move_an_invoice() {
+        assert!(is_own_payment("debit", Kind::Debit));
+        assert!(is_own_payment("credit", Kind::Credit));
+        assert!(!is_own_payment("debit", Kind::Refund));
+        assert!(!is_own_payment("credit", Kind::Reversal));
+        assert!(!is_own_payment("debit", Kind::Credit));
+    }
 
     #[test]
     fn opening_status_follows_the_amount_and_the_instrument() {
@@ -1377,9 +1414,22 @@ mod tests {
             owned("TX3", Kind::Debit, 900, "done", Some("succeeded"), false),
             owned("TX4", Kind::Debit, 900, "canceled", None, true),
         ];
-        // TX2 repaid TX1 (a late success); it counts as refunded, so 0 of the invoice's 900 is left.
+        // TX2 repaid TX1, a charge the invoice did not want (a late success): no refund of the 900 it kept (TX3).
+        let mut txs = txs;
+        txs[1].reference_guid = Some("TX1".into());
         assert_eq!(
-            plan_refund(&req("1"), &inv, &txs).unwrap_err().code(),
+            plan_refund(&req("900"), &inv, &txs).unwrap().reference_guid,
+            "TX3"
+        );
+        assert_eq!(
+            plan_refund(&req("901"), &inv, &txs).unwrap_err().code(),
+            "refund_exceeds_amount"
+        );
+        // A refund of a kept payment counts: with TX2 a refund of TX3, nothing is left.
+        let mut merchant = txs.clone();
+        merchant[1].reference_guid = Some("TX3".into());
+        assert_eq!(
+            plan_refund(&req("1"), &inv, &merchant).unwrap_err().code(),
             "refund_exceeds_amount"
         );
         let kept = vec![

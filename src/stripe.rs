@@ -348,9 +348,56 @@ pub fn signature_header(header: Option<&str>, now_seconds: i64) -> Result<Signat
     })
 }
 
+/// The processor that holds a payment, from its `processor_uri`: the simulator's live under its test marketplace,
+/// Stripe's are API paths of its objects. `None` when the uri says neither (never sent, or written elsewhere).
+pub fn processor_of(processor_uri: &str) -> Option<Processor> {
+    if processor_uri.starts_with("/v1/marketplaces/TEST-SIMULATOR/") {
+        return Some(Processor::Simulator);
+    }
+    const STRIPE: [&str; 5] = [
+        "/v1/payment_intents/",
+        "/v1/refunds/",
+        "/v1/transfers/",
+        "/v1/charges/",
+        "/v1/payouts/",
+    ];
+    STRIPE
+        .iter()
+        .any(|p| processor_uri.starts_with(p))
+        .then_some(Processor::Stripe)
+}
+
+/// A refund or reversal goes to the processor that moved the money it returns: with the company on another one now,
+/// it would be recorded there and never reach the payer (409 `processor_changed`; switch back to refund it).
+pub fn check_same_processor(reference_uri: Option<&str>, current: Processor) -> Result<()> {
+    match reference_uri.and_then(processor_of) {
+        Some(held) if held != current => Err(CoreError::Conflict {
+            code: "processor_changed",
+            field: None,
+            reason: format!(
+                "this money was moved by {held}, and the company now uses {current}: switch back to {held} to return it"
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn money_goes_back_through_the_processor_that_moved_it() {
+        let sim = "/v1/marketplaces/TEST-SIMULATOR/debits/TX1";
+        let pi = "/v1/payment_intents/pi_1";
+        assert_eq!(processor_of(sim), Some(Processor::Simulator));
+        assert_eq!(processor_of(pi), Some(Processor::Stripe));
+        assert_eq!(processor_of("/elsewhere"), None);
+        assert!(check_same_processor(Some(pi), Processor::Stripe).is_ok());
+        assert!(check_same_processor(None, Processor::Simulator).is_ok());
+        let e = check_same_processor(Some(pi), Processor::Simulator).unwrap_err();
+        assert_eq!((e.code(), e.status()), ("processor_changed", 409));
+    }
 
     fn raw(pairs: &[(&str, &str)]) -> Raw {
         Raw::object(pairs.iter().map(|(k, v)| (*k, Raw::from(*v))))

@@ -97,8 +97,9 @@ export class Invoicing {
 
   /** An invoice follows what happened to one of its payments; the core decides (a canceled one never moves). */
   #follow(tx, effect, now) {
-    const inv = this.db.one("SELECT guid, invoice_type, status FROM invoices WHERE guid = ?", tx.owner_guid);
-    if (!inv) return;
+    const inv = this.db.one("SELECT guid, invoice_type, transaction_type, status FROM invoices WHERE guid = ?", tx.owner_guid);
+    // Only the invoice's own payments move it: a refund (the repayment of a charge found after a cancel) never does.
+    if (!inv || !this.core.isOwnPayment(inv.transaction_type, tx.transaction_type)) return;
     if (inv.invoice_type === TERMS) {
       return this.terms.follow(this.db.one("SELECT * FROM invoices WHERE guid = ?", inv.guid), tx, effect, now);
     }

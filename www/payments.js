@@ -52,6 +52,11 @@ export class Payments {
    * @param {StageFields} fields @returns {string}
    */
   stage(fields, now, { guid = this.core.guid("TX"), lifecycle = this.core.stagedTransaction(now) } = {}) {
+    if (fields.reference_guid) {
+      // A refund or reversal returns money through the processor that moved it (409 processor_changed otherwise).
+      const ref = this.db.one("SELECT processor_uri FROM transactions WHERE guid = ?", fields.reference_guid);
+      this.core.checkSameProcessor(ref?.processor_uri ?? null, this.db.companyRow().processor ?? N.ProcessorName.simulator);
+    }
     const row = { funding_instrument_uri: null, appears_on_statement_as: null, reference_guid: null, reason: null,
       customer_guid: null, description: null, destination: null, ...fields,
       ...this.#columns(lifecycle), guid, created_at: now, updated_at: now };
@@ -91,7 +96,10 @@ export class Payments {
    */
   release(ownerType, ownerGuid, uncertain, now) {
     for (const row of this.rowsOf(ownerType, ownerGuid)) {
-      const changes = this.core.releaseTransaction(row, !uncertain.has(row.guid), now);
+      // A call another request has at the processor right now may take the money whatever was asked before it:
+      // it is uncertain, kept for reconciliation (and repaid if it succeeds).
+      const certain = !uncertain.has(row.guid) && !this.inflight.has(row.guid);
+      const changes = this.core.releaseTransaction(row, certain, now);
       if (changes) this.#write(row, changes, now);
     }
   }

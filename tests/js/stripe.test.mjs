@@ -298,3 +298,15 @@ test("escrow on Stripe: a payout is a Transfer to the merchant's connected accou
   const refused = err(await c.api.post(`/v1/orders/${order2.guid}/credits`, { amount: "100" }), 422);
   assert.equal(refused.code, "processor_unsupported");
 });
+
+test("money goes back through the processor that moved it: after a switch to the simulator, a refund of a Stripe payment is 409", async () => {
+  const c = await stripeCompany();
+  const pm = await card("4242424242424242");
+  const customer = ok(await c.api.post("/v1/customers", {}));
+  const inv = ok(await c.api.post("/v1/invoices", { customer_guid: customer.guid, amount: "5000", funding_instrument_uri: pm }));
+  assert.equal(inv.status, "settled");
+  ok(await c.api.put(`/v1/companies/${c.guid}`, { processor: "simulator" }));
+  const refused = err(await c.api.post(`/v1/invoices/${inv.guid}/refund`, { amount: "5000" }), 409);
+  assert.equal(refused.code, "processor_changed");
+  assert.equal((await txOf(c, inv.guid)).filter((t) => t.transaction_type === "refund").length, 0, "nothing recorded");
+});
