@@ -242,17 +242,20 @@ try {
   const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))].toFixed(1);
   // Memory levels off: V8 grows its heap before it collects, so memory rises at first; what must not happen is
   // growth that goes on at the same pace. The second half of the run may add at most half of what the first half
-  // added (or 64 MB), while requests and stored data kept growing at the same rate.
+  // added (or 64 MB), while requests and stored data kept growing at the same rate. A 20-second run (--short, in
+  // `npm test`) is all warm-up (workerd was still growing at 20 s in runs whose ten minutes levelled off), so it
+  // only checks that memory stays within 512 MB of the start; levelling off is the ten-minute run's to show.
   const mid = memory[Math.floor(memory.length / 2)].mb;
   const firstHalf = mid - memory[0].mb;
   const secondHalf = memory.at(-1).mb - mid;
-  const bounded = secondHalf <= Math.max(firstHalf / 2, 64);
+  const bounded = SHORT ? memory.at(-1).mb - memory[0].mb <= 512 : secondHalf <= Math.max(firstHalf / 2, 64);
   console.log(`soak: ${Math.round(seconds)} s, ${CLIENTS} clients, requests: ${requests} (${Math.round(requests / seconds)}/s), ` +
     `errors: ${errors.length}, p50 ${pct(50)} ms, p99 ${pct(99)} ms, max ${latencies.at(-1).toFixed(0)} ms`);
   console.log(`soak books (checked in ${Math.round((performance.now() - booksStarted) / 1000)} s): ${invoices.length} invoices, ${txns.length} transactions, ${orders.length} orders (${expected.payouts} paid out), ` +
     `${subs.length} subscriptions over ${Math.round((clock - Date.parse("2024-01-01")) / DAY)} days, ${ledger.charges.length} processor entries, problems: ${problems.length}`);
   console.log(`soak memory (host + workerd): start ${memory[0].mb} MB, end ${memory.at(-1).mb} MB, ` +
-    `samples ${memory.map((m) => m.mb).join(" ")} MB; +${firstHalf} MB in the first half, +${secondHalf} MB in the second: ${bounded ? "levels off" : "KEEPS GROWING"}`);
+    `samples ${memory.map((m) => m.mb).join(" ")} MB; +${firstHalf} MB in the first half, +${secondHalf} MB in the second: ` +
+    (SHORT ? (bounded ? "within 512 MB of the start" : "MORE THAN 512 MB ABOVE THE START") : (bounded ? "levels off" : "KEEPS GROWING")));
   for (const line of [...errors.slice(0, 10), ...problems.slice(0, 20)]) console.log(`  ${line}`);
   const failed = [errors.length > 0, problems.length > 0, !bounded].filter(Boolean).length;
   console.log(`checks: ${3 - failed} passed, ${failed} failed`);
